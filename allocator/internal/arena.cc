@@ -1,0 +1,162 @@
+// sealpool — arena reservation, page table stores and the granule allocator.
+
+#include "allocator/internal/arena.h"
+
+#include <unistd.h>
+
+#include <iterator>
+
+#include "absl/base/call_once.h"
+#include "allocator/internal/check.h"
+
+namespace sealpool {
+namespace internal {
+
+ArenaGeometry g_arena;
+uint64_t g_canary_secret = 0;
+
+namespace {
+
+// Free granule ranges: first granule -> count. Ranges never touch.
+struct GranuleMap {
+  absl::Mutex mu;
+  std::map<size_t, size_t> free ABSL_GUARDED_BY(mu);
+};
+
+GranuleMap& Granules() {
+  static GranuleMap* m = new GranuleMap();  // never destroyed
+  return *m;
+}
+
+absl::Mutex init_mu(absl::kConstInit);
+
+size_t RoundUp(size_t v, size_t a) { return (v + a - 1) & ~(a - 1); }
+
+}  // namespace
+
+bool InitArena() {
+  if (g_arena.data_size.load(std::memory_order_acquire) != 0) return true;
+  absl::MutexLock lock(&init_mu);
+  if (g_arena.data_size.load(std::memory_order_acquire) != 0) return true;
+  SEALPOOL_CHECK(sysconf(_SC_PAGESIZE) == static_cast<long>(kPageSize),
+                 "sealpool needs 4 KiB pages");
+  ValidateSizeClasses();
+  if (g_canary_secret == 0) {
+    GetRandomBytes(&g_canary_secret, sizeof(g_canary_secret));
+    g_canary_secret |= 1;
+  }
+
+  const size_t data_size = kDefaultDataSize;
+  const size_t granules = data_size >> kGranuleShift;
+  const size_t table_size = RoundUp((data_size >> kPageShift) * 8, kPageSize);
+  const size_t records_size = RoundUp(granules * sizeof(SpanRecord), kPageSize);
+  const size_t slack_size = granules * kPageSize;
+  // Gaps are a granule wide so that the data zone is granule-aligned.
+  const size_t gap = kGranuleSize;
+  const size_t total =
+      gap + table_size + gap + records_size + gap + slack_size + gap +
+      data_size + gap + kGranuleSize;  // + slack for alignment
+  void* res = ReserveAddressSpace(total);
+  if (res == nullptr) return false;
+  uintptr_t p = RoundUp(reinterpret_cast<uintptr_t>(res), kGranuleSize);
+  const uintptr_t table = p + gap;
+  const uintptr_t records = table + table_size + gap;
+  const uintptr_t slack = records + records_size + gap;
+  const uintptr_t data = RoundUp(slack + slack_size + gap, kGranuleSize);
+  if (!CommitPages(reinterpret_cast<void*>(table), table_size) ||
+      !CommitPages(reinterpret_cast<void*>(records), records_size) ||
+      !CommitPages(reinterpret_cast<void*>(slack), slack_size)) {
+    DecommitPages(res, total);
+    return false;
+  }
+  g_arena.reservation = reinterpret_cast<uintptr_t>(res);
+  g_arena.reservation_size = total;
+  g_arena.meta_begin = table;
+  g_arena.meta_end = slack + slack_size;
+  g_arena.data_base = data;
+  g_arena.table = reinterpret_cast<std::atomic<uint64_t>*>(table);
+  g_arena.records = reinterpret_cast<SpanRecord*>(records);
+  g_arena.slack = reinterpret_cast<uint8_t*>(slack);
+  g_arena.granules = granules;
+  {
+    GranuleMap& m = Granules();
+    absl::MutexLock l(&m.mu);
+    m.free.clear();
+    m.free.emplace(0, granules);
+  }
+  g_arena.data_size.store(data_size, std::memory_order_release);
+  return true;
+}
+
+void SetPageEntries(uintptr_t addr, size_t npages, uint64_t entry) {
+  std::atomic<uint64_t>* t = &g_arena.table[PageIndex(addr)];
+  for (size_t i = 0; i < npages; ++i) t[i].store(entry, std::memory_order_release);
+}
+
+bool AllocateGranules(size_t count, size_t* first) {
+  GranuleMap& m = Granules();
+  absl::MutexLock l(&m.mu);
+  for (auto it = m.free.begin(); it != m.free.end(); ++it) {
+    if (it->second < count) continue;
+    *first = it->first;
+    const size_t rest = it->second - count;
+    const size_t rest_start = it->first + count;
+    m.free.erase(it);
+    if (rest > 0) m.free.emplace(rest_start, rest);
+    return true;
+  }
+  return false;
+}
+
+void FreeGranules(size_t first, size_t count) {
+  GranuleMap& m = Granules();
+  absl::MutexLock l(&m.mu);
+  auto next = m.free.lower_bound(first);
+  if (next != m.free.end()) {
+    SEALPOOL_CHECK(first + count <= next->first, "granule range freed twice");
+    if (first + count == next->first) {
+      count += next->second;
+      next = m.free.erase(next);
+    }
+  }
+  if (next != m.free.begin()) {
+    auto prev = std::prev(next);
+    SEALPOOL_CHECK(prev->first + prev->second <= first,
+                   "granule range freed twice");
+    if (prev->first + prev->second == first) {
+      prev->second += count;
+      return;
+    }
+  }
+  m.free.emplace(first, count);
+}
+
+size_t FreeGranuleCount() {
+  GranuleMap& m = Granules();
+  absl::MutexLock l(&m.mu);
+  size_t n = 0;
+  for (const auto& r : m.free) n += r.second;
+  return n;
+}
+
+void LockGranulesForFork() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  Granules().mu.Lock();
+}
+void UnlockGranulesAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  Granules().mu.Unlock();
+}
+
+uint64_t SpanCanary(const SpanRecord* r) {
+  uint64_t x = g_canary_secret ^ reinterpret_cast<uintptr_t>(r);
+  x ^= r->base.load(std::memory_order_relaxed) * 0x9E3779B97F4A7C15ull;
+  x ^= r->mul.load(std::memory_order_relaxed) * 0xD6E8FEB86659FD93ull;
+  x ^= (uint64_t{r->slot_size.load(std::memory_order_relaxed)} << 32) |
+       r->pool_id.load(std::memory_order_relaxed);
+  x ^= uint64_t{r->kind.load(std::memory_order_relaxed)} << 56;
+  x *= 0xBF58476D1CE4E5B9ull;
+  x ^= x >> 31;
+  return x;
+}
+
+}  // namespace internal
+}  // namespace sealpool

@@ -1,0 +1,109 @@
+// sealpool — the arena: one reservation holding all pool memory and all of
+// its metadata.
+//
+// Layout (every zone between PROT_NONE guard gaps; nothing is committed
+// until touched):
+//
+//   [gap][page table][gap][span records][gap][slack pages][gap][data][gap]
+//
+//   page table:   one uint64_t entry per data page (PageEntry below)
+//   span records: one 64-byte SpanRecord per 64 KiB data granule
+//   slack pages:  one 4 KiB page per granule: the per-slot state/slack
+//                 array of a small span starting at that granule
+//   data:         pool extents, carved into spans of whole granules
+//
+// A data address `a` maps to page (a - data_base) >> 12 and granule
+// (a - data_base) >> 16; both are array indices, so every lookup is O(1)
+// without a search. The arena is reserved once, at the first pool creation,
+// and never released.
+
+#ifndef SEALPOOL_ALLOCATOR_INTERNAL_ARENA_H_
+#define SEALPOOL_ALLOCATOR_INTERNAL_ARENA_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "allocator/internal/platform.h"
+#include "allocator/internal/size_class.h"
+#include "allocator/internal/span.h"
+
+namespace sealpool {
+namespace internal {
+
+// Page-table entry: bits 0-2 kind, bits 8-31 pool id, bits 32-63 granule
+// index of the span's first granule. 0 = unused.
+enum class EntryKind : uint8_t { kUnused = 0, kGuard = 1, kSmall = 2, kLarge = 3 };
+inline constexpr uint64_t MakeEntry(EntryKind kind, uint32_t pool_id,
+                                    uint64_t granule) {
+  return static_cast<uint64_t>(kind) | (uint64_t{pool_id} << 8) |
+         (granule << 32);
+}
+inline EntryKind EntryKindOf(uint64_t e) { return static_cast<EntryKind>(e & 7); }
+inline uint32_t EntryPool(uint64_t e) { return (e >> 8) & 0xFFFFFF; }
+inline uint64_t EntryGranule(uint64_t e) { return e >> 32; }
+
+// The arena's geometry. Written once by InitArena() before data_size is
+// published with a release store; readers load data_size with acquire.
+struct ArenaGeometry {
+  uintptr_t reservation = 0;
+  size_t reservation_size = 0;
+  uintptr_t meta_begin = 0, meta_end = 0;  // table .. slack (with gaps)
+  uintptr_t data_base = 0;
+  std::atomic<size_t> data_size{0};        // 0 until initialized
+  std::atomic<uint64_t>* table = nullptr;
+  SpanRecord* records = nullptr;
+  uint8_t* slack = nullptr;
+  size_t granules = 0;
+};
+extern ArenaGeometry g_arena;
+
+// Default data-zone size: 64 GiB of address space.
+inline constexpr size_t kDefaultDataSize = size_t{64} << 30;
+
+// Reserves the arena if not yet done. Returns false when the reservation
+// fails (then later calls try again). Thread-safe.
+bool InitArena();
+
+inline bool InDataZone(uintptr_t a) {
+  return a - g_arena.data_base <
+         g_arena.data_size.load(std::memory_order_acquire);
+}
+inline size_t PageIndex(uintptr_t a) {
+  return (a - g_arena.data_base) >> kPageShift;
+}
+inline size_t GranuleIndex(uintptr_t a) {
+  return (a - g_arena.data_base) >> kGranuleShift;
+}
+inline uintptr_t GranuleAddress(size_t g) {
+  return g_arena.data_base + (g << kGranuleShift);
+}
+inline SpanRecord* RecordAt(size_t g) { return &g_arena.records[g]; }
+inline size_t RecordGranule(const SpanRecord* r) {
+  return static_cast<size_t>(r - g_arena.records);
+}
+inline uint8_t* SlackPage(size_t g) {
+  return g_arena.slack + (g << kPageShift);
+}
+
+// Stores `entry` (release) for the `npages` pages from `addr`.
+void SetPageEntries(uintptr_t addr, size_t npages, uint64_t entry);
+
+// Granule ranges of the data zone. Thread-safe (arena mutex).
+bool AllocateGranules(size_t count, size_t* first);
+void FreeGranules(size_t first, size_t count);
+size_t FreeGranuleCount();
+// Fork handlers: hold the granule mutex across fork().
+void LockGranulesForFork();
+void UnlockGranulesAfterFork();
+
+// Process-wide random secret for canaries.
+extern uint64_t g_canary_secret;
+
+}  // namespace internal
+}  // namespace sealpool
+
+#endif  // SEALPOOL_ALLOCATOR_INTERNAL_ARENA_H_

@@ -1,0 +1,827 @@
+// sealpool — pools: registry, span carving, refill/flush, large objects,
+// free with violation detection, release.
+
+#include "allocator/internal/pool_impl.h"
+
+#include <pthread.h>
+
+#include <cstring>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "allocator/internal/check.h"
+#include "allocator/internal/platform.h"
+
+namespace sealpool {
+namespace internal {
+namespace {
+
+constexpr size_t kFirstExtentGranules = 64;      // 4 MiB
+constexpr size_t kMaxExtentGranules = 16384;     // 1 GiB
+
+struct Registry {
+  absl::Mutex mu;
+  absl::flat_hash_map<std::string, PoolImpl*> by_name ABSL_GUARDED_BY(mu);
+  uint32_t next_id ABSL_GUARDED_BY(mu) = 1;
+  size_t live ABSL_GUARDED_BY(mu) = 0;
+};
+
+Registry& GetRegistry() {
+  static Registry* r = new Registry();  // never destroyed
+  return *r;
+}
+
+std::atomic<PoolImpl*> g_pools[kMaxPools + 1];
+std::atomic<uint64_t> g_next_key{1};
+
+uint64_t NewKey() { return g_next_key.fetch_add(1, std::memory_order_relaxed); }
+
+size_t RoundUp(size_t v, size_t a) { return (v + a - 1) & ~(a - 1); }
+
+bool ValidName(absl::string_view name) {
+  if (name.empty() || name.size() > kMaxPoolNameLength) return false;
+  for (char c : name) {
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+bool IsPowerOfTwo(size_t v) { return v != 0 && (v & (v - 1)) == 0; }
+
+// Slack-entry access for narrow (uint8_t) and wide (uint16_t) spans.
+inline uint32_t LoadSlack(const void* p, bool wide) {
+  return wide ? __atomic_load_n(static_cast<const uint16_t*>(p), __ATOMIC_ACQUIRE)
+              : __atomic_load_n(static_cast<const uint8_t*>(p), __ATOMIC_ACQUIRE);
+}
+inline void StoreSlack(void* p, bool wide, uint32_t v) {
+  if (wide) {
+    __atomic_store_n(static_cast<uint16_t*>(p), static_cast<uint16_t>(v),
+                     __ATOMIC_RELEASE);
+  } else {
+    __atomic_store_n(static_cast<uint8_t*>(p), static_cast<uint8_t>(v),
+                     __ATOMIC_RELEASE);
+  }
+}
+inline bool CasSlack(void* p, bool wide, uint32_t expected, uint32_t desired) {
+  if (wide) {
+    uint16_t e = static_cast<uint16_t>(expected);
+    return __atomic_compare_exchange_n(static_cast<uint16_t*>(p), &e,
+                                       static_cast<uint16_t>(desired), false,
+                                       __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+  }
+  uint8_t e = static_cast<uint8_t>(expected);
+  return __atomic_compare_exchange_n(static_cast<uint8_t*>(p), &e,
+                                     static_cast<uint8_t>(desired), false,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+}
+inline uint32_t CachedMark(bool wide) { return wide ? kWideCached : kNarrowCached; }
+inline uint32_t FreeMark(bool wide) { return wide ? kWideFree : kNarrowFree; }
+inline void* SlackEntry(size_t granule, bool wide, size_t idx) {
+  uint8_t* page = SlackPage(granule);
+  return wide ? static_cast<void*>(reinterpret_cast<uint16_t*>(page) + idx)
+              : static_cast<void*>(page + idx);
+}
+
+// Reports a violation involving `pool_id` (may be 0).
+ViolationKind Report(ViolationKind kind, uint32_t pool_id, uintptr_t addr,
+                     uintptr_t object, size_t object_size, const char* detail) {
+  Violation v;
+  v.kind = kind;
+  v.pool_id = pool_id;
+  if (PoolImpl* p = PoolImpl::ById(pool_id); p != nullptr && p->live()) {
+    v.pool_name = p->name();
+  }
+  v.addr = addr;
+  v.object_start = object;
+  v.object_size = object_size;
+  v.offset = object != 0 ? addr - object : 0;
+  v.detail = detail;
+  return ReportViolation(v, 1);
+}
+
+ViolationKind ReportCorruption(const SpanRecord* rec, const char* what) {
+  return Report(ViolationKind::kMetadataCorruption,
+                rec->pool_id.load(std::memory_order_relaxed),
+                reinterpret_cast<uintptr_t>(rec), 0, 0, what);
+}
+
+void ForkPrepare() { PoolImpl::LockAllForFork(); }
+void ForkParent() { PoolImpl::UnlockAllAfterFork(); }
+void ForkChild() { PoolImpl::UnlockAllAfterFork(); }
+
+}  // namespace
+
+PoolImpl::PoolImpl(uint32_t id) : handle_(this), id_(id) {}
+
+PoolImpl* PoolImpl::ById(uint32_t id) {
+  if (id == 0 || id > kMaxPools) return nullptr;
+  return g_pools[id].load(std::memory_order_acquire);
+}
+
+size_t PoolImpl::LiveCount() {
+  Registry& r = GetRegistry();
+  absl::MutexLock l(&r.mu);
+  return r.live;
+}
+
+absl::StatusOr<Pool*> PoolImpl::Create(absl::string_view name,
+                                       const PoolOptions& o) {
+  if (!ValidName(name)) {
+    return absl::InvalidArgumentError(
+        "pool name must be 1 to 63 printable ASCII characters");
+  }
+  if (!IsPowerOfTwo(o.align) || o.align < kMinAlign || o.align > kMaxAlign) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "pool '", name, "': alignment ", o.align,
+        " is not a power of two between 8 and 4096"));
+  }
+  if ((o.flags & ~kPoolAllFlags) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("pool '", name, "': unknown flags ", o.flags));
+  }
+  if (o.usercopy_size == 0 && o.usercopy_offset != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "pool '", name, "': usercopy_offset needs a usercopy_size"));
+  }
+  if (o.usercopy_offset > (size_t{1} << 40) ||
+      o.usercopy_size > (size_t{1} << 40)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("pool '", name, "': usercopy window out of range"));
+  }
+  if (!InitArena()) {
+    return absl::ResourceExhaustedError(
+        "cannot reserve the sealpool arena (mmap failed)");
+  }
+  static const int fork_handlers =
+      pthread_atfork(ForkPrepare, ForkParent, ForkChild);
+  (void)fork_handlers;
+
+  Registry& r = GetRegistry();
+  absl::MutexLock l(&r.mu);
+  if (r.by_name.contains(name)) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("a pool named '", name, "' already exists"));
+  }
+  // Round-robin over ids, so that a just-released id is reused last.
+  uint32_t id = 0;
+  for (uint32_t i = 0; i < kMaxPools; ++i) {
+    const uint32_t cand = (r.next_id + i - 1) % kMaxPools + 1;
+    PoolImpl* p = g_pools[cand].load(std::memory_order_acquire);
+    if (p == nullptr || p->state_.load(std::memory_order_acquire) == kFree) {
+      id = cand;
+      break;
+    }
+  }
+  if (id == 0) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("too many live pools (", kMaxPools, ")"));
+  }
+  r.next_id = id % kMaxPools + 1;
+  PoolImpl* p = g_pools[id].load(std::memory_order_acquire);
+  if (p == nullptr) {
+    p = new PoolImpl(id);
+    g_pools[id].store(p, std::memory_order_release);
+  }
+  {
+    absl::MutexLock pl(&p->mu_);
+    std::memset(p->name_, 0, sizeof(p->name_));
+    std::memcpy(p->name_, name.data(), name.size());
+    p->opts_ = o;
+    p->redzone_ = (o.flags & kPoolRedzones) ? 16 : 0;
+    p->simple_ = o.align <= 16 && p->redzone_ == 0;
+    p->extents_.clear();
+    p->free_spans_.clear();
+    std::memset(p->partial_, 0, sizeof(p->partial_));
+    p->caches_ = nullptr;
+    p->next_extent_granules_ = kFirstExtentGranules;
+    p->committed_ = p->small_spans_ = p->large_spans_ = 0;
+    p->guard_pages_ = p->metadata_bytes_ = 0;
+    p->live_bytes_ = p->live_objects_ = 0;
+    p->destroyed_.store(false, std::memory_order_relaxed);
+    p->refs_.store(1, std::memory_order_relaxed);
+    p->cache_key_.store(NewKey(), std::memory_order_release);
+    ResetPoolViolationCount(id);
+    p->state_.store(kLive, std::memory_order_release);
+  }
+  r.by_name.emplace(std::string(name), p);
+  ++r.live;
+  return &p->handle_;
+}
+
+absl::StatusOr<Pool*> PoolImpl::Find(absl::string_view name) {
+  Registry& r = GetRegistry();
+  absl::MutexLock l(&r.mu);
+  auto it = r.by_name.find(name);
+  if (it == r.by_name.end()) {
+    return absl::NotFoundError(absl::StrCat("no live pool named '", name, "'"));
+  }
+  it->second->Ref();
+  return &it->second->handle_;
+}
+
+absl::Status PoolImpl::Destroy() {
+  {
+    Registry& r = GetRegistry();
+    absl::MutexLock l(&r.mu);
+    if (destroyed_.exchange(true, std::memory_order_acq_rel)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("pool '", name_, "' was already destroyed"));
+    }
+    // The name is free for a new pool from now on.
+    r.by_name.erase(name_);
+  }
+  cache_key_.store(NewKey(), std::memory_order_release);
+  Unref();
+  return absl::OkStatus();
+}
+
+void PoolImpl::Unref() {
+  const int prev = refs_.fetch_sub(1, std::memory_order_acq_rel);
+  SEALPOOL_CHECK(prev > 0, "pool reference count underflow");
+  if (prev == 1) Release();
+}
+
+void PoolImpl::Release() {
+  Registry& r = GetRegistry();
+  absl::MutexLock l(&r.mu);
+  {
+    absl::MutexLock pl(&mu_);
+    // A pool released without Destroy() (its creator dropped the last
+    // reference through Unref) also gives up its name.
+    auto it = r.by_name.find(name_);
+    if (it != r.by_name.end() && it->second == this) r.by_name.erase(it);
+    destroyed_.store(true, std::memory_order_release);
+    cache_key_.store(NewKey(), std::memory_order_release);
+    for (PoolCache* pc = caches_; pc != nullptr;) {
+      PoolCache* next = pc->next;
+      pc->orphaned = true;
+      pc->prev = pc->next = nullptr;
+      pc = next;
+    }
+    caches_ = nullptr;
+    for (const Extent& e : extents_) {
+      const uintptr_t start = GranuleAddress(e.first);
+      const size_t bytes = e.count << kGranuleShift;
+      // Readers first see "unused", then records and slack are cleared.
+      SetPageEntries(start, bytes >> kPageShift, 0);
+      for (size_t g = e.first; g < e.first + e.count; ++g) {
+        SpanRecord* rec = RecordAt(g);
+        rec->kind.store(0, std::memory_order_relaxed);
+        rec->live.store(0, std::memory_order_relaxed);
+        rec->sealed.store(0, std::memory_order_relaxed);
+        rec->nslots.store(0, std::memory_order_relaxed);
+        rec->pool_id.store(0, std::memory_order_relaxed);
+        rec->canary.store(0, std::memory_order_relaxed);
+      }
+      DiscardPages(SlackPage(e.first), e.count * kPageSize);
+      SEALPOOL_CHECK(DecommitPages(reinterpret_cast<void*>(start), bytes),
+                     "cannot return pool memory to the arena");
+      FreeGranules(e.first, e.count);
+    }
+    extents_.clear();
+    free_spans_.clear();
+    state_.store(kFree, std::memory_order_release);
+  }
+  --r.live;
+}
+
+// ---------------------------------------------------------------------------
+// Allocation.
+
+void* PoolImpl::AllocateSlow(size_t size, AllocError* err) {
+  if (destroyed_.load(std::memory_order_acquire)) {
+    *err = AllocError::kDestroyed;
+    return nullptr;
+  }
+  if (size > g_arena.data_size.load(std::memory_order_relaxed)) {
+    *err = AllocError::kNoMemory;
+    return nullptr;
+  }
+  const int cls = size + redzone_ <= kMaxSmallSize
+                      ? ClassFor(size + redzone_, opts_.align)
+                      : -1;
+  if (cls < 0) return AllocateLarge(size, err);
+
+  PoolCache* pc = AcquirePoolCache(this);
+  if (pc == nullptr) {
+    *err = AllocError::kDestroyed;
+    return nullptr;
+  }
+  ClassCache* cc = pc->cls[cls];
+  if (cc == nullptr) {
+    cc = new ClassCache();
+    pc->cls[cls] = cc;
+  }
+  if (cc->count == 0) {
+    absl::MutexLock l(&mu_);
+    if (!Refill(pc, cls, err)) return nullptr;
+  }
+  const CacheEntry e = cc->e[--cc->count];
+  StoreSlack(e.slack, IsWide(cls), kClassSize[cls] - static_cast<uint32_t>(size));
+  pc->AddLive(static_cast<int64_t>(size), 1);
+  return reinterpret_cast<void*>(e.ptr);
+}
+
+bool PoolImpl::Refill(PoolCache* pc, int cls, AllocError* err) {
+  ClassCache* cc = pc->cls[cls];
+  const bool wide = IsWide(cls);
+  const uint32_t free_mark = FreeMark(wide);
+  while (cc->count < kCacheCap / 2) {
+    SpanRecord* rec = partial_[cls] != 0 ? RecordAt(partial_[cls] - 1)
+                                         : NewSmallSpan(cls, err);
+    if (rec == nullptr) break;
+    if (!CanaryOk(rec)) {
+      ReportCorruption(rec, "span record canary");
+      *err = AllocError::kNoMemory;
+      return false;
+    }
+    const size_t g = RecordGranule(rec);
+    const uint32_t n = rec->nslots.load(std::memory_order_relaxed);
+    const uintptr_t base = rec->base.load(std::memory_order_relaxed);
+    uint32_t i = rec->scan_cursor;
+    for (uint32_t seen = 0; seen < n && rec->free_count > 0 &&
+                            cc->count < kCacheCap / 2;
+         ++seen, i = (i + 1 == n) ? 0 : i + 1) {
+      void* s = SlackEntry(g, wide, i);
+      if (LoadSlack(s, wide) != free_mark) continue;
+      StoreSlack(s, wide, CachedMark(wide));
+      --rec->free_count;
+      cc->e[cc->count++] = CacheEntry{base + size_t{i} * kClassSize[cls], s};
+    }
+    rec->scan_cursor = i;
+    if (rec->free_count == 0) UnlinkPartial(rec);
+  }
+  return cc->count > 0;
+}
+
+bool PoolImpl::CarveGranules(size_t count, size_t* first, AllocError* err) {
+  // 1. A freed large span, first fit.
+  for (size_t i = 0; i < free_spans_.size(); ++i) {
+    auto& fs = free_spans_[i];
+    if (fs.second < count) continue;
+    const uintptr_t addr = GranuleAddress(fs.first);
+    if (!RemoveGuard(reinterpret_cast<void*>(addr), count << kGranuleShift)) {
+      *err = AllocError::kNoMemory;
+      return false;
+    }
+    *first = fs.first;
+    fs.first += count;
+    fs.second -= count;
+    if (fs.second == 0) free_spans_.erase(free_spans_.begin() + i);
+    return true;
+  }
+  // 2. The rest of the newest extent.
+  if (!extents_.empty()) {
+    Extent& e = extents_.back();
+    if (e.count - e.used >= count) {
+      if (!CommitPages(reinterpret_cast<void*>(GranuleAddress(e.first + e.used)),
+                       count << kGranuleShift)) {
+        *err = AllocError::kNoMemory;
+        return false;
+      }
+      *first = e.first + e.used;
+      e.used += count;
+      return true;
+    }
+  }
+  // 3. A new extent, twice the size of the last one.
+  size_t want = next_extent_granules_ > count ? next_extent_granules_ : count;
+  size_t start = 0;
+  if (!AllocateGranules(want, &start)) {
+    want = count;
+    if (!AllocateGranules(want, &start)) {
+      *err = AllocError::kNoMemory;
+      return false;
+    }
+  }
+  if (!CommitPages(reinterpret_cast<void*>(GranuleAddress(start)),
+                   count << kGranuleShift)) {
+    FreeGranules(start, want);
+    *err = AllocError::kNoMemory;
+    return false;
+  }
+  extents_.push_back(Extent{start, want, count});
+  if (next_extent_granules_ < kMaxExtentGranules) next_extent_granules_ *= 2;
+  *first = start;
+  return true;
+}
+
+SpanRecord* PoolImpl::NewSmallSpan(int cls, AllocError* err) {
+  const size_t granules = SpanGranules(cls);
+  const size_t data_bytes = SpanDataBytes(granules);
+  if (opts_.max_bytes != 0 && committed_ + data_bytes > opts_.max_bytes) {
+    *err = AllocError::kNoMemory;
+    return nullptr;
+  }
+  size_t g = 0;
+  if (!CarveGranules(granules, &g, err)) return nullptr;
+  const uintptr_t start = GranuleAddress(g);
+  const uintptr_t end = start + (granules << kGranuleShift);
+  if (!InstallGuard(reinterpret_cast<void*>(start), kPageSize) ||
+      !InstallGuard(reinterpret_cast<void*>(end - kPageSize), kPageSize)) {
+    free_spans_.emplace_back(g, granules);
+    *err = AllocError::kNoMemory;
+    return nullptr;
+  }
+  const bool wide = IsWide(cls);
+  const uint32_t n = SlotCount(cls);
+  SpanRecord* rec = RecordAt(g);
+  rec->base.store(start + kPageSize, std::memory_order_relaxed);
+  rec->mul.store(ClassMul(cls), std::memory_order_relaxed);
+  rec->slot_size.store(kClassSize[cls], std::memory_order_relaxed);
+  rec->nslots.store(n, std::memory_order_relaxed);
+  rec->pool_id.store(id_, std::memory_order_relaxed);
+  rec->kind.store(static_cast<uint8_t>(SpanKind::kSmall), std::memory_order_relaxed);
+  rec->wide.store(wide ? 1 : 0, std::memory_order_relaxed);
+  rec->sealed.store(0, std::memory_order_relaxed);
+  rec->live.store(0, std::memory_order_relaxed);
+  rec->class_idx = static_cast<uint8_t>(cls);
+  rec->granules = static_cast<uint8_t>(granules);
+  rec->large_granules = 0;
+  rec->free_count = n;
+  rec->scan_cursor = 0;
+  rec->prev = rec->next = 0;
+  SealCanary(rec);
+  for (uint32_t i = 0; i < n; ++i) StoreSlack(SlackEntry(g, wide, i), wide, FreeMark(wide));
+  // Publish: the record is complete before any page points at it.
+  SetPageEntries(start, 1, MakeEntry(EntryKind::kGuard, id_, g));
+  SetPageEntries(start + kPageSize, data_bytes >> kPageShift,
+                 MakeEntry(EntryKind::kSmall, id_, g));
+  SetPageEntries(end - kPageSize, 1, MakeEntry(EntryKind::kGuard, id_, g));
+  committed_ += data_bytes;
+  ++small_spans_;
+  guard_pages_ += 2;
+  metadata_bytes_ += sizeof(SpanRecord) + n * SlackWidth(cls) +
+                     (granules * kPagesPerGranule) * sizeof(uint64_t);
+  PushPartial(rec);
+  return rec;
+}
+
+void* PoolImpl::AllocateLarge(size_t size, AllocError* err) {
+  if (size > (size_t{1} << 40)) {
+    *err = AllocError::kNoMemory;
+    return nullptr;
+  }
+  const size_t align = opts_.align < 16 ? 16 : opts_.align;
+  const size_t span_pages =
+      (RoundUp(size + align, kPageSize) >> kPageShift) + 2;
+  const size_t granules = RoundUp(span_pages, kPagesPerGranule) / kPagesPerGranule;
+  absl::MutexLock l(&mu_);
+  if (destroyed_.load(std::memory_order_relaxed)) {
+    *err = AllocError::kDestroyed;
+    return nullptr;
+  }
+  // Object pages: from the page holding the (aligned, end-placed) start to
+  // the trailing guard page.
+  const size_t g_bytes = granules << kGranuleShift;
+  const size_t end_off = g_bytes - kPageSize;
+  const size_t obj_off = (end_off - size) & ~(align - 1);
+  const size_t first_page_off = obj_off & ~(kPageSize - 1);
+  const size_t obj_pages = (end_off - first_page_off) >> kPageShift;
+  if (opts_.max_bytes != 0 &&
+      committed_ + (obj_pages << kPageShift) > opts_.max_bytes) {
+    *err = AllocError::kNoMemory;
+    return nullptr;
+  }
+  size_t g = 0;
+  if (!CarveGranules(granules, &g, err)) return nullptr;
+  const uintptr_t start = GranuleAddress(g);
+  if (!InstallGuard(reinterpret_cast<void*>(start), first_page_off) ||
+      !InstallGuard(reinterpret_cast<void*>(start + end_off), kPageSize)) {
+    InstallGuard(reinterpret_cast<void*>(start), g_bytes);
+    free_spans_.emplace_back(g, granules);
+    *err = AllocError::kNoMemory;
+    return nullptr;
+  }
+  SpanRecord* rec = RecordAt(g);
+  rec->base.store(start + obj_off, std::memory_order_relaxed);
+  rec->mul.store(size, std::memory_order_relaxed);  // large: the exact size
+  rec->slot_size.store(0, std::memory_order_relaxed);
+  rec->nslots.store(1, std::memory_order_relaxed);
+  rec->pool_id.store(id_, std::memory_order_relaxed);
+  rec->kind.store(static_cast<uint8_t>(SpanKind::kLarge), std::memory_order_relaxed);
+  rec->wide.store(0, std::memory_order_relaxed);
+  rec->sealed.store(0, std::memory_order_relaxed);
+  rec->class_idx = 0;
+  rec->granules = 0;
+  rec->large_granules = static_cast<uint32_t>(granules);
+  rec->free_count = 0;
+  rec->prev = rec->next = 0;
+  SealCanary(rec);
+  rec->live.store(1, std::memory_order_release);
+  SetPageEntries(start, first_page_off >> kPageShift,
+                 MakeEntry(EntryKind::kGuard, id_, g));
+  SetPageEntries(start + first_page_off, obj_pages,
+                 MakeEntry(EntryKind::kLarge, id_, g));
+  SetPageEntries(start + end_off, 1, MakeEntry(EntryKind::kGuard, id_, g));
+  committed_ += obj_pages << kPageShift;
+  ++large_spans_;
+  guard_pages_ += (first_page_off >> kPageShift) + 1;
+  metadata_bytes_ += sizeof(SpanRecord) + (g_bytes >> kPageShift) * sizeof(uint64_t);
+  live_bytes_ += static_cast<int64_t>(size);
+  ++live_objects_;
+  return reinterpret_cast<void*>(start + obj_off);
+}
+
+// ---------------------------------------------------------------------------
+// Partial-span lists (doubly linked through granule index + 1, with the
+// neighbours' links verified on every update, as CONFIG_DEBUG_LIST does).
+
+void PoolImpl::PushPartial(SpanRecord* rec) {
+  const int cls = rec->class_idx;
+  const uint32_t me = static_cast<uint32_t>(RecordGranule(rec)) + 1;
+  const uint32_t head = partial_[cls];
+  if (head != 0) {
+    SpanRecord* h = RecordAt(head - 1);
+    if (h->prev != 0) ReportCorruption(h, "partial list head has a prev link");
+    h->prev = me;
+  }
+  rec->prev = 0;
+  rec->next = head;
+  partial_[cls] = me;
+}
+
+void PoolImpl::UnlinkPartial(SpanRecord* rec) {
+  const int cls = rec->class_idx;
+  const uint32_t me = static_cast<uint32_t>(RecordGranule(rec)) + 1;
+  if (rec->next != 0 && RecordAt(rec->next - 1)->prev != me) {
+    ReportCorruption(rec, "partial list: next->prev does not point back");
+    return;
+  }
+  if (rec->prev != 0 ? RecordAt(rec->prev - 1)->next != me
+                     : partial_[cls] != me) {
+    ReportCorruption(rec, "partial list: prev->next does not point back");
+    return;
+  }
+  if (rec->next != 0) RecordAt(rec->next - 1)->prev = rec->prev;
+  if (rec->prev != 0) {
+    RecordAt(rec->prev - 1)->next = rec->next;
+  } else {
+    partial_[cls] = rec->next;
+  }
+  rec->prev = rec->next = 0;
+}
+
+void PoolImpl::ReturnSlot(SpanRecord* rec, void* slack) {
+  const bool wide = rec->wide.load(std::memory_order_relaxed) != 0;
+  StoreSlack(slack, wide, FreeMark(wide));
+  if (rec->free_count++ == 0 && rec->sealed.load(std::memory_order_relaxed) == 0) {
+    PushPartial(rec);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Free.
+
+ViolationKind PoolImpl::Free(void* ptr) {
+  const uintptr_t a = reinterpret_cast<uintptr_t>(ptr);
+  if (ABSL_PREDICT_FALSE(!InDataZone(a))) {
+    if (ptr == nullptr) return ViolationKind::kNone;
+    return Report(ViolationKind::kInvalidFree, 0, a, 0, 0, "not a pool object");
+  }
+  // Hot path: a small object freed into this thread's cache.
+  const uint64_t e = g_arena.table[PageIndex(a)].load(std::memory_order_acquire);
+  SpanRecord* rec = RecordAt(EntryGranule(e));
+  if (ABSL_PREDICT_TRUE(EntryKindOf(e) == EntryKind::kSmall)) {
+    const uintptr_t base = rec->base.load(std::memory_order_relaxed);
+    const uint64_t rel = a - base;
+    const uint64_t idx = (rel * rec->mul.load(std::memory_order_relaxed)) >> kMulShift;
+    const uint32_t slot_size = rec->slot_size.load(std::memory_order_relaxed);
+    PoolCache* pc = tls_cache.slot[EntryPool(e) & (kCacheSlots - 1)];
+    if (ABSL_PREDICT_TRUE(
+            idx < rec->nslots.load(std::memory_order_relaxed) &&
+            idx * slot_size == rel && CanaryOk(rec) &&
+            rec->sealed.load(std::memory_order_relaxed) == 0 && pc != nullptr &&
+            pc->pool_id == EntryPool(e) &&
+            pc->key == pc->pool->cache_key_.load(std::memory_order_relaxed))) {
+      ClassCache* cc = pc->cls[rec->class_idx];
+      const bool wide = rec->wide.load(std::memory_order_relaxed) != 0;
+      if (ABSL_PREDICT_TRUE(cc != nullptr && cc->count < kCacheCap)) {
+        void* s = SlackEntry(EntryGranule(e), wide, idx);
+        const uint32_t old = LoadSlack(s, wide);
+        if (ABSL_PREDICT_TRUE(old < CachedMark(wide) &&
+                              CasSlack(s, wide, old, CachedMark(wide)))) {
+          cc->e[cc->count++] = CacheEntry{a, s};
+          pc->AddLive(-static_cast<int64_t>(slot_size - old), -1);
+          return ViolationKind::kNone;
+        }
+      }
+    }
+    return FreeSmallSlow(a, rec);
+  }
+  if (EntryKindOf(e) == EntryKind::kLarge) return FreeLarge(a, rec);
+  const uint32_t pool_id = EntryPool(e);
+  return Report(ViolationKind::kInvalidFree, pool_id, a, 0, 0,
+                EntryKindOf(e) == EntryKind::kGuard ? "guard page"
+                                                    : "unused arena memory");
+}
+
+ViolationKind PoolImpl::FreeSmallSlow(uintptr_t a, SpanRecord* rec) {
+  const uint32_t pool_id = rec->pool_id.load(std::memory_order_relaxed);
+  if (!CanaryOk(rec)) return ReportCorruption(rec, "span record canary");
+  PoolImpl* pool = ById(pool_id);
+  if (pool == nullptr) return ReportCorruption(rec, "span record pool id");
+  const uintptr_t base = rec->base.load(std::memory_order_relaxed);
+  const uint32_t slot_size = rec->slot_size.load(std::memory_order_relaxed);
+  const uint64_t idx = (a - base) / slot_size;
+  const uintptr_t slot = base + idx * slot_size;
+  if (idx >= rec->nslots.load(std::memory_order_relaxed)) {
+    return Report(ViolationKind::kInvalidFree, pool_id, a, 0, 0,
+                  "past the last slot of its span");
+  }
+  const bool wide = rec->wide.load(std::memory_order_relaxed) != 0;
+  void* s = SlackEntry(RecordGranule(rec), wide, idx);
+  // Free into this thread's cache when it can have one (the pool still
+  // takes allocations); else straight back to the span.
+  PoolCache* pc = AcquirePoolCache(pool);
+  ClassCache* cc = nullptr;
+  if (pc != nullptr) {
+    cc = pc->cls[rec->class_idx];
+    if (cc == nullptr) cc = pc->cls[rec->class_idx] = new ClassCache();
+  }
+  ViolationKind bad = ViolationKind::kNone;
+  const char* detail = nullptr;
+  uint32_t old = 0;
+  {
+    absl::MutexLock l(&pool->mu_);
+    old = LoadSlack(s, wide);
+    if (slot != a) {
+      bad = ViolationKind::kInvalidFree;
+      detail = "not the start of a live object";
+    } else if (old >= CachedMark(wide)) {
+      bad = ViolationKind::kDoubleFree;
+    } else if (rec->sealed.load(std::memory_order_relaxed) != 0) {
+      bad = ViolationKind::kSealedFree;
+    } else if (!CasSlack(s, wide, old, CachedMark(wide))) {
+      bad = ViolationKind::kDoubleFree;  // lost a race with another free
+    } else if (cc != nullptr && pc->key == pool->cache_key_.load(
+                                               std::memory_order_relaxed)) {
+      if (cc->count == kCacheCap) {
+        // Full: hand the older half back to the spans.
+        for (uint32_t i = 0; i < kCacheCap / 2; ++i) {
+          const CacheEntry& e = cc->e[i];
+          pool->ReturnSlot(RecordAt(static_cast<size_t>(
+                               static_cast<uint8_t*>(e.slack) - g_arena.slack) >>
+                           kPageShift),
+                           e.slack);
+        }
+        std::memmove(&cc->e[0], &cc->e[kCacheCap / 2],
+                     (kCacheCap / 2) * sizeof(CacheEntry));
+        cc->count = kCacheCap / 2;
+      }
+      cc->e[cc->count++] = CacheEntry{a, s};
+      pc->AddLive(-static_cast<int64_t>(slot_size - old), -1);
+    } else {
+      pool->ReturnSlot(rec, s);
+      pool->live_bytes_ -= slot_size - old;
+      --pool->live_objects_;
+    }
+  }
+  if (bad == ViolationKind::kNone) return bad;
+  const bool live = old < CachedMark(wide);
+  return Report(bad, pool_id, a, slot, live ? slot_size - old : 0, detail);
+}
+
+ViolationKind PoolImpl::FreeLarge(uintptr_t a, SpanRecord* rec) {
+  const uint32_t pool_id = rec->pool_id.load(std::memory_order_relaxed);
+  if (!CanaryOk(rec)) return ReportCorruption(rec, "span record canary");
+  PoolImpl* pool = ById(pool_id);
+  if (pool == nullptr) return ReportCorruption(rec, "span record pool id");
+  const uintptr_t base = rec->base.load(std::memory_order_relaxed);
+  const size_t size = rec->mul.load(std::memory_order_relaxed);
+  ViolationKind bad = ViolationKind::kNone;
+  {
+    absl::MutexLock l(&pool->mu_);
+    if (a != base) {
+      bad = ViolationKind::kInvalidFree;
+    } else if (rec->live.load(std::memory_order_relaxed) == 0) {
+      bad = ViolationKind::kDoubleFree;
+    } else if (rec->sealed.load(std::memory_order_relaxed) != 0) {
+      bad = ViolationKind::kSealedFree;
+    } else {
+      rec->live.store(0, std::memory_order_release);
+      const size_t g = RecordGranule(rec);
+      const uintptr_t start = GranuleAddress(g);
+      const size_t granules = rec->large_granules;
+      const uintptr_t first_page = base & ~(kPageSize - 1);
+      const uintptr_t end = start + (granules << kGranuleShift) - kPageSize;
+      // The object's pages become guard pages until the span is reused, so
+      // that a stale pointer faults; the table keeps naming the object so
+      // that the checker reports a use after free.
+      SEALPOOL_CHECK(InstallGuard(reinterpret_cast<void*>(first_page),
+                                  end - first_page),
+                     "cannot guard a freed large object");
+      pool->committed_ -= end - first_page;
+      pool->guard_pages_ += (end - first_page) >> kPageShift;
+      pool->live_bytes_ -= static_cast<int64_t>(size);
+      --pool->live_objects_;
+      pool->free_spans_.emplace_back(g, granules);
+    }
+  }
+  if (bad == ViolationKind::kNone) return bad;
+  return Report(bad, pool_id, a, base, size,
+                bad == ViolationKind::kInvalidFree ? "not the start of a live object"
+                                                   : nullptr);
+}
+
+// ---------------------------------------------------------------------------
+// Thread caches.
+
+bool PoolImpl::RegisterCache(PoolCache* pc) {
+  absl::MutexLock l(&mu_);
+  if (destroyed_.load(std::memory_order_relaxed) ||
+      state_.load(std::memory_order_relaxed) != kLive) {
+    return false;
+  }
+  pc->pool = this;
+  pc->pool_id = id_;
+  pc->key = cache_key_.load(std::memory_order_relaxed);
+  pc->orphaned = false;
+  pc->prev = nullptr;
+  pc->next = caches_;
+  if (caches_ != nullptr) caches_->prev = pc;
+  caches_ = pc;
+  return true;
+}
+
+void PoolImpl::FlushLocked(PoolCache* pc) {
+  for (int cls = 0; cls < kNumClasses; ++cls) {
+    ClassCache* cc = pc->cls[cls];
+    if (cc == nullptr) continue;
+    for (uint32_t i = 0; i < cc->count; ++i) {
+      const size_t g =
+          static_cast<size_t>(static_cast<uint8_t*>(cc->e[i].slack) - g_arena.slack) >>
+          kPageShift;
+      SpanRecord* rec = RecordAt(g);
+      if (!CanaryOk(rec)) {
+        ReportCorruption(rec, "span record canary");
+        continue;
+      }
+      ReturnSlot(rec, cc->e[i].slack);
+    }
+    cc->count = 0;
+  }
+}
+
+void PoolImpl::EvictCache(PoolCache* pc) {
+  absl::MutexLock l(&mu_);
+  if (pc->orphaned) return;
+  FlushLocked(pc);
+  live_bytes_ += pc->live_bytes.load(std::memory_order_relaxed);
+  live_objects_ += pc->live_objects.load(std::memory_order_relaxed);
+  pc->live_bytes.store(0, std::memory_order_relaxed);
+  pc->live_objects.store(0, std::memory_order_relaxed);
+  if (pc->prev != nullptr) pc->prev->next = pc->next;
+  if (pc->next != nullptr) pc->next->prev = pc->prev;
+  if (caches_ == pc) caches_ = pc->next;
+  pc->prev = pc->next = nullptr;
+  pc->orphaned = true;
+}
+
+// ---------------------------------------------------------------------------
+// Stats and fork.
+
+PoolStats PoolImpl::Stats() const {
+  PoolStats s;
+  absl::MutexLock l(&mu_);
+  s.name = name_;
+  s.id = id_;
+  int64_t live_bytes = live_bytes_, live_objects = live_objects_;
+  for (const PoolCache* pc = caches_; pc != nullptr; pc = pc->next) {
+    live_bytes += pc->live_bytes.load(std::memory_order_relaxed);
+    live_objects += pc->live_objects.load(std::memory_order_relaxed);
+  }
+  s.live_bytes = live_bytes > 0 ? static_cast<size_t>(live_bytes) : 0;
+  s.live_objects = live_objects > 0 ? static_cast<size_t>(live_objects) : 0;
+  for (const Extent& e : extents_) s.reserved_bytes += e.count << kGranuleShift;
+  s.committed_bytes = committed_;
+  s.small_spans = small_spans_;
+  s.large_spans = large_spans_;
+  s.metadata_bytes = metadata_bytes_;
+  s.guard_pages = guard_pages_;
+  s.extents = extents_.size();
+  s.violations = PoolViolationCount(id_);
+  s.destroyed = destroyed_.load(std::memory_order_relaxed);
+  s.refs = refs_.load(std::memory_order_relaxed);
+  return s;
+}
+
+void PoolImpl::LockAllForFork() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  GetRegistry().mu.Lock();
+  for (uint32_t id = 1; id <= kMaxPools; ++id) {
+    if (PoolImpl* p = g_pools[id].load(std::memory_order_acquire)) p->mu_.Lock();
+  }
+  LockGranulesForFork();
+}
+
+void PoolImpl::UnlockAllAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  UnlockGranulesAfterFork();
+  for (uint32_t id = kMaxPools; id >= 1; --id) {
+    if (PoolImpl* p = g_pools[id].load(std::memory_order_acquire)) p->mu_.Unlock();
+  }
+  GetRegistry().mu.Unlock();
+}
+
+}  // namespace internal
+}  // namespace sealpool

@@ -1,0 +1,163 @@
+// sealpool — the pool: registry, spans, refill/flush and large objects.
+//
+// PoolImpl objects are type-stable: the one for pool id i is created the
+// first time id i is used and is never freed, only reinitialized when id i
+// is reused. Lock-free readers (the page-table query, free's fast path)
+// may therefore dereference a PoolImpl reached through a stale id without
+// faulting; they validate what they read with the pool's cache_key.
+//
+// Locking: registry mutex -> pool mutex -> arena granule mutex, never the
+// other way round, and never two pool mutexes at once (except the fork
+// handlers, which take all in id order).
+
+#ifndef SEALPOOL_ALLOCATOR_INTERNAL_POOL_IMPL_H_
+#define SEALPOOL_ALLOCATOR_INTERNAL_POOL_IMPL_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "absl/base/optimization.h"
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "allocator/internal/arena.h"
+#include "allocator/internal/report.h"
+#include "allocator/internal/size_class.h"
+#include "allocator/internal/thread_cache.h"
+#include "allocator/options.h"
+#include "allocator/pool.h"
+
+namespace sealpool {
+namespace internal {
+
+// Why an allocation failed (the C API turns these into errno values).
+enum class AllocError { kOk = 0, kInvalid, kNoMemory, kDestroyed };
+
+class PoolImpl {
+ public:
+  // Registry. Create validates everything and never crashes on bad input.
+  static absl::StatusOr<Pool*> Create(absl::string_view name,
+                                      const PoolOptions& options);
+  static absl::StatusOr<Pool*> Find(absl::string_view name);
+  // Lock-free: the PoolImpl for `id` (live or not), or nullptr.
+  static PoolImpl* ById(uint32_t id);
+  static size_t LiveCount();
+
+  // Hot path: allocates `size` bytes; nullptr with *err set on failure.
+  void* Allocate(size_t size, AllocError* err);
+  // Frees `ptr`; returns kNone or (report mode) the violation.
+  static ViolationKind Free(void* ptr);
+
+  absl::Status Destroy();
+  void Ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void Unref();
+
+  PoolStats Stats() const;
+
+  Pool* handle() { return &handle_; }
+  uint32_t id() const { return id_; }
+  const char* name() const { return name_; }
+  const PoolOptions& options() const { return opts_; }
+  uint64_t cache_key() const {
+    return cache_key_.load(std::memory_order_acquire);
+  }
+  bool live() const { return state_.load(std::memory_order_acquire) == kLive; }
+
+  // Called by thread caches (pool mutex taken inside).
+  bool RegisterCache(PoolCache* pc);
+  void EvictCache(PoolCache* pc);
+  // Fork handlers.
+  static void LockAllForFork();
+  static void UnlockAllAfterFork();
+
+ private:
+  enum State : uint8_t { kFree = 0, kLive = 1 };
+  struct Extent {
+    size_t first;  // granule index
+    size_t count;  // granules reserved
+    size_t used;   // granules carved, from the start
+  };
+
+  explicit PoolImpl(uint32_t id);
+
+  void* AllocateSlow(size_t size, AllocError* err);
+  void* AllocateLarge(size_t size, AllocError* err);
+  bool Refill(PoolCache* pc, int cls, AllocError* err)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  SpanRecord* NewSmallSpan(int cls, AllocError* err)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool CarveGranules(size_t count, size_t* first, AllocError* err)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ReturnSlot(SpanRecord* rec, void* slack)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FlushLocked(PoolCache* pc) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PushPartial(SpanRecord* rec) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void UnlinkPartial(SpanRecord* rec) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static ViolationKind FreeSmallSlow(uintptr_t a, SpanRecord* rec);
+  static ViolationKind FreeLarge(uintptr_t a, SpanRecord* rec);
+  void Release();
+
+  Pool handle_;
+  const uint32_t id_;
+  // Changes whenever thread caches of this pool must be dropped.
+  std::atomic<uint64_t> cache_key_{0};
+  std::atomic<uint8_t> state_{kFree};
+  std::atomic<bool> destroyed_{false};
+  std::atomic<int> refs_{0};
+  char name_[kMaxPoolNameLength + 1] = {};
+  PoolOptions opts_;
+  bool simple_ = true;  // align <= 16 and no redzones: table class lookup
+  size_t redzone_ = 0;
+
+  mutable absl::Mutex mu_;
+  std::vector<Extent> extents_ ABSL_GUARDED_BY(mu_);
+  // Freed large spans (first granule, count), reused first-fit.
+  std::vector<std::pair<size_t, size_t>> free_spans_ ABSL_GUARDED_BY(mu_);
+  uint32_t partial_[kNumClasses] ABSL_GUARDED_BY(mu_) = {};  // granule + 1
+  PoolCache* caches_ ABSL_GUARDED_BY(mu_) = nullptr;
+  size_t next_extent_granules_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t committed_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t small_spans_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t large_spans_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t guard_pages_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t metadata_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t live_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t live_objects_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// Hot path of PoolImpl::Allocate: a pop from the thread's cache.
+inline void* PoolImpl::Allocate(size_t size, AllocError* err) {
+  if (ABSL_PREDICT_TRUE(simple_ && size <= kMaxSmallSize)) {
+    PoolCache* pc = tls_cache.slot[id_ & (kCacheSlots - 1)];
+    if (ABSL_PREDICT_TRUE(pc != nullptr && pc->pool == this &&
+                          pc->key == cache_key_.load(
+                                         std::memory_order_relaxed))) {
+      const int cls = ClassForSize(size);
+      ClassCache* cc = pc->cls[cls];
+      if (ABSL_PREDICT_TRUE(cc != nullptr && cc->count > 0)) {
+        const CacheEntry e = cc->e[--cc->count];
+        const uint32_t slack = kClassSize[cls] - static_cast<uint32_t>(size);
+        if (IsWide(cls)) {
+          __atomic_store_n(static_cast<uint16_t*>(e.slack),
+                           static_cast<uint16_t>(slack), __ATOMIC_RELAXED);
+        } else {
+          __atomic_store_n(static_cast<uint8_t*>(e.slack),
+                           static_cast<uint8_t>(slack), __ATOMIC_RELAXED);
+        }
+        pc->AddLive(static_cast<int64_t>(size), 1);
+        return reinterpret_cast<void*>(e.ptr);
+      }
+    }
+  }
+  return AllocateSlow(size, err);
+}
+
+}  // namespace internal
+}  // namespace sealpool
+
+#endif  // SEALPOOL_ALLOCATOR_INTERNAL_POOL_IMPL_H_

@@ -1,0 +1,55 @@
+// sealpool — the violation report path (error tier 2).
+//
+// ReportViolation() is the single exit for evidence of memory unsafety. It
+// never allocates and takes no lock: it fills in the thread and stack,
+// counts, calls the user's handler, writes the report to stderr with
+// write(2), and then aborts (abort mode) or returns (report mode).
+
+#ifndef SEALPOOL_ALLOCATOR_INTERNAL_REPORT_H_
+#define SEALPOOL_ALLOCATOR_INTERNAL_REPORT_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "absl/base/attributes.h"
+#include "allocator/violation.h"
+
+namespace sealpool {
+namespace internal {
+
+inline constexpr uint32_t kMaxPools = 65535;
+
+// Reports `v`. Returns v.kind in report mode; does not return in abort
+// mode. `skip_frames` drops sealpool's own frames from the stack.
+ABSL_ATTRIBUTE_NOINLINE ViolationKind ReportViolation(Violation& v,
+                                                      int skip_frames = 1);
+
+// Violations attributed to pool `pool_id` since it was created.
+uint64_t PoolViolationCount(uint32_t pool_id);
+void ResetPoolViolationCount(uint32_t pool_id);
+
+// Small formatter into a fixed buffer; never allocates. Output past the
+// buffer is dropped.
+class FixedWriter {
+ public:
+  FixedWriter(char* buf, size_t size) : buf_(buf), size_(size) {}
+  FixedWriter& Str(const char* s);
+  FixedWriter& Dec(uint64_t v);
+  FixedWriter& Hex(uint64_t v);  // with 0x prefix
+  size_t length() const { return len_; }
+  const char* data() const { return buf_; }
+
+ private:
+  char* buf_;
+  size_t size_;
+  size_t len_ = 0;
+};
+
+// Writes all of [data, data+len) to file descriptor `fd`, retrying on
+// EINTR and short writes.
+void WriteAll(int fd, const char* data, size_t len);
+
+}  // namespace internal
+}  // namespace sealpool
+
+#endif  // SEALPOOL_ALLOCATOR_INTERNAL_REPORT_H_

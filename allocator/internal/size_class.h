@@ -1,0 +1,100 @@
+// sealpool — size classes and span geometry.
+//
+// Small objects (up to kMaxSmallSize bytes) live in spans of one size
+// class. Classes step by 16 bytes up to 128, then by four per doubling, so
+// a slot wastes at most 20% (and at most 15 bytes below 128). Objects
+// larger than kMaxSmallSize get a span of their own.
+//
+// A span is a whole number of 64 KiB granules: [guard page][data][guard
+// page]. For small spans the slot count is capped so that the per-slot slack
+// array fits in one page: 4096 one-byte entries for classes below 256
+// bytes ("narrow"), 2048 two-byte entries above ("wide").
+//
+// Invariants (checked at start-up by ValidateSizeClasses()):
+//   kClassSize[c] % 16 == 0, kClassSize strictly increasing;
+//   SlotCount(c) * SlackWidth(c) <= kPageSize;
+//   for every rel < SpanDataBytes(c):
+//     (rel * ClassMul(c)) >> kMulShift == rel / kClassSize[c].
+
+#ifndef SEALPOOL_ALLOCATOR_INTERNAL_SIZE_CLASS_H_
+#define SEALPOOL_ALLOCATOR_INTERNAL_SIZE_CLASS_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "allocator/internal/platform.h"
+
+namespace sealpool {
+namespace internal {
+
+inline constexpr size_t kGranuleShift = 16;
+inline constexpr size_t kGranuleSize = size_t{1} << kGranuleShift;
+inline constexpr size_t kPagesPerGranule = kGranuleSize / kPageSize;
+
+inline constexpr size_t kMaxSmallSize = 16384;
+inline constexpr int kNumClasses = 36;
+inline constexpr uint32_t kClassSize[kNumClasses] = {
+    16,   32,   48,   64,   80,    96,    112,   128,   160,
+    192,  224,  256,  320,  384,   448,   512,   640,   768,
+    896,  1024, 1280, 1536, 1792,  2048,  2560,  3072,  3584,
+    4096, 5120, 6144, 7168, 8192,  10240, 12288, 14336, 16384};
+
+// Classes below this size use one-byte slack entries.
+inline constexpr uint32_t kWideClassMin = 256;
+
+inline constexpr int kMulShift = 40;
+
+// Slack-array sentinels: a slot whose entry is kCached sits in a thread
+// cache; kFree is free in its span. Values below kCached are live objects
+// and give the slot bytes after the requested size.
+inline constexpr uint32_t kNarrowCached = 0xFE, kNarrowFree = 0xFF;
+inline constexpr uint32_t kWideCached = 0xFFFE, kWideFree = 0xFFFF;
+
+// Largest slot count of any span (for a constant bound on lookups).
+inline constexpr uint32_t kMaxSlotsPerSpan = 4096;
+
+struct ClassTable {
+  uint8_t of16[kMaxSmallSize / 16 + 1];  // class of size 16*i
+};
+constexpr ClassTable MakeClassTable() {
+  ClassTable t{};
+  int c = 0;
+  for (size_t i = 0; i <= kMaxSmallSize / 16; ++i) {
+    while (kClassSize[c] < i * 16) ++c;
+    t.of16[i] = static_cast<uint8_t>(c);
+  }
+  return t;
+}
+inline constexpr ClassTable kClassTable = MakeClassTable();
+
+// Class index for an object of `size` <= kMaxSmallSize bytes with 16-byte
+// alignment. Hot path: one table load.
+inline int ClassForSize(size_t size) {
+  return kClassTable.of16[(size + 15) >> 4];
+}
+
+// Smallest class >= size whose slots are `align`-aligned; -1 if none.
+int ClassFor(size_t size, size_t align);
+
+inline bool IsWide(int c) { return kClassSize[c] >= kWideClassMin; }
+inline size_t SlackWidth(int c) { return IsWide(c) ? 2 : 1; }
+
+// Granules of a span of class c.
+size_t SpanGranules(int c);
+inline size_t SpanDataBytes(size_t granules) {
+  return granules * kGranuleSize - 2 * kPageSize;
+}
+inline uint32_t SlotCount(int c) {
+  return static_cast<uint32_t>(SpanDataBytes(SpanGranules(c)) / kClassSize[c]);
+}
+inline uint64_t ClassMul(int c) {
+  return ((uint64_t{1} << kMulShift) / kClassSize[c]) + 1;
+}
+
+// Aborts if an invariant above does not hold.
+void ValidateSizeClasses();
+
+}  // namespace internal
+}  // namespace sealpool
+
+#endif  // SEALPOOL_ALLOCATOR_INTERNAL_SIZE_CLASS_H_

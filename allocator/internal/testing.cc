@@ -1,0 +1,60 @@
+// sealpool — test hooks (see testing.h).
+
+#include "allocator/internal/testing.h"
+
+#include <cstdio>
+
+#include "allocator/internal/arena.h"
+#include "allocator/internal/platform.h"
+#include "allocator/internal/thread_cache.h"
+
+namespace sealpool {
+namespace internal {
+namespace {
+
+SpanRecord* SpanOf(const void* ptr) {
+  const uintptr_t a = reinterpret_cast<uintptr_t>(ptr);
+  if (!InDataZone(a)) return nullptr;
+  const uint64_t e = g_arena.table[PageIndex(a)].load(std::memory_order_acquire);
+  const EntryKind k = EntryKindOf(e);
+  if (k != EntryKind::kSmall && k != EntryKind::kLarge) return nullptr;
+  return RecordAt(EntryGranule(e));
+}
+
+}  // namespace
+
+void InjectMapFailures(int count) { SetInjectedMapFailures(count); }
+
+bool CorruptSpanCanaryForTest(const void* ptr) {
+  SpanRecord* r = SpanOf(ptr);
+  if (r == nullptr) return false;
+  r->canary.store(r->canary.load() ^ 0x5a5a5a5a5a5a5a5aull);
+  return true;
+}
+
+bool CorruptSpanLinkForTest(const void* ptr) {
+  SpanRecord* r = SpanOf(ptr);
+  if (r == nullptr) return false;
+  // Point both links at a granule that is not on the list.
+  r->next = static_cast<uint32_t>(g_arena.granules);
+  r->prev = static_cast<uint32_t>(g_arena.granules);
+  return true;
+}
+
+void FlushThreadCacheForTest() { FlushThreadCache(); }
+
+size_t CountMappings() {
+  FILE* f = std::fopen("/proc/self/maps", "r");
+  if (f == nullptr) return 0;
+  size_t n = 0;
+  for (int c; (c = std::fgetc(f)) != EOF;) n += c == '\n';
+  std::fclose(f);
+  return n;
+}
+
+uintptr_t ArenaDataBase() { return g_arena.data_base; }
+size_t ArenaDataSize() { return g_arena.data_size.load(); }
+uintptr_t ArenaMetadataBase() { return g_arena.meta_begin; }
+
+}  // namespace internal
+}  // namespace sealpool

@@ -1,0 +1,46 @@
+// sealpool — hooks for tests only.
+//
+// Fault injection for the platform layer and access to metadata so that
+// tests can prove corruption is detected. Not part of the public API; tests
+// link the library and include this header directly.
+
+#ifndef SEALPOOL_ALLOCATOR_INTERNAL_TESTING_H_
+#define SEALPOOL_ALLOCATOR_INTERNAL_TESTING_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace sealpool {
+namespace internal {
+
+// Makes the next `count` memory-mapping calls of the platform layer (mmap,
+// mprotect to writable) fail with ENOMEM; 0 turns injection off.
+void InjectMapFailures(int count);
+
+// Overwrites the canary of the span record that covers `ptr` (a pool
+// object) with garbage, so that the next slow-path use detects corruption.
+// Returns false if `ptr` is not in a span.
+bool CorruptSpanCanaryForTest(const void* ptr);
+
+// Breaks the partial-list link of the span that covers `ptr`, so that the
+// next list update detects it. Returns false if `ptr` is not in a span.
+bool CorruptSpanLinkForTest(const void* ptr);
+
+// Flushes the calling thread's caches back to their pools.
+void FlushThreadCacheForTest();
+
+// Number of kernel mappings in /proc/self/maps.
+size_t CountMappings();
+
+// Arena geometry, for tests that probe guard and metadata pages.
+uintptr_t ArenaDataBase();
+size_t ArenaDataSize();
+uintptr_t ArenaMetadataBase();
+
+// True when guards are MADV_GUARD_INSTALL markers (else PROT_NONE pages).
+bool GuardsUseMadvise();
+
+}  // namespace internal
+}  // namespace sealpool
+
+#endif  // SEALPOOL_ALLOCATOR_INTERNAL_TESTING_H_

@@ -1,0 +1,87 @@
+// sealpool — per-thread, per-pool caches of free slots.
+//
+// The fast path of Allocate and Free touches only the calling thread's
+// cache: a direct-mapped table of PoolCache pointers indexed by pool id,
+// each holding one small stack of free slots per size class. Refill and
+// flush move slots between a cache and its pool's spans under the pool
+// mutex.
+//
+// Invalidation: a PoolCache is valid only while its `key` equals its pool's
+// cache_key, which changes when the pool is sealed, destroyed or released;
+// a stale cache is flushed (or, if its pool is gone, dropped) on the next
+// slow path. Slots sitting in a cache have slack state kCached, so the
+// checker treats them as freed and a second free of them is a double free.
+//
+// Invariants: every entry's slot has slack state kCached and belongs to a
+// span of `pool` with class index equal to the entry's class;
+// count <= kCacheCap; `orphaned` is set (under the pool mutex) when the
+// pool's memory was released, after which the entries are never touched.
+
+#ifndef SEALPOOL_ALLOCATOR_INTERNAL_THREAD_CACHE_H_
+#define SEALPOOL_ALLOCATOR_INTERNAL_THREAD_CACHE_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "allocator/internal/size_class.h"
+
+namespace sealpool {
+namespace internal {
+
+class PoolImpl;
+
+inline constexpr uint32_t kCacheCap = 32;
+inline constexpr int kCacheSlots = 16;
+
+struct CacheEntry {
+  uintptr_t ptr;
+  void* slack;  // the slot's slack entry (uint8_t or uint16_t)
+};
+
+struct ClassCache {
+  uint32_t count = 0;
+  CacheEntry e[kCacheCap];
+};
+
+struct PoolCache {
+  PoolImpl* pool = nullptr;
+  uint32_t pool_id = 0;
+  uint64_t key = 0;
+  // Written by the owning thread only (load + store), read by Stats().
+  std::atomic<int64_t> live_bytes{0};
+  std::atomic<int64_t> live_objects{0};
+  // Guarded by pool->mu_:
+  bool orphaned = false;
+  PoolCache* prev = nullptr;
+  PoolCache* next = nullptr;
+  ClassCache* cls[kNumClasses] = {};
+
+  void AddLive(int64_t bytes, int64_t objects) {
+    live_bytes.store(live_bytes.load(std::memory_order_relaxed) + bytes,
+                     std::memory_order_relaxed);
+    live_objects.store(live_objects.load(std::memory_order_relaxed) + objects,
+                       std::memory_order_relaxed);
+  }
+};
+
+struct ThreadCache {
+  PoolCache* slot[kCacheSlots];
+  bool registered;  // the thread-exit destructor is armed
+};
+
+extern thread_local ThreadCache tls_cache
+    __attribute__((tls_model("initial-exec")));
+
+// Slow path: the calling thread's valid cache for `pool`, creating (and
+// evicting a stale one in its slot) as needed. nullptr when the pool no
+// longer accepts allocations.
+PoolCache* AcquirePoolCache(PoolImpl* pool);
+
+// Flushes every cache of the calling thread back to its pool.
+void FlushThreadCache();
+
+}  // namespace internal
+}  // namespace sealpool
+
+#endif  // SEALPOOL_ALLOCATOR_INTERNAL_THREAD_CACHE_H_

@@ -1,0 +1,96 @@
+/* sealpool — C API.
+ *
+ * A thin C layer over the C++ API (allocator/pool.h, allocator/violation.h
+ * and, for copy checks, boundscheck/check_copy.h). Errors follow C
+ * conventions: functions returning pointers return NULL and set errno
+ * (EINVAL, EEXIST, ENOMEM, EPERM); functions returning int return 0 or a
+ * negative errno, except sp_free() and sp_check_copy(), which return a
+ * violation code (SP_VIOLATION_*) in report mode.
+ */
+#ifndef SEALPOOL_SEALPOOL_H_
+#define SEALPOOL_SEALPOOL_H_
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sp_pool sp_pool;
+
+/* Pool flags (sp_pool_options.flags). */
+#define SP_POOL_PERMANENT 0x1u  /* seal also mseal()s; never destroyed */
+#define SP_POOL_WRITE_RARE 0x2u /* sealed objects changeable via sp_write_rare */
+#define SP_POOL_REDZONES 0x4u   /* redzone after every small object */
+
+typedef struct sp_pool_options {
+  size_t align;           /* power of two, 8..4096 (default 16) */
+  size_t usercopy_offset; /* usercopy window start */
+  size_t usercopy_size;   /* window size; 0 = whole object */
+  size_t max_bytes;       /* object-memory cap; 0 = none */
+  uint32_t flags;         /* SP_POOL_* */
+} sp_pool_options;
+
+typedef enum sp_copy_dir { SP_COPY_READ = 1, SP_COPY_WRITE = 2 } sp_copy_dir;
+
+typedef enum sp_mode { SP_MODE_ABORT = 0, SP_MODE_REPORT = 1 } sp_mode;
+
+/* Violation codes (sp_violation.kind; return values in report mode). */
+typedef enum sp_violation_kind {
+  SP_VIOLATION_NONE = 0,
+  SP_VIOLATION_DOUBLE_FREE = 1,
+  SP_VIOLATION_INVALID_FREE = 2,
+  SP_VIOLATION_SEALED_FREE = 3,
+  SP_VIOLATION_METADATA_CORRUPTION = 4,
+  SP_VIOLATION_OUT_OF_BOUNDS = 5,
+  SP_VIOLATION_USE_AFTER_FREE = 6,
+  SP_VIOLATION_GUARD_PAGE = 7,
+  SP_VIOLATION_METADATA_PAGE = 8,
+  SP_VIOLATION_UNUSED_PAGE = 9,
+  SP_VIOLATION_SEALED_WRITE = 10,
+  SP_VIOLATION_USERCOPY_WINDOW = 11,
+  SP_VIOLATION_BOGUS_POINTER = 12,
+  SP_VIOLATION_STACK = 13,
+  SP_VIOLATION_IMAGE_SEGMENT = 14
+} sp_violation_kind;
+
+typedef struct sp_violation {
+  int kind;                /* sp_violation_kind */
+  const char *pool_name;   /* NULL outside pools */
+  uint32_t pool_id;
+  uintptr_t addr;
+  size_t len;
+  int dir;                 /* 0 (not a copy), SP_COPY_READ, SP_COPY_WRITE */
+  uintptr_t object_start;
+  size_t object_size;
+  size_t offset;
+  const char *detail;
+} sp_violation;
+
+typedef void (*sp_violation_handler)(const sp_violation *v, void *arg);
+
+/* Pools. */
+void sp_pool_options_init(sp_pool_options *opts);
+sp_pool *sp_pool_create(const char *name, const sp_pool_options *opts);
+int sp_pool_destroy(sp_pool *pool);
+sp_pool *sp_pool_ref(sp_pool *pool);
+void sp_pool_unref(sp_pool *pool);
+const char *sp_pool_name(const sp_pool *pool);
+
+/* Objects. */
+void *sp_alloc(sp_pool *pool, size_t size);
+int sp_free(void *ptr);
+size_t sp_object_size(const void *ptr);
+
+/* Modes and handlers. */
+void sp_set_mode(sp_mode mode);
+void sp_set_violation_handler(sp_violation_handler fn, void *arg);
+uint64_t sp_violation_count(void);
+
+#ifdef __cplusplus
+}  /* extern "C" */
+#endif
+
+#endif /* SEALPOOL_SEALPOOL_H_ */
