@@ -2,7 +2,9 @@
 
 #include "allocator/page_query.h"
 
+#include "absl/base/optimization.h"
 #include "allocator/internal/arena.h"
+#include "allocator/internal/lookup.h"
 #include "allocator/internal/pool_impl.h"
 #include "allocator/internal/size_class.h"
 #include "allocator/internal/span.h"
@@ -44,10 +46,11 @@ AddressInfo QueryAddress(const void* addr) {
   const internal::SpanRecord* rec = internal::RecordAt(g);
   const uintptr_t base = rec->base.load(std::memory_order_relaxed);
   info.sealed = rec->sealed.load(std::memory_order_acquire) != 0;
-  if (internal::PoolImpl* pool = internal::PoolImpl::ById(info.pool_id)) {
-    info.usercopy_offset = pool->options().usercopy_offset;
-    info.usercopy_size = pool->options().usercopy_size;
-  }
+  const uint64_t window =
+      internal::g_usercopy_window[info.pool_id <= internal::kMaxPools ? info.pool_id : 0]
+          .load(std::memory_order_relaxed);
+  info.usercopy_offset = window >> 32;
+  info.usercopy_size = window & 0xFFFFFFFFu;
   if (info.page == PageKind::kLargeSpan) {
     const size_t size = rec->mul.load(std::memory_order_relaxed);
     info.slot_size = size;
@@ -82,6 +85,10 @@ AddressInfo QueryAddress(const void* addr) {
   info.object_size = slot_size - slack;
   info.redzone = slack;
   return info;
+}
+
+Lookup LookupObject(const void* addr, ObjectBounds* out) {
+  return internal::LookupObjectInline(reinterpret_cast<uintptr_t>(addr), out);
 }
 
 bool InArena(const void* addr, size_t len) {

@@ -38,7 +38,27 @@ struct AddressInfo {
   size_t redzone = 0;          // bytes after object_size that are redzone
 };
 
-// Hot path: answers what `addr` is. One compare for non-arena addresses,
+// The three answers of the checker's lookup: memory sealpool does not own,
+// a byte inside one live object, or arena memory that no copy may touch
+// (guard, metadata, unused, slack, a free slot). Never "not ours" for an
+// arena address.
+enum class Lookup : uint8_t { kNotOurs = 0, kObject = 1, kBad = 2 };
+
+struct ObjectBounds {
+  uintptr_t start = 0;          // first byte of the object
+  size_t size = 0;              // its requested size
+  uint32_t pool_id = 0;
+  bool sealed = false;
+  uint32_t usercopy_offset = 0;  // the pool's window; size 0 = whole object
+  uint32_t usercopy_size = 0;
+};
+
+// Hot path: the live object whose bytes include `addr` (for a zero-size
+// object, whose start is `addr`). On kBad, QueryAddress() tells why.
+// A table load, a span-record load and a slack load; no lock, no divide.
+Lookup LookupObject(const void* addr, ObjectBounds* out);
+
+// Answers what `addr` is, in full (for reports and tools). One compare for non-arena addresses,
 // then a table load, a span-record load and a slack load. Never blocks.
 AddressInfo QueryAddress(const void* addr);
 

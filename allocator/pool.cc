@@ -3,6 +3,7 @@
 #include "allocator/pool.h"
 
 #include "absl/strings/str_cat.h"
+#include "allocator/internal/lookup.h"
 #include "allocator/internal/pool_impl.h"
 #include "allocator/page_query.h"
 
@@ -52,14 +53,17 @@ absl::Status Pool::Free(void* ptr) {
 }
 
 size_t Pool::ObjectSize(const void* ptr) {
-  const AddressInfo info = QueryAddress(ptr);
-  return info.live ? info.object_size : 0;
+  ObjectBounds b;
+  return internal::LookupObjectInline(reinterpret_cast<uintptr_t>(ptr), &b) ==
+                 Lookup::kObject
+             ? b.size
+             : 0;
 }
 
 Pool* Pool::Owner(const void* ptr) {
-  const AddressInfo info = QueryAddress(ptr);
-  if (!info.live) return nullptr;
-  PoolImpl* p = PoolImpl::ById(info.pool_id);
+  ObjectBounds b;
+  if (LookupObject(ptr, &b) != Lookup::kObject) return nullptr;
+  PoolImpl* p = PoolImpl::ById(b.pool_id);
   return p != nullptr && p->live() ? p->handle() : nullptr;
 }
 

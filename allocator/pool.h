@@ -84,7 +84,8 @@ class Pool {
   // `ptr` is not inside a live pool object. Lock-free, O(1).
   static size_t ObjectSize(const void* ptr);
 
-  // The pool that owns `ptr` (no new reference), or nullptr.
+  // The pool of the live object that contains `ptr` (or starts at it, for
+  // zero-size objects), without a new reference; nullptr otherwise.
   static Pool* Owner(const void* ptr);
 
   // Drops the creator's reference and refuses later allocations. Frees of

@@ -19,7 +19,7 @@ namespace {
 
 // Free granule ranges: first granule -> count. Ranges never touch.
 struct GranuleMap {
-  absl::Mutex mu;
+  Mutex mu;
   std::map<size_t, size_t> free ABSL_GUARDED_BY(mu);
 };
 
@@ -28,7 +28,7 @@ GranuleMap& Granules() {
   return *m;
 }
 
-absl::Mutex init_mu(absl::kConstInit);
+Mutex init_mu;
 
 size_t RoundUp(size_t v, size_t a) { return (v + a - 1) & ~(a - 1); }
 
@@ -36,7 +36,7 @@ size_t RoundUp(size_t v, size_t a) { return (v + a - 1) & ~(a - 1); }
 
 bool InitArena() {
   if (g_arena.data_size.load(std::memory_order_acquire) != 0) return true;
-  absl::MutexLock lock(&init_mu);
+  MutexLock lock(&init_mu);
   if (g_arena.data_size.load(std::memory_order_acquire) != 0) return true;
   SEALPOOL_CHECK(sysconf(_SC_PAGESIZE) == static_cast<long>(kPageSize),
                  "sealpool needs 4 KiB pages");
@@ -80,7 +80,7 @@ bool InitArena() {
   g_arena.granules = granules;
   {
     GranuleMap& m = Granules();
-    absl::MutexLock l(&m.mu);
+    MutexLock l(&m.mu);
     m.free.clear();
     m.free.emplace(0, granules);
   }
@@ -95,7 +95,7 @@ void SetPageEntries(uintptr_t addr, size_t npages, uint64_t entry) {
 
 bool AllocateGranules(size_t count, size_t* first) {
   GranuleMap& m = Granules();
-  absl::MutexLock l(&m.mu);
+  MutexLock l(&m.mu);
   for (auto it = m.free.begin(); it != m.free.end(); ++it) {
     if (it->second < count) continue;
     *first = it->first;
@@ -110,7 +110,7 @@ bool AllocateGranules(size_t count, size_t* first) {
 
 void FreeGranules(size_t first, size_t count) {
   GranuleMap& m = Granules();
-  absl::MutexLock l(&m.mu);
+  MutexLock l(&m.mu);
   auto next = m.free.lower_bound(first);
   if (next != m.free.end()) {
     SEALPOOL_CHECK(first + count <= next->first, "granule range freed twice");
@@ -133,7 +133,7 @@ void FreeGranules(size_t first, size_t count) {
 
 size_t FreeGranuleCount() {
   GranuleMap& m = Granules();
-  absl::MutexLock l(&m.mu);
+  MutexLock l(&m.mu);
   size_t n = 0;
   for (const auto& r : m.free) n += r.second;
   return n;
@@ -146,17 +146,6 @@ void UnlockGranulesAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   Granules().mu.Unlock();
 }
 
-uint64_t SpanCanary(const SpanRecord* r) {
-  uint64_t x = g_canary_secret ^ reinterpret_cast<uintptr_t>(r);
-  x ^= r->base.load(std::memory_order_relaxed) * 0x9E3779B97F4A7C15ull;
-  x ^= r->mul.load(std::memory_order_relaxed) * 0xD6E8FEB86659FD93ull;
-  x ^= (uint64_t{r->slot_size.load(std::memory_order_relaxed)} << 32) |
-       r->pool_id.load(std::memory_order_relaxed);
-  x ^= uint64_t{r->kind.load(std::memory_order_relaxed)} << 56;
-  x *= 0xBF58476D1CE4E5B9ull;
-  x ^= x >> 31;
-  return x;
-}
 
 }  // namespace internal
 }  // namespace sealpool

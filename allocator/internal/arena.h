@@ -26,7 +26,7 @@
 #include <map>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "allocator/internal/mutex.h"
 #include "allocator/internal/platform.h"
 #include "allocator/internal/size_class.h"
 #include "allocator/internal/span.h"
@@ -68,9 +68,11 @@ inline constexpr size_t kDefaultDataSize = size_t{64} << 30;
 // fails (then later calls try again). Thread-safe.
 bool InitArena();
 
+// The acquire load of data_size must come before the read of data_base, so
+// it is a statement of its own.
 inline bool InDataZone(uintptr_t a) {
-  return a - g_arena.data_base <
-         g_arena.data_size.load(std::memory_order_acquire);
+  const size_t size = g_arena.data_size.load(std::memory_order_acquire);
+  return a - g_arena.data_base < size;
 }
 inline size_t PageIndex(uintptr_t a) {
   return (a - g_arena.data_base) >> kPageShift;
@@ -100,8 +102,6 @@ size_t FreeGranuleCount();
 void LockGranulesForFork();
 void UnlockGranulesAfterFork();
 
-// Process-wide random secret for canaries.
-extern uint64_t g_canary_secret;
 
 }  // namespace internal
 }  // namespace sealpool

@@ -21,7 +21,7 @@ constexpr size_t kFirstExtentGranules = 64;      // 4 MiB
 constexpr size_t kMaxExtentGranules = 16384;     // 1 GiB
 
 struct Registry {
-  absl::Mutex mu;
+  Mutex mu;
   absl::flat_hash_map<std::string, PoolImpl*> by_name ABSL_GUARDED_BY(mu);
   uint32_t next_id ABSL_GUARDED_BY(mu) = 1;
   size_t live ABSL_GUARDED_BY(mu) = 0;
@@ -112,6 +112,8 @@ void ForkChild() { PoolImpl::UnlockAllAfterFork(); }
 
 }  // namespace
 
+std::atomic<uint64_t> g_usercopy_window[kMaxPools + 1];
+
 PoolImpl::PoolImpl(uint32_t id) : handle_(this), id_(id) {}
 
 PoolImpl* PoolImpl::ById(uint32_t id) {
@@ -121,7 +123,7 @@ PoolImpl* PoolImpl::ById(uint32_t id) {
 
 size_t PoolImpl::LiveCount() {
   Registry& r = GetRegistry();
-  absl::MutexLock l(&r.mu);
+  MutexLock l(&r.mu);
   return r.live;
 }
 
@@ -144,8 +146,7 @@ absl::StatusOr<Pool*> PoolImpl::Create(absl::string_view name,
     return absl::InvalidArgumentError(absl::StrCat(
         "pool '", name, "': usercopy_offset needs a usercopy_size"));
   }
-  if (o.usercopy_offset > (size_t{1} << 40) ||
-      o.usercopy_size > (size_t{1} << 40)) {
+  if (o.usercopy_offset > UINT32_MAX || o.usercopy_size > UINT32_MAX) {
     return absl::InvalidArgumentError(
         absl::StrCat("pool '", name, "': usercopy window out of range"));
   }
@@ -158,7 +159,7 @@ absl::StatusOr<Pool*> PoolImpl::Create(absl::string_view name,
   (void)fork_handlers;
 
   Registry& r = GetRegistry();
-  absl::MutexLock l(&r.mu);
+  MutexLock l(&r.mu);
   if (r.by_name.contains(name)) {
     return absl::AlreadyExistsError(
         absl::StrCat("a pool named '", name, "' already exists"));
@@ -184,7 +185,7 @@ absl::StatusOr<Pool*> PoolImpl::Create(absl::string_view name,
     g_pools[id].store(p, std::memory_order_release);
   }
   {
-    absl::MutexLock pl(&p->mu_);
+    MutexLock pl(&p->mu_);
     std::memset(p->name_, 0, sizeof(p->name_));
     std::memcpy(p->name_, name.data(), name.size());
     p->opts_ = o;
@@ -201,6 +202,9 @@ absl::StatusOr<Pool*> PoolImpl::Create(absl::string_view name,
     p->destroyed_.store(false, std::memory_order_relaxed);
     p->refs_.store(1, std::memory_order_relaxed);
     p->cache_key_.store(NewKey(), std::memory_order_release);
+    g_usercopy_window[id].store(
+        (uint64_t{o.usercopy_offset} << 32) | o.usercopy_size,
+        std::memory_order_release);
     ResetPoolViolationCount(id);
     p->state_.store(kLive, std::memory_order_release);
   }
@@ -211,7 +215,7 @@ absl::StatusOr<Pool*> PoolImpl::Create(absl::string_view name,
 
 absl::StatusOr<Pool*> PoolImpl::Find(absl::string_view name) {
   Registry& r = GetRegistry();
-  absl::MutexLock l(&r.mu);
+  MutexLock l(&r.mu);
   auto it = r.by_name.find(name);
   if (it == r.by_name.end()) {
     return absl::NotFoundError(absl::StrCat("no live pool named '", name, "'"));
@@ -223,7 +227,7 @@ absl::StatusOr<Pool*> PoolImpl::Find(absl::string_view name) {
 absl::Status PoolImpl::Destroy() {
   {
     Registry& r = GetRegistry();
-    absl::MutexLock l(&r.mu);
+    MutexLock l(&r.mu);
     if (destroyed_.exchange(true, std::memory_order_acq_rel)) {
       return absl::FailedPreconditionError(
           absl::StrCat("pool '", name_, "' was already destroyed"));
@@ -244,9 +248,9 @@ void PoolImpl::Unref() {
 
 void PoolImpl::Release() {
   Registry& r = GetRegistry();
-  absl::MutexLock l(&r.mu);
+  MutexLock l(&r.mu);
   {
-    absl::MutexLock pl(&mu_);
+    MutexLock pl(&mu_);
     // A pool released without Destroy() (its creator dropped the last
     // reference through Unref) also gives up its name.
     auto it = r.by_name.find(name_);
@@ -314,7 +318,7 @@ void* PoolImpl::AllocateSlow(size_t size, AllocError* err) {
     pc->cls[cls] = cc;
   }
   if (cc->count == 0) {
-    absl::MutexLock l(&mu_);
+    MutexLock l(&mu_);
     if (!Refill(pc, cls, err)) return nullptr;
   }
   const CacheEntry e = cc->e[--cc->count];
@@ -467,7 +471,7 @@ void* PoolImpl::AllocateLarge(size_t size, AllocError* err) {
   const size_t span_pages =
       (RoundUp(size + align, kPageSize) >> kPageShift) + 2;
   const size_t granules = RoundUp(span_pages, kPagesPerGranule) / kPagesPerGranule;
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   if (destroyed_.load(std::memory_order_relaxed)) {
     *err = AllocError::kDestroyed;
     return nullptr;
@@ -600,8 +604,11 @@ ViolationKind PoolImpl::Free(void* ptr) {
       if (ABSL_PREDICT_TRUE(cc != nullptr && cc->count < kCacheCap)) {
         void* s = SlackEntry(EntryGranule(e), wide, idx);
         const uint32_t old = LoadSlack(s, wide);
-        if (ABSL_PREDICT_TRUE(old < CachedMark(wide) &&
-                              CasSlack(s, wide, old, CachedMark(wide)))) {
+        // A plain load and store, not a locked exchange: only a double free
+        // racing itself on two threads in the same instant could slip by
+        // (glibc's tcache makes the same trade); the slow path uses CAS.
+        if (ABSL_PREDICT_TRUE(old < CachedMark(wide))) {
+          StoreSlack(s, wide, CachedMark(wide));
           cc->e[cc->count++] = CacheEntry{a, s};
           pc->AddLive(-static_cast<int64_t>(slot_size - old), -1);
           return ViolationKind::kNone;
@@ -644,7 +651,7 @@ ViolationKind PoolImpl::FreeSmallSlow(uintptr_t a, SpanRecord* rec) {
   const char* detail = nullptr;
   uint32_t old = 0;
   {
-    absl::MutexLock l(&pool->mu_);
+    MutexLock l(&pool->mu_);
     old = LoadSlack(s, wide);
     if (slot != a) {
       bad = ViolationKind::kInvalidFree;
@@ -692,7 +699,7 @@ ViolationKind PoolImpl::FreeLarge(uintptr_t a, SpanRecord* rec) {
   const size_t size = rec->mul.load(std::memory_order_relaxed);
   ViolationKind bad = ViolationKind::kNone;
   {
-    absl::MutexLock l(&pool->mu_);
+    MutexLock l(&pool->mu_);
     if (a != base) {
       bad = ViolationKind::kInvalidFree;
     } else if (rec->live.load(std::memory_order_relaxed) == 0) {
@@ -729,7 +736,7 @@ ViolationKind PoolImpl::FreeLarge(uintptr_t a, SpanRecord* rec) {
 // Thread caches.
 
 bool PoolImpl::RegisterCache(PoolCache* pc) {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   if (destroyed_.load(std::memory_order_relaxed) ||
       state_.load(std::memory_order_relaxed) != kLive) {
     return false;
@@ -765,7 +772,7 @@ void PoolImpl::FlushLocked(PoolCache* pc) {
 }
 
 void PoolImpl::EvictCache(PoolCache* pc) {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   if (pc->orphaned) return;
   FlushLocked(pc);
   live_bytes_ += pc->live_bytes.load(std::memory_order_relaxed);
@@ -784,7 +791,7 @@ void PoolImpl::EvictCache(PoolCache* pc) {
 
 PoolStats PoolImpl::Stats() const {
   PoolStats s;
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   s.name = name_;
   s.id = id_;
   int64_t live_bytes = live_bytes_, live_objects = live_objects_;

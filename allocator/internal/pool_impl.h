@@ -24,7 +24,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
+#include "allocator/internal/mutex.h"
 #include "allocator/internal/arena.h"
 #include "allocator/internal/report.h"
 #include "allocator/internal/size_class.h"
@@ -34,6 +34,10 @@
 
 namespace sealpool {
 namespace internal {
+
+// Usercopy window of pool id i: offset << 32 | size (size 0 = whole
+// object). Read lock-free by the page-table query.
+extern std::atomic<uint64_t> g_usercopy_window[kMaxPools + 1];
 
 // Why an allocation failed (the C API turns these into errno values).
 enum class AllocError { kOk = 0, kInvalid, kNoMemory, kDestroyed };
@@ -114,7 +118,7 @@ class PoolImpl {
   bool simple_ = true;  // align <= 16 and no redzones: table class lookup
   size_t redzone_ = 0;
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::vector<Extent> extents_ ABSL_GUARDED_BY(mu_);
   // Freed large spans (first granule, count), reused first-fit.
   std::vector<std::pair<size_t, size_t>> free_spans_ ABSL_GUARDED_BY(mu_);

@@ -31,7 +31,7 @@ namespace internal {
 
 class PoolImpl;
 
-inline constexpr uint32_t kCacheCap = 32;
+inline constexpr uint32_t kCacheCap = 128;
 inline constexpr int kCacheSlots = 16;
 
 struct CacheEntry {
