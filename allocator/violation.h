@@ -87,6 +87,14 @@ void SetViolationHandler(ViolationHandler fn, void* arg);
 // Number of violations reported since start (all kinds, all pools).
 uint64_t ViolationCount();
 
+// The report entry point for checkers (boundscheck/) and the allocator:
+// fills in thread and stack, counts (globally and for v.pool_id), calls the
+// handler, writes the report to stderr (and the JSON log, if configured),
+// then aborts in abort mode or returns v.kind in report mode. Never
+// allocates and takes no lock. `skip_frames` drops the reporter's own
+// frames from the stack trace.
+ViolationKind ReportViolation(Violation& v, int skip_frames = 1);
+
 }  // namespace sealpool
 
 #endif  // SEALPOOL_ALLOCATOR_VIOLATION_H_

@@ -7,6 +7,8 @@
 #include "allocator/internal/report.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <time.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -16,6 +18,7 @@
 #include "absl/debugging/stacktrace.h"
 #include "absl/debugging/symbolize.h"
 #include "allocator/internal/check.h"
+#include "allocator/runtime_options.h"
 
 namespace sealpool {
 namespace {
@@ -25,6 +28,60 @@ std::atomic<ViolationHandler> g_handler{nullptr};
 std::atomic<void*> g_handler_arg{nullptr};
 std::atomic<uint64_t> g_violations{0};
 std::atomic<uint64_t> g_pool_violations[internal::kMaxPools + 1];
+std::atomic<int> g_log_fd{-1};
+std::atomic<int> g_stack_depth{kMaxStackFrames};
+std::atomic<bool> g_symbolize{true};
+
+const char* DirName(CopyDirection d) {
+  switch (d) {
+    case CopyDirection::kRead:
+      return "read";
+    case CopyDirection::kWrite:
+      return "write";
+    default:
+      return "none";
+  }
+}
+
+// One JSON object per line; field names are stable (see README).
+void WriteJsonLine(int fd, const Violation& v) {
+  char buf[4096];
+  internal::FixedWriter w(buf, sizeof(buf));
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  w.Str("{\"time\":").Dec(static_cast<uint64_t>(ts.tv_sec)).Str(".");
+  char ms[4] = {static_cast<char>('0' + ts.tv_nsec / 100000000),
+                static_cast<char>('0' + ts.tv_nsec / 10000000 % 10),
+                static_cast<char>('0' + ts.tv_nsec / 1000000 % 10), '\0'};
+  w.Str(ms);
+  w.Str(",\"kind\":").Json(ViolationKindName(v.kind));
+  w.Str(",\"pool\":");
+  if (v.pool_name != nullptr) {
+    w.Json(v.pool_name);
+  } else {
+    w.Str("null");
+  }
+  w.Str(",\"pool_id\":").Dec(v.pool_id);
+  w.Str(",\"addr\":").Dec(v.addr).Str(",\"len\":").Dec(v.len);
+  w.Str(",\"dir\":").Json(DirName(v.dir));
+  w.Str(",\"object_start\":").Dec(v.object_start);
+  w.Str(",\"object_size\":").Dec(v.object_size);
+  w.Str(",\"offset\":").Dec(v.offset);
+  w.Str(",\"thread\":").Dec(v.thread_id);
+  w.Str(",\"detail\":");
+  if (v.detail != nullptr) {
+    w.Json(v.detail);
+  } else {
+    w.Str("null");
+  }
+  w.Str(",\"stack\":[");
+  for (int i = 0; i < v.stack_depth; ++i) {
+    w.Str(i > 0 ? ",\"" : "\"").Hex(reinterpret_cast<uintptr_t>(v.stack[i]))
+        .Str("\"");
+  }
+  w.Str("]}\n");
+  internal::WriteAll(fd, w.data(), w.length());
+}
 
 constexpr const char* kKindNames[kViolationKindCount] = {
     "none",           "double-free",     "invalid-free",  "sealed-free",
@@ -95,7 +152,10 @@ void WriteReport(const Violation& v) {
         .Hex(reinterpret_cast<uintptr_t>(v.stack[i]));
     // Return addresses point after the call; look up the call itself.
     void* pc = static_cast<char*>(v.stack[i]) - (i > 0 ? 1 : 0);
-    if (absl::Symbolize(pc, sym, sizeof(sym))) w.Str(" in ").Str(sym);
+    if (g_symbolize.load(std::memory_order_relaxed) &&
+        absl::Symbolize(pc, sym, sizeof(sym))) {
+      w.Str(" in ").Str(sym);
+    }
     w.Str("\n");
   }
   internal::WriteAll(STDERR_FILENO, w.data(), w.length());
@@ -127,21 +187,48 @@ uint64_t ViolationCount() {
   return g_violations.load(std::memory_order_relaxed);
 }
 
-namespace internal {
-
 ViolationKind ReportViolation(Violation& v, int skip_frames) {
+  GetRuntimeOptions();  // reads SEALPOOL_OPTIONS on first use
   v.thread_id = static_cast<uint64_t>(syscall(SYS_gettid));
-  v.stack_depth = absl::GetStackTrace(v.stack, kMaxStackFrames, skip_frames);
+  v.stack_depth = absl::GetStackTrace(
+      v.stack, g_stack_depth.load(std::memory_order_relaxed), skip_frames);
   g_violations.fetch_add(1, std::memory_order_relaxed);
-  if (v.pool_id != 0 && v.pool_id <= kMaxPools) {
+  if (v.pool_id != 0 && v.pool_id <= internal::kMaxPools) {
     g_pool_violations[v.pool_id].fetch_add(1, std::memory_order_relaxed);
   }
   if (ViolationHandler fn = g_handler.load(std::memory_order_acquire)) {
     fn(v, g_handler_arg.load(std::memory_order_acquire));
   }
   WriteReport(v);
+  const int fd = g_log_fd.load(std::memory_order_acquire);
+  if (fd >= 0) WriteJsonLine(fd, v);
   if (GetMode() == Mode::kAbort) abort();
   return v.kind;
+}
+
+namespace internal {
+
+void SetReportLogPath(const char* path) {
+  int fd = -1;
+  if (path != nullptr && path[0] != '\0') {
+    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      char buf[512];
+      FixedWriter w(buf, sizeof(buf));
+      w.Str("sealpool: cannot open log_path '").Str(path)
+          .Str("'; JSON reports are off\n");
+      WriteAll(STDERR_FILENO, w.data(), w.length());
+    }
+  }
+  const int old = g_log_fd.exchange(fd, std::memory_order_acq_rel);
+  if (old >= 0) close(old);
+}
+
+void SetReportStackDepth(int depth, bool symbolize) {
+  if (depth < 0) depth = 0;
+  if (depth > kMaxStackFrames) depth = kMaxStackFrames;
+  g_stack_depth.store(depth, std::memory_order_relaxed);
+  g_symbolize.store(symbolize, std::memory_order_relaxed);
 }
 
 uint64_t PoolViolationCount(uint32_t pool_id) {
@@ -160,6 +247,32 @@ FixedWriter& FixedWriter::Str(const char* s) {
   while (*s != '\0' && len_ + 1 < size_) buf_[len_++] = *s++;
   buf_[len_] = '\0';
   return *this;
+}
+
+FixedWriter& FixedWriter::Json(const char* s) {
+  Str("\"");
+  char one[8];
+  for (; *s != '\0'; ++s) {
+    const unsigned char ch = static_cast<unsigned char>(*s);
+    if (ch == '"' || ch == '\\') {
+      one[0] = '\\';
+      one[1] = static_cast<char>(ch);
+      one[2] = '\0';
+    } else if (ch < 0x20 || ch >= 0x7f) {
+      one[0] = '\\';
+      one[1] = 'u';
+      one[2] = '0';
+      one[3] = '0';
+      one[4] = "0123456789abcdef"[ch >> 4];
+      one[5] = "0123456789abcdef"[ch & 15];
+      one[6] = '\0';
+    } else {
+      one[0] = static_cast<char>(ch);
+      one[1] = '\0';
+    }
+    Str(one);
+  }
+  return Str("\"");
 }
 
 FixedWriter& FixedWriter::Dec(uint64_t v) {

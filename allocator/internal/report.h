@@ -19,10 +19,10 @@ namespace internal {
 
 inline constexpr uint32_t kMaxPools = 65535;
 
-// Reports `v`. Returns v.kind in report mode; does not return in abort
-// mode. `skip_frames` drops sealpool's own frames from the stack.
-ABSL_ATTRIBUTE_NOINLINE ViolationKind ReportViolation(Violation& v,
-                                                      int skip_frames = 1);
+// Where reports also go as JSON lines ("" = nowhere); opens the file.
+void SetReportLogPath(const char* path);
+// Frames in reports (0..kMaxStackFrames) and whether to symbolize them.
+void SetReportStackDepth(int depth, bool symbolize);
 
 // Violations attributed to pool `pool_id` since it was created.
 uint64_t PoolViolationCount(uint32_t pool_id);
@@ -36,6 +36,8 @@ class FixedWriter {
   FixedWriter& Str(const char* s);
   FixedWriter& Dec(uint64_t v);
   FixedWriter& Hex(uint64_t v);  // with 0x prefix
+  // A JSON string literal (quotes included), escaping as RFC 8259 asks.
+  FixedWriter& Json(const char* s);
   size_t length() const { return len_; }
   const char* data() const { return buf_; }
 

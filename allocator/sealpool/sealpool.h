@@ -84,6 +84,19 @@ void *sp_alloc(sp_pool *pool, size_t size);
 int sp_free(void *ptr);
 size_t sp_object_size(const void *ptr);
 
+/* Copy checks (boundscheck/check_copy.h). sp_check_copy returns 0 when the
+ * copy is allowed, else (report mode) minus the violation code, or -EINVAL
+ * for a bad direction. The checked copies check the source for reading and
+ * the destination for writing; on a violation in report mode they write
+ * nothing and return NULL. */
+int sp_check_copy(const void *ptr, size_t len, sp_copy_dir dir);
+void *sp_memcpy(void *dst, const void *src, size_t n);
+void *sp_memmove(void *dst, const void *src, size_t n);
+void *sp_memset(void *dst, int c, size_t n);
+/* Re-reads the loaded images after dlopen/dlclose (also noticed by itself
+ * within 1024 checks). */
+void sp_refresh_images(void);
+
 /* Modes and handlers. */
 void sp_set_mode(sp_mode mode);
 void sp_set_violation_handler(sp_violation_handler fn, void *arg);

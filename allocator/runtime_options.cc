@@ -1,0 +1,154 @@
+// sealpool — SEALPOOL_OPTIONS parsing.
+
+#include "allocator/runtime_options.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "absl/base/call_once.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "allocator/internal/report.h"
+
+namespace sealpool {
+namespace {
+
+enum OptionKind { kMode, kPath, kInt, kBool };
+
+struct OptionSpec {
+  OptionKind kind;
+  const char* name;
+  const char* default_value;
+  const char* description;
+};
+
+constexpr OptionSpec kOptions[] = {
+#define SEALPOOL_OPTION(kind, name, def, desc) {kind, #name, def, desc},
+#include "allocator/internal/options.inc"
+#undef SEALPOOL_OPTION
+};
+
+// Applies one key=value; false when the key is unknown or the value bad.
+bool Apply(const OptionSpec& spec, absl::string_view value, RuntimeOptions* o) {
+  const absl::string_view name = spec.name;
+  switch (spec.kind) {
+    case kMode:
+      if (value == "abort") {
+        o->mode = Mode::kAbort;
+      } else if (value == "report") {
+        o->mode = Mode::kReport;
+      } else {
+        return false;
+      }
+      return true;
+    case kPath:
+      if (value.size() >= sizeof(o->log_path)) return false;
+      std::memcpy(o->log_path, value.data(), value.size());
+      o->log_path[value.size()] = '\0';
+      return true;
+    case kInt: {
+      int v = 0;
+      if (!absl::SimpleAtoi(value, &v) || v < 0 || v > kMaxStackFrames) {
+        return false;
+      }
+      if (name == "stack_depth") o->stack_depth = v;
+      return true;
+    }
+    case kBool:
+      if (value != "0" && value != "1") return false;
+      if (name == "symbolize") o->symbolize = value == "1";
+      return true;
+  }
+  return false;
+}
+
+RuntimeOptions g_options;
+absl::once_flag g_options_once;
+
+void ApplyToRuntime(const RuntimeOptions& o) {
+  SetMode(o.mode);
+  internal::SetReportLogPath(o.log_path);
+  internal::SetReportStackDepth(o.stack_depth, o.symbolize);
+}
+
+void InitOptions() {
+  RuntimeOptions o;
+  for (const OptionSpec& spec : kOptions) {
+    Apply(spec, spec.default_value, &o);
+  }
+  // A mode set through SetMode() before the first use stays, unless the
+  // environment says otherwise.
+  o.mode = GetMode();
+  if (const char* env = std::getenv("SEALPOOL_OPTIONS")) {
+    absl::Status s = ParseRuntimeOptions(env, &o);
+    if (!s.ok()) {
+      char buf[512];
+      internal::FixedWriter w(buf, sizeof(buf));
+      w.Str("sealpool: SEALPOOL_OPTIONS: ").Str(std::string(s.message()).c_str())
+          .Str(" (defaults kept for those keys)\n");
+      internal::WriteAll(STDERR_FILENO, w.data(), w.length());
+    }
+  }
+  g_options = o;
+  ApplyToRuntime(g_options);
+}
+
+}  // namespace
+
+absl::Status ParseRuntimeOptions(absl::string_view text, RuntimeOptions* out) {
+  std::string errors;
+  while (!text.empty()) {
+    const size_t colon = text.find(':');
+    const absl::string_view pair = text.substr(0, colon);
+    text = colon == absl::string_view::npos ? absl::string_view()
+                                            : text.substr(colon + 1);
+    if (pair.empty()) continue;
+    const size_t eq = pair.find('=');
+    const absl::string_view key = pair.substr(0, eq);
+    const OptionSpec* spec = nullptr;
+    for (const OptionSpec& s : kOptions) {
+      if (key == s.name) spec = &s;
+    }
+    if (spec == nullptr) {
+      absl::StrAppend(&errors, errors.empty() ? "" : "; ", "unknown key '",
+                      key, "'");
+    } else if (eq == absl::string_view::npos) {
+      absl::StrAppend(&errors, errors.empty() ? "" : "; ", "key '", key,
+                      "' has no value");
+    } else if (!Apply(*spec, pair.substr(eq + 1), out)) {
+      absl::StrAppend(&errors, errors.empty() ? "" : "; ", "bad value '",
+                      pair.substr(eq + 1), "' for key '", key, "'");
+    }
+  }
+  if (errors.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(errors);
+}
+
+const RuntimeOptions& GetRuntimeOptions() {
+  absl::call_once(g_options_once, InitOptions);
+  return g_options;
+}
+
+absl::Status SetRuntimeOptions(absl::string_view text) {
+  GetRuntimeOptions();
+  RuntimeOptions o = g_options;
+  absl::Status s = ParseRuntimeOptions(text, &o);
+  g_options = o;
+  ApplyToRuntime(g_options);
+  return s;
+}
+
+std::string RuntimeOptionsMarkdown() {
+  std::string out = "| option | default | meaning |\n|---|---|---|\n";
+  for (const OptionSpec& s : kOptions) {
+    const absl::string_view def = s.default_value;
+    absl::StrAppend(&out, "| `", s.name, "` | ",
+                    def.empty() ? "(empty)" : absl::StrCat("`", def, "`"),
+                    " | ", s.description, " |\n");
+  }
+  return out;
+}
+
+}  // namespace sealpool

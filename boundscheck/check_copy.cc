@@ -1,0 +1,185 @@
+// sealpool — check_copy: the ordered usercopy rules, and checked copies.
+
+#include "boundscheck/check_copy.h"
+
+#include <cstdint>
+#include <cstring>
+
+#include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
+#include "absl/strings/str_cat.h"
+#include "allocator/page_query.h"
+#include "boundscheck/internal/images.h"
+#include "boundscheck/internal/stack.h"
+
+namespace sealpool {
+namespace {
+
+using boundscheck_internal::FindImageRange;
+using boundscheck_internal::ImageHit;
+using boundscheck_internal::StackBounds;
+using boundscheck_internal::ThreadStack;
+
+constexpr uintptr_t kFirstPage = 4096;
+
+ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD ViolationKind
+Report(ViolationKind kind, uintptr_t a, size_t len, CopyDirection dir,
+       uint32_t pool_id, uintptr_t object, size_t object_size,
+       const char* detail) {
+  Violation v;
+  v.kind = kind;
+  v.pool_id = pool_id;
+  v.pool_name = pool_id != 0 ? PoolNameById(pool_id) : nullptr;
+  v.addr = a;
+  v.len = len;
+  v.dir = dir;
+  v.object_start = object;
+  v.object_size = object_size;
+  v.offset = object != 0 && a >= object ? a - object : 0;
+  v.detail = detail;
+  return ReportViolation(v, 2);
+}
+
+// Slow path: why an arena address is not inside a live object.
+ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD ViolationKind
+ReportArena(uintptr_t a, size_t len, CopyDirection dir) {
+  const AddressInfo info = QueryAddress(reinterpret_cast<const void*>(a));
+  switch (info.page) {
+    case PageKind::kNotArena:  // a gap between the arena's zones
+    case PageKind::kGuard:
+      return Report(ViolationKind::kGuardPage, a, len, dir, info.pool_id, 0, 0,
+                    "guard page");
+    case PageKind::kMetadata:
+      return Report(ViolationKind::kMetadataPage, a, len, dir, 0, 0, 0,
+                    "allocator metadata");
+    case PageKind::kUnused:
+      return Report(ViolationKind::kUnusedPage, a, len, dir, 0, 0, 0,
+                    "arena memory no pool owns");
+    case PageKind::kSmallSpan:
+    case PageKind::kLargeSpan:
+      break;
+  }
+  if (!info.in_slot) {
+    return Report(ViolationKind::kOutOfBounds, a, len, dir, info.pool_id, 0, 0,
+                  "span memory outside any object");
+  }
+  if (!info.live) {
+    return Report(ViolationKind::kUseAfterFree, a, len, dir, info.pool_id,
+                  info.object_start, 0, "freed slot");
+  }
+  return Report(ViolationKind::kOutOfBounds, a, len, dir, info.pool_id,
+                info.object_start, info.object_size,
+                "starts after the object's end (slack or redzone)");
+}
+
+// Rule 4: memory sealpool does not own.
+ABSL_ATTRIBUTE_NOINLINE ViolationKind CheckOutside(uintptr_t a, size_t len,
+                                                   CopyDirection dir) {
+  const uintptr_t end = a + len;
+  if (ABSL_PREDICT_FALSE(InArena(reinterpret_cast<const void*>(a), len))) {
+    // Starts outside the arena, runs into it.
+    return Report(ViolationKind::kGuardPage, a, len, dir, 0, 0, 0,
+                  "range runs into the sealpool arena");
+  }
+  const StackBounds& s = ThreadStack();
+  if (a < s.hi && end > s.lo) {
+    if (a < s.lo || end > s.hi) {
+      return Report(ViolationKind::kStackOverflow, a, len, dir, 0, s.lo,
+                    s.hi - s.lo, "range is partly on the thread's stack");
+    }
+    const uintptr_t sp = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+    if (sp >= s.lo && sp < s.hi && a < sp) {
+      return Report(ViolationKind::kStackOverflow, a, len, dir, 0, s.lo,
+                    s.hi - s.lo, "range is in a dead stack frame");
+    }
+    return ViolationKind::kNone;
+  }
+  uintptr_t range = 0;
+  switch (FindImageRange(a, len, dir == CopyDirection::kWrite, &range)) {
+    case ImageHit::kNone:
+      return ViolationKind::kNone;
+    case ImageHit::kCode:
+      return Report(ViolationKind::kImageSegment, a, len, dir, 0, 0, 0,
+                    dir == CopyDirection::kWrite ? "write into program code"
+                                                 : "read of program code");
+    case ImageHit::kReadOnly:
+      return Report(ViolationKind::kImageSegment, a, len, dir, 0, 0, 0,
+                    "write into read-only program data");
+  }
+  return ViolationKind::kNone;
+}
+
+}  // namespace
+
+// Hot path: rules 1-3 for a pool object are a lookup and four compares.
+ViolationKind CheckCopy(const void* ptr, size_t len, CopyDirection dir) {
+  const uintptr_t a = reinterpret_cast<uintptr_t>(ptr);
+  if (ABSL_PREDICT_FALSE(len == 0)) return ViolationKind::kNone;
+  if (ABSL_PREDICT_FALSE(a < kFirstPage || a + len < a)) {
+    return Report(ViolationKind::kBogusPointer, a, len, dir, 0, 0, 0,
+                  a < kFirstPage ? "null or first-page pointer"
+                                 : "range wraps around the address space");
+  }
+  ObjectBounds b;
+  switch (LookupObject(ptr, &b)) {
+    case Lookup::kNotOurs:
+      return CheckOutside(a, len, dir);
+    case Lookup::kBad:
+      return ReportArena(a, len, dir);
+    case Lookup::kObject:
+      break;
+  }
+  const size_t off = a - b.start;  // <= b.size, by LookupObject
+  if (ABSL_PREDICT_FALSE(len > b.size - off)) {
+    return Report(ViolationKind::kOutOfBounds, a, len, dir, b.pool_id, b.start,
+                  b.size, "range runs past the object's end");
+  }
+  if (ABSL_PREDICT_FALSE(b.usercopy_size != 0 &&
+                         (off < b.usercopy_offset ||
+                          off + len > size_t{b.usercopy_offset} + b.usercopy_size))) {
+    return Report(ViolationKind::kUsercopyWindow, a, len, dir, b.pool_id, b.start,
+                  b.size, "outside the pool's usercopy window");
+  }
+  if (ABSL_PREDICT_FALSE(b.sealed && dir == CopyDirection::kWrite)) {
+    return Report(ViolationKind::kSealedWrite, a, len, dir, b.pool_id, b.start,
+                  b.size, "write into sealed memory");
+  }
+  return ViolationKind::kNone;
+}
+
+absl::Status CheckCopyStatus(const void* ptr, size_t len, CopyDirection dir) {
+  const ViolationKind v = CheckCopy(ptr, len, dir);
+  if (v == ViolationKind::kNone) return absl::OkStatus();
+  return absl::PermissionDeniedError(
+      absl::StrCat("sealpool: ", ViolationKindName(v), " refused"));
+}
+
+void* CheckedMemcpy(void* dst, const void* src, size_t n) {
+  if (CheckCopy(src, n, CopyDirection::kRead) != ViolationKind::kNone ||
+      CheckCopy(dst, n, CopyDirection::kWrite) != ViolationKind::kNone) {
+    return nullptr;
+  }
+  if (n != 0) std::memcpy(dst, src, n);
+  return dst;
+}
+
+void* CheckedMemmove(void* dst, const void* src, size_t n) {
+  if (CheckCopy(src, n, CopyDirection::kRead) != ViolationKind::kNone ||
+      CheckCopy(dst, n, CopyDirection::kWrite) != ViolationKind::kNone) {
+    return nullptr;
+  }
+  if (n != 0) std::memmove(dst, src, n);
+  return dst;
+}
+
+void* CheckedMemset(void* dst, int c, size_t n) {
+  if (CheckCopy(dst, n, CopyDirection::kWrite) != ViolationKind::kNone) {
+    return nullptr;
+  }
+  if (n != 0) std::memset(dst, c, n);
+  return dst;
+}
+
+void RefreshImageTable() { boundscheck_internal::RefreshImages(); }
+
+}  // namespace sealpool

@@ -1,0 +1,73 @@
+// sealpool — hardened usercopy for user space: check_copy and checked
+// copies.
+//
+// CheckCopy(ptr, len, dir) asks the kernel's usercopy question before a
+// copy: is [ptr, ptr+len) inside one live pool object (and inside its
+// pool's usercopy window), off guard and metadata pages, off freed slots,
+// and — for writes — off sealed memory? Outside the arena it checks the
+// calling thread's stack and the program's read-only segments. The rules,
+// in order (README, "check_copy rules"):
+//   1. len == 0: allowed.
+//   2. null or first-page pointer, or a wrapping range: bogus pointer.
+//   3. arena memory: guard, metadata or unused page; outside the object's
+//      requested bytes (slack and redzones included); outside the usercopy
+//      window; a free slot (use after free); a write into sealed memory.
+//   4. elsewhere: partly on the thread's stack, or in a dead frame below
+//      the checker; a write into read-only image data or code, a read of
+//      code. Anything else is memory sealpool does not own: allowed.
+//
+// A violation goes to the report path (allocator/violation.h): it is
+// reported, then aborts (abort mode) or is returned (report mode).
+//
+// Thread safety: all functions may be called from any thread, also while
+// other threads allocate, free, seal or destroy pools. No lock is taken on
+// the arena path.
+
+#ifndef SEALPOOL_BOUNDSCHECK_CHECK_COPY_H_
+#define SEALPOOL_BOUNDSCHECK_CHECK_COPY_H_
+
+#include <cstddef>
+#include <cstring>
+#include <type_traits>
+
+#include "absl/status/status.h"
+#include "allocator/violation.h"
+
+namespace sealpool {
+
+// Returns ViolationKind::kNone when the copy is allowed; otherwise reports
+// it and (report mode) returns the kind. Cost for a pool object: a table
+// load, a record load, a slack load and a few compares; no lock, no
+// syscall, no divide.
+ViolationKind CheckCopy(const void* ptr, size_t len, CopyDirection dir);
+
+// The same answer as an absl::Status: OK, or PermissionDenied naming the
+// violation (report mode; abort mode aborts).
+absl::Status CheckCopyStatus(const void* ptr, size_t len, CopyDirection dir);
+
+// Checked copies: check the source for reading and the destination for
+// writing, then copy. On a violation in report mode nothing is written and
+// nullptr is returned; abort mode aborts. Otherwise they return `dst`.
+void* CheckedMemcpy(void* dst, const void* src, size_t n);
+void* CheckedMemmove(void* dst, const void* src, size_t n);
+void* CheckedMemset(void* dst, int c, size_t n);
+
+// Copies one trivially copyable T, checked on both ends. OK, or
+// PermissionDenied (report mode) with nothing written.
+template <typename T>
+absl::Status CopyObject(T* dst, const T* src) {
+  static_assert(std::is_trivially_copyable<T>::value,
+                "CopyObject copies bytes; T must be trivially copyable");
+  if (CheckedMemcpy(dst, src, sizeof(T)) == nullptr) {
+    return absl::PermissionDeniedError("sealpool: checked copy refused");
+  }
+  return absl::OkStatus();
+}
+
+// Re-reads the program's loaded images (after dlopen/dlclose). The checker
+// also notices new images by itself within 1024 checks on any thread.
+void RefreshImageTable();
+
+}  // namespace sealpool
+
+#endif  // SEALPOOL_BOUNDSCHECK_CHECK_COPY_H_
