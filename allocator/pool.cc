@@ -44,8 +44,6 @@ absl::Status Pool::Free(void* ptr) {
   switch (v) {
     case ViolationKind::kNone:
       return absl::OkStatus();
-    case ViolationKind::kMetadataCorruption:
-      return absl::InternalError("sealpool: metadata corruption detected");
     default:
       return absl::DataLossError(
           absl::StrCat("sealpool: ", ViolationKindName(v), " refused"));

@@ -75,9 +75,10 @@ class Pool {
   // Cost: a few dozen instructions from the thread's cache; a lock on refill.
   absl::StatusOr<void*> Allocate(size_t size);
 
-  // Frees an object of any pool. Returns OK, or — in report mode — the
-  // violation (DataLoss for double/invalid/sealed free, Internal for
-  // corrupt metadata); in abort mode violations abort. Free(nullptr) is OK.
+  // Frees an object of any pool. Returns OK, or — in report mode — DataLoss
+  // for a double, invalid or sealed free (nothing is changed); in abort mode
+  // those abort. Corrupt metadata (a bad canary or list link) is reported
+  // and aborts in every mode. Free(nullptr) is OK.
   static absl::Status Free(void* ptr);
 
   // Exact requested size of the live object that contains `ptr`, or 0 when

@@ -58,6 +58,10 @@ bool GuardsUseMadvise() {
   return v == 1;
 }
 
+void SetForceProtNoneGuards(bool force) {
+  madvise_guards.store(force ? 0 : -1, std::memory_order_release);
+}
+
 void* ReserveAddressSpace(size_t size) {
   if (InjectedFailure()) return nullptr;
   void* p = mmap(nullptr, size, PROT_NONE,

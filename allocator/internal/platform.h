@@ -44,6 +44,8 @@ void DiscardPages(void* addr, size_t size);
 
 // True when guards are MADV_GUARD_INSTALL markers.
 bool GuardsUseMadvise();
+// Test hook: force PROT_NONE guards (true) or re-probe (false).
+void SetForceProtNoneGuards(bool force);
 
 // Fills `out` with random bytes from the kernel; aborts if none are had.
 void GetRandomBytes(void* out, size_t size);

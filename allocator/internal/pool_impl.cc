@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -100,10 +101,14 @@ ViolationKind Report(ViolationKind kind, uint32_t pool_id, uintptr_t addr,
   return ReportViolation(v, 1);
 }
 
-ViolationKind ReportCorruption(const SpanRecord* rec, const char* what) {
-  return Report(ViolationKind::kMetadataCorruption,
-                rec->pool_id.load(std::memory_order_relaxed),
-                reinterpret_cast<uintptr_t>(rec), 0, 0, what);
+// Corrupt metadata is never worked around: it is reported (so that the
+// handler and the JSON log see it) and then aborts, in every mode.
+[[noreturn]] ABSL_ATTRIBUTE_NOINLINE void ReportCorruption(const SpanRecord* rec,
+                                                          const char* what) {
+  Report(ViolationKind::kMetadataCorruption,
+         rec->pool_id.load(std::memory_order_relaxed),
+         reinterpret_cast<uintptr_t>(rec), 0, 0, what);
+  abort();
 }
 
 void ForkPrepare() { PoolImpl::LockAllForFork(); }
@@ -335,11 +340,7 @@ bool PoolImpl::Refill(PoolCache* pc, int cls, AllocError* err) {
     SpanRecord* rec = partial_[cls] != 0 ? RecordAt(partial_[cls] - 1)
                                          : NewSmallSpan(cls, err);
     if (rec == nullptr) break;
-    if (!CanaryOk(rec)) {
-      ReportCorruption(rec, "span record canary");
-      *err = AllocError::kNoMemory;
-      return false;
-    }
+    if (!CanaryOk(rec)) ReportCorruption(rec, "span record canary");
     const size_t g = RecordGranule(rec);
     const uint32_t n = rec->nslots.load(std::memory_order_relaxed);
     const uintptr_t base = rec->base.load(std::memory_order_relaxed);
@@ -549,14 +550,15 @@ void PoolImpl::PushPartial(SpanRecord* rec) {
 void PoolImpl::UnlinkPartial(SpanRecord* rec) {
   const int cls = rec->class_idx;
   const uint32_t me = static_cast<uint32_t>(RecordGranule(rec)) + 1;
+  if (rec->next > g_arena.granules || rec->prev > g_arena.granules) {
+    ReportCorruption(rec, "partial list: link out of range");
+  }
   if (rec->next != 0 && RecordAt(rec->next - 1)->prev != me) {
     ReportCorruption(rec, "partial list: next->prev does not point back");
-    return;
   }
   if (rec->prev != 0 ? RecordAt(rec->prev - 1)->next != me
                      : partial_[cls] != me) {
     ReportCorruption(rec, "partial list: prev->next does not point back");
-    return;
   }
   if (rec->next != 0) RecordAt(rec->next - 1)->prev = rec->prev;
   if (rec->prev != 0) {
@@ -626,9 +628,9 @@ ViolationKind PoolImpl::Free(void* ptr) {
 
 ViolationKind PoolImpl::FreeSmallSlow(uintptr_t a, SpanRecord* rec) {
   const uint32_t pool_id = rec->pool_id.load(std::memory_order_relaxed);
-  if (!CanaryOk(rec)) return ReportCorruption(rec, "span record canary");
+  if (!CanaryOk(rec)) ReportCorruption(rec, "span record canary");
   PoolImpl* pool = ById(pool_id);
-  if (pool == nullptr) return ReportCorruption(rec, "span record pool id");
+  if (pool == nullptr) ReportCorruption(rec, "span record pool id");
   const uintptr_t base = rec->base.load(std::memory_order_relaxed);
   const uint32_t slot_size = rec->slot_size.load(std::memory_order_relaxed);
   const uint64_t idx = (a - base) / slot_size;
@@ -692,9 +694,9 @@ ViolationKind PoolImpl::FreeSmallSlow(uintptr_t a, SpanRecord* rec) {
 
 ViolationKind PoolImpl::FreeLarge(uintptr_t a, SpanRecord* rec) {
   const uint32_t pool_id = rec->pool_id.load(std::memory_order_relaxed);
-  if (!CanaryOk(rec)) return ReportCorruption(rec, "span record canary");
+  if (!CanaryOk(rec)) ReportCorruption(rec, "span record canary");
   PoolImpl* pool = ById(pool_id);
-  if (pool == nullptr) return ReportCorruption(rec, "span record pool id");
+  if (pool == nullptr) ReportCorruption(rec, "span record pool id");
   const uintptr_t base = rec->base.load(std::memory_order_relaxed);
   const size_t size = rec->mul.load(std::memory_order_relaxed);
   ViolationKind bad = ViolationKind::kNone;
@@ -716,9 +718,12 @@ ViolationKind PoolImpl::FreeLarge(uintptr_t a, SpanRecord* rec) {
       // The object's pages become guard pages until the span is reused, so
       // that a stale pointer faults; the table keeps naming the object so
       // that the checker reports a use after free.
-      SEALPOOL_CHECK(InstallGuard(reinterpret_cast<void*>(first_page),
-                                  end - first_page),
-                     "cannot guard a freed large object");
+      if (!InstallGuard(reinterpret_cast<void*>(first_page), end - first_page)) {
+        // Out of kernel mappings (PROT_NONE fallback): the pages are still
+        // dropped and the table still calls them freed, they just do not
+        // fault on a plain access.
+        DiscardPages(reinterpret_cast<void*>(first_page), end - first_page);
+      }
       pool->committed_ -= end - first_page;
       pool->guard_pages_ += (end - first_page) >> kPageShift;
       pool->live_bytes_ -= static_cast<int64_t>(size);
@@ -761,10 +766,7 @@ void PoolImpl::FlushLocked(PoolCache* pc) {
           static_cast<size_t>(static_cast<uint8_t*>(cc->e[i].slack) - g_arena.slack) >>
           kPageShift;
       SpanRecord* rec = RecordAt(g);
-      if (!CanaryOk(rec)) {
-        ReportCorruption(rec, "span record canary");
-        continue;
-      }
+      if (!CanaryOk(rec)) ReportCorruption(rec, "span record canary");
       ReturnSlot(rec, cc->e[i].slack);
     }
     cc->count = 0;

@@ -52,6 +52,8 @@ size_t CountMappings() {
   return n;
 }
 
+void ForceProtNoneGuardsForTest(bool force) { SetForceProtNoneGuards(force); }
+
 uintptr_t ArenaDataBase() { return g_arena.data_base; }
 size_t ArenaDataSize() { return g_arena.data_size.load(); }
 uintptr_t ArenaMetadataBase() { return g_arena.meta_begin; }

@@ -40,6 +40,11 @@ uintptr_t ArenaMetadataBase();
 // True when guards are MADV_GUARD_INSTALL markers (else PROT_NONE pages).
 bool GuardsUseMadvise();
 
+// Makes guards PROT_NONE pages (true) or probes the kernel again (false),
+// so that tests cover the fallback on kernels that have guard markers.
+// Affects spans created afterwards; call before creating the test's pools.
+void ForceProtNoneGuardsForTest(bool force);
+
 }  // namespace internal
 }  // namespace sealpool
 

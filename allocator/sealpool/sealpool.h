@@ -71,7 +71,8 @@ typedef struct sp_violation {
 
 typedef void (*sp_violation_handler)(const sp_violation *v, void *arg);
 
-/* Pools. */
+/* Pools. sp_pool_create with opts == NULL uses the defaults of
+ * sp_pool_options_init(). */
 void sp_pool_options_init(sp_pool_options *opts);
 sp_pool *sp_pool_create(const char *name, const sp_pool_options *opts);
 int sp_pool_destroy(sp_pool *pool);

@@ -1,0 +1,227 @@
+// Shared helpers for the sealpool tests: unique pool names, a pool guard
+// that destroys on scope exit, and a fixture that records violations.
+
+#ifndef SEALPOOL_TESTS_TEST_UTIL_H_
+#define SEALPOOL_TESTS_TEST_UTIL_H_
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "allocator/options.h"
+#include "allocator/page_query.h"
+#include "allocator/pool.h"
+#include "allocator/violation.h"
+#include "gtest/gtest.h"
+
+// True when the tests are built with a sanitizer that installs its own
+// SIGSEGV handler (the process then exits instead of dying of the signal).
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SEALPOOL_TEST_SANITIZER_HANDLES_SEGV 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define SEALPOOL_TEST_SANITIZER_HANDLES_SEGV 1
+#endif
+#endif
+#ifndef SEALPOOL_TEST_SANITIZER_HANDLES_SEGV
+#define SEALPOOL_TEST_SANITIZER_HANDLES_SEGV 0
+#endif
+
+#if defined(__SANITIZE_THREAD__)
+#define SEALPOOL_TEST_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SEALPOOL_TEST_TSAN 1
+#endif
+#endif
+#ifndef SEALPOOL_TEST_TSAN
+#define SEALPOOL_TEST_TSAN 0
+#endif
+
+namespace sealpool {
+
+// Readable failure messages for the enums the tests compare.
+inline void PrintTo(PageKind kind, std::ostream* os) {
+  static const char* const kNames[] = {"kNotArena", "kUnused",    "kGuard",
+                                       "kMetadata", "kSmallSpan", "kLargeSpan"};
+  const int k = static_cast<int>(kind);
+  if (k >= 0 && k < 6) {
+    *os << kNames[k];
+  } else {
+    *os << "PageKind(" << k << ")";
+  }
+}
+
+inline void PrintTo(ViolationKind kind, std::ostream* os) {
+  *os << "ViolationKind(" << static_cast<int>(kind) << ")";
+}
+
+}  // namespace sealpool
+
+namespace sealpool_test {
+
+inline constexpr size_t kPage = 4096;
+
+// A pool name that no other pool of this process uses: `base` plus a
+// process-wide counter. Only [A-Za-z0-9-] are added, so the result can be
+// used inside a death-test regex as is when `base` is plain too.
+inline std::string UniqueName(const std::string& base) {
+  static std::atomic<unsigned> counter{0};
+  return base + "-" + std::to_string(counter.fetch_add(1) + 1);
+}
+
+inline uintptr_t Addr(const void* p) { return reinterpret_cast<uintptr_t>(p); }
+
+inline char* AsBytes(void* p) { return static_cast<char*>(p); }
+
+inline uintptr_t PageStart(uintptr_t a) { return a & ~(uintptr_t{kPage} - 1); }
+inline uintptr_t PageEnd(uintptr_t a) {
+  return (a + kPage - 1) & ~(uintptr_t{kPage} - 1);
+}
+
+// Owns the creator's reference to a pool and destroys it on scope exit
+// unless the test destroyed it through Destroy().
+class ScopedPool {
+ public:
+  ScopedPool() = default;
+  explicit ScopedPool(sealpool::Pool* pool) : pool_(pool) {}
+  ScopedPool(ScopedPool&& other) noexcept : pool_(other.pool_) {
+    other.pool_ = nullptr;
+  }
+  ScopedPool& operator=(ScopedPool&& other) noexcept {
+    if (this != &other) {
+      Reset();
+      pool_ = other.pool_;
+      other.pool_ = nullptr;
+    }
+    return *this;
+  }
+  ScopedPool(const ScopedPool&) = delete;
+  ScopedPool& operator=(const ScopedPool&) = delete;
+  ~ScopedPool() { Reset(); }
+
+  sealpool::Pool* get() const { return pool_; }
+  sealpool::Pool* operator->() const { return pool_; }
+  explicit operator bool() const { return pool_ != nullptr; }
+
+  // Destroys the pool now (drops the creator's reference).
+  absl::Status Destroy() {
+    sealpool::Pool* pool = pool_;
+    pool_ = nullptr;
+    if (pool == nullptr) return absl::FailedPreconditionError("no pool");
+    return pool->Destroy();
+  }
+
+ private:
+  void Reset() {
+    if (pool_ != nullptr) {
+      absl::Status status = pool_->Destroy();
+      EXPECT_TRUE(status.ok()) << status;
+      pool_ = nullptr;
+    }
+  }
+  sealpool::Pool* pool_ = nullptr;
+};
+
+// Creates a pool or fails the current test (use only in void functions,
+// i.e. test bodies).
+#define SEALPOOL_ASSERT_CREATE(var, name, options)            \
+  ::sealpool_test::ScopedPool var;                            \
+  do {                                                        \
+    absl::StatusOr<::sealpool::Pool*> var##_or =              \
+        ::sealpool::Pool::Create((name), (options));          \
+    ASSERT_TRUE(var##_or.ok())                                \
+        << "Create(" << (name) << "): " << var##_or.status(); \
+    var = ::sealpool_test::ScopedPool(*var##_or);             \
+  } while (0)
+
+// Allocates or fails the current test.
+#define SEALPOOL_ASSERT_ALLOC(var, pool, size)                  \
+  void* var = nullptr;                                          \
+  do {                                                          \
+    absl::StatusOr<void*> var##_or = (pool)->Allocate(size);    \
+    ASSERT_TRUE(var##_or.ok())                                  \
+        << "Allocate(" << (size) << "): " << var##_or.status(); \
+    var = *var##_or;                                            \
+    ASSERT_NE(var, nullptr);                                    \
+  } while (0)
+
+// One violation as seen by the handler, copied out of the record.
+struct RecordedViolation {
+  sealpool::ViolationKind kind = sealpool::ViolationKind::kNone;
+  bool has_pool_name = false;
+  std::string pool_name;
+  uint32_t pool_id = 0;
+  uintptr_t addr = 0;
+  uintptr_t object_start = 0;
+  size_t object_size = 0;
+};
+
+class ViolationRecorder {
+ public:
+  static void Handler(const sealpool::Violation& v, void* arg) {
+    auto* self = static_cast<ViolationRecorder*>(arg);
+    RecordedViolation r;
+    r.kind = v.kind;
+    r.has_pool_name = v.pool_name != nullptr;
+    if (v.pool_name != nullptr) r.pool_name = v.pool_name;
+    r.pool_id = v.pool_id;
+    r.addr = v.addr;
+    r.object_start = v.object_start;
+    r.object_size = v.object_size;
+    std::lock_guard<std::mutex> lock(self->mu_);
+    self->records_.push_back(std::move(r));
+  }
+
+  std::vector<RecordedViolation> Take() {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<RecordedViolation> out;
+    out.swap(records_);
+    return out;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<RecordedViolation> records_;
+};
+
+// Runs each test in report mode with a recording handler; restores abort
+// mode and removes the handler afterwards.
+class ReportModeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    sealpool::SetMode(sealpool::Mode::kReport);
+    sealpool::SetViolationHandler(&ViolationRecorder::Handler, &recorder_);
+  }
+  void TearDown() override {
+    sealpool::SetViolationHandler(nullptr, nullptr);
+    sealpool::SetMode(sealpool::Mode::kAbort);
+  }
+
+  ViolationRecorder recorder_;
+};
+
+// Exit predicate for death tests of stray loads and stores: the process was
+// killed by SIGSEGV (or, under a sanitizer that catches SIGSEGV itself,
+// exited with a failure status).
+inline bool DiedOfSegv(int status) {
+  if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV) return true;
+#if SEALPOOL_TEST_SANITIZER_HANDLES_SEGV
+  if (WIFEXITED(status) && WEXITSTATUS(status) != 0) return true;
+#endif
+  return false;
+}
+
+}  // namespace sealpool_test
+
+#endif  // SEALPOOL_TESTS_TEST_UTIL_H_
