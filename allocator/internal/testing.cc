@@ -41,6 +41,13 @@ bool CorruptSpanLinkForTest(const void* ptr) {
   return true;
 }
 
+bool SetSpanSealedForTest(const void* ptr, bool sealed) {
+  SpanRecord* r = SpanOf(ptr);
+  if (r == nullptr) return false;
+  r->sealed.store(sealed ? 1 : 0, std::memory_order_release);
+  return true;
+}
+
 void FlushThreadCacheForTest() { FlushThreadCache(); }
 
 size_t CountMappings() {
@@ -53,6 +60,23 @@ size_t CountMappings() {
 }
 
 void ForceProtNoneGuardsForTest(bool force) { SetForceProtNoneGuards(force); }
+
+size_t CountArenaMappings() {
+  FILE* f = std::fopen("/proc/self/maps", "r");
+  if (f == nullptr) return 0;
+  const uintptr_t lo = g_arena.reservation;
+  const uintptr_t hi = lo + g_arena.reservation_size;
+  size_t n = 0;
+  char line[512];
+  while (std::fgets(line, sizeof(line), f) != nullptr) {
+    unsigned long start = 0, end = 0;
+    if (std::sscanf(line, "%lx-%lx", &start, &end) == 2 && start < hi && end > lo) {
+      ++n;
+    }
+  }
+  std::fclose(f);
+  return n;
+}
 
 uintptr_t ArenaDataBase() { return g_arena.data_base; }
 size_t ArenaDataSize() { return g_arena.data_size.load(); }

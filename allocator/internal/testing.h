@@ -26,11 +26,18 @@ bool CorruptSpanCanaryForTest(const void* ptr);
 // next list update detects it. Returns false if `ptr` is not in a span.
 bool CorruptSpanLinkForTest(const void* ptr);
 
+// Sets or clears the sealed flag of the span that covers `ptr`, without
+// changing page protection, so that checker tests can cover sealed-memory
+// rules on their own. Returns false if `ptr` is not in a span.
+bool SetSpanSealedForTest(const void* ptr, bool sealed);
+
 // Flushes the calling thread's caches back to their pools.
 void FlushThreadCacheForTest();
 
 // Number of kernel mappings in /proc/self/maps.
 size_t CountMappings();
+// Number of those that overlap the arena reservation.
+size_t CountArenaMappings();
 
 // Arena geometry, for tests that probe guard and metadata pages.
 uintptr_t ArenaDataBase();
