@@ -102,6 +102,16 @@ int sp_pool_destroy(sp_pool* pool) {
   return -ErrnoOf(FromC(pool)->Destroy());
 }
 
+int sp_pool_seal(sp_pool* pool) {
+  if (pool == nullptr) return -EINVAL;
+  return -ErrnoOf(FromC(pool)->Seal());
+}
+
+int sp_write_rare(void* dst, const void* src, size_t n) {
+  if (n != 0 && (dst == nullptr || src == nullptr)) return -EINVAL;
+  return -ErrnoOf(sealpool::Pool::WriteRare(dst, src, n));
+}
+
 sp_pool* sp_pool_ref(sp_pool* pool) {
   if (pool == nullptr) return nullptr;
   return ToC(FromC(pool)->Ref());

@@ -67,6 +67,12 @@ Pool* Pool::Owner(const void* ptr) {
 
 absl::Status Pool::Destroy() { return impl_->Destroy(); }
 
+absl::Status Pool::Seal() { return impl_->Seal(); }
+
+absl::Status Pool::WriteRare(void* dst, const void* src, size_t n) {
+  return PoolImpl::WriteRare(dst, src, n);
+}
+
 Pool* Pool::Ref() {
   impl_->Ref();
   return this;

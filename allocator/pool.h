@@ -50,6 +50,15 @@ struct PoolStats {
   uint64_t violations = 0;     // violations attributed to this pool
   bool destroyed = false;      // Destroy() was called
   int refs = 0;
+  size_t seals = 0;            // Seal() calls that succeeded
+  size_t sealed_bytes = 0;     // address space made read-only by sealing
+  size_t abandoned_bytes = 0;  // free slots and spans left behind by seals
+  bool permanent = false;      // created with kPoolPermanent
+  // Sealing mseal()ed the memory, so not even mprotect can make it writable
+  // again. False for a permanent pool where the kernel lacks mseal(2).
+  bool permanent_enforced = false;
+  bool write_rare = false;     // created with kPoolWriteRare
+  size_t write_rares = 0;      // WriteRare() calls that wrote
 };
 
 class Pool {
@@ -91,8 +100,28 @@ class Pool {
 
   // Drops the creator's reference and refuses later allocations. Frees of
   // existing objects still work while references remain. Returns
-  // FailedPrecondition if called twice.
+  // FailedPrecondition if called twice, PermissionDenied for a permanent
+  // pool (which lives until the process exits).
   absl::Status Destroy();
+
+  // Makes every object allocated so far read-only: one mprotect(PROT_READ)
+  // per extent, whatever the object count. Later allocations come from
+  // fresh spans, which a later Seal() covers; free slots of sealed spans
+  // are abandoned (Stats().abandoned_bytes). Freeing a sealed object is a
+  // violation; CheckCopy refuses writes into it. A permanent pool's sealed
+  // memory is also mseal()ed (Linux 6.10+): Stats().permanent_enforced says
+  // whether the kernel enforces it. Returns FailedPrecondition after
+  // Destroy(), ResourceExhausted if mprotect fails.
+  absl::Status Seal();
+
+  // Writes n bytes from src into sealed memory of a kPoolWriteRare pool,
+  // through a writable alias of the same pages mapped at a random address
+  // and unmapped before returning; the shared view never becomes writable.
+  // [dst, dst+n) must lie inside one live object: else a violation is
+  // reported and PermissionDenied returned (abort mode aborts), nothing
+  // written. FailedPrecondition for a pool without the flag or an object
+  // that is not sealed. Cost: two syscalls (mmap, munmap) and a lock.
+  static absl::Status WriteRare(void* dst, const void* src, size_t n);
 
   // Adds a reference; returns this.
   Pool* Ref();

@@ -134,6 +134,7 @@ const RuntimeOptions& GetRuntimeOptions() {
 absl::Status SetRuntimeOptions(absl::string_view text) {
   GetRuntimeOptions();
   RuntimeOptions o = g_options;
+  o.mode = GetMode();  // SetMode() calls since the last parse still count
   absl::Status s = ParseRuntimeOptions(text, &o);
   g_options = o;
   ApplyToRuntime(g_options);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -21,21 +22,29 @@ constexpr int kMadvGuardInstall = 102;
 constexpr int kMadvGuardRemove = 103;
 
 std::atomic<int> injected_failures{0};
+std::atomic<int> injected_seal_failures{0};
+
+// mseal(2) is syscall 462 on every architecture; glibc 2.36 has no wrapper.
+constexpr long kSysMseal = 462;
 
 // 1 = madvise guards work, 0 = they do not, -1 = not probed yet.
 std::atomic<int> madvise_guards{-1};
 
-// Consumes one injected failure, if any is pending.
-bool InjectedFailure() {
-  int n = injected_failures.load(std::memory_order_relaxed);
+// Consumes one injected failure from `counter`, if any is pending.
+bool Consume(std::atomic<int>& counter) {
+  int n = counter.load(std::memory_order_relaxed);
   while (n > 0) {
-    if (injected_failures.compare_exchange_weak(n, n - 1,
-                                                std::memory_order_relaxed)) {
-      errno = ENOMEM;
+    if (counter.compare_exchange_weak(n, n - 1, std::memory_order_relaxed)) {
       return true;
     }
   }
   return false;
+}
+
+bool InjectedFailure() {
+  if (!Consume(injected_failures)) return false;
+  errno = ENOMEM;
+  return true;
 }
 
 bool ProbeMadviseGuards() {
@@ -81,16 +90,73 @@ bool DecommitPages(void* addr, size_t size) {
   return p != MAP_FAILED;
 }
 
+// Guard markers are tried first; a mapping that does not take them (older
+// kernels refuse shared file mappings) falls back to PROT_NONE.
 bool InstallGuard(void* addr, size_t size) {
-  if (GuardsUseMadvise()) return madvise(addr, size, kMadvGuardInstall) == 0;
+  if (GuardsUseMadvise() && madvise(addr, size, kMadvGuardInstall) == 0) {
+    return true;
+  }
   if (mprotect(addr, size, PROT_NONE) != 0) return false;
-  return madvise(addr, size, MADV_DONTNEED) == 0;
+  madvise(addr, size, MADV_DONTNEED);
+  return true;
 }
 
 bool RemoveGuard(void* addr, size_t size) {
-  if (GuardsUseMadvise()) return madvise(addr, size, kMadvGuardRemove) == 0;
   if (InjectedFailure()) return false;
+  if (GuardsUseMadvise()) madvise(addr, size, kMadvGuardRemove);
+  // Also undoes a PROT_NONE fallback guard; a no-op for marker guards.
   return mprotect(addr, size, PROT_READ | PROT_WRITE) == 0;
+}
+
+bool CommitSharedPages(void* addr, size_t size, int fd, uint64_t offset) {
+  if (InjectedFailure()) return false;
+  void* p = mmap(addr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+                 fd, static_cast<off_t>(offset));
+  return p != MAP_FAILED;
+}
+
+bool ProtectReadOnly(void* addr, size_t size) {
+  return mprotect(addr, size, PROT_READ) == 0;
+}
+
+int SealMappings(void* addr, size_t size) {
+  if (Consume(injected_seal_failures)) return -ENOSYS;
+  if (syscall(kSysMseal, addr, size, 0UL) == 0) return 0;
+  return -errno;
+}
+
+int CreateMemfd(const char* name) {
+  if (InjectedFailure()) return -1;
+  return memfd_create(name, MFD_CLOEXEC);
+}
+
+bool ResizeMemfd(int fd, uint64_t size) {
+  if (InjectedFailure()) return false;
+  return ftruncate(fd, static_cast<off_t>(size)) == 0;
+}
+
+void* MapAlias(int fd, uint64_t offset, size_t size) {
+  if (InjectedFailure()) return nullptr;
+  // A random hint in the middle of the user address space, so that the
+  // alias's address cannot be predicted from earlier mappings; the kernel's
+  // own choice if that spot is taken.
+  uint64_t r = 0;
+  GetRandomBytes(&r, sizeof(r));
+  const uintptr_t hint =
+      (uintptr_t{0x100000000000} + (r % 0x400000000000)) & ~(kPageSize - 1);
+  void* p = mmap(reinterpret_cast<void*>(hint), size, PROT_READ | PROT_WRITE,
+                 MAP_SHARED | MAP_FIXED_NOREPLACE, fd, static_cast<off_t>(offset));
+  if (p == MAP_FAILED) {
+    p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+             static_cast<off_t>(offset));
+  }
+  return p == MAP_FAILED ? nullptr : p;
+}
+
+void UnmapAlias(void* addr, size_t size) { munmap(addr, size); }
+
+bool DontFork(void* addr, size_t size) {
+  return madvise(addr, size, MADV_DONTFORK) == 0;
 }
 
 void DiscardPages(void* addr, size_t size) {
@@ -106,6 +172,10 @@ void GetRandomBytes(void* out, size_t size) {
     p += n;
     size -= static_cast<size_t>(n);
   }
+}
+
+void SetInjectedSealFailures(int count) {
+  injected_seal_failures.store(count < 0 ? 0 : count, std::memory_order_relaxed);
 }
 
 void SetInjectedMapFailures(int count) {

@@ -39,6 +39,29 @@ bool InstallGuard(void* addr, size_t size);
 // Turns guard pages back into committed, zero-filled pages.
 bool RemoveGuard(void* addr, size_t size);
 
+// Maps [addr, addr+size) writable and shared from `fd` at `offset`, over
+// reserved space (write-rare pools keep their memory in a memfd).
+bool CommitSharedPages(void* addr, size_t size, int fd, uint64_t offset);
+
+// Makes [addr, addr+size) read-only. False on failure.
+bool ProtectReadOnly(void* addr, size_t size);
+
+// mseal(2) (Linux 6.10+): afterwards mprotect, munmap and mremap of the
+// range fail with EPERM. Returns 0 or -errno (-ENOSYS where missing).
+int SealMappings(void* addr, size_t size);
+
+// A memfd for a pool's memory; -1 on failure. `size` is its initial size.
+int CreateMemfd(const char* name);
+bool ResizeMemfd(int fd, uint64_t size);
+
+// A short-lived writable alias of `size` bytes of `fd` at `offset`, mapped
+// at a random address; nullptr on failure. Unmap with UnmapAlias().
+void* MapAlias(int fd, uint64_t offset, size_t size);
+void UnmapAlias(void* addr, size_t size);
+
+// Keeps [addr, addr+size) out of fork children (MADV_DONTFORK).
+bool DontFork(void* addr, size_t size);
+
 // Releases the physical pages of [addr, addr+size); they read as zero later.
 void DiscardPages(void* addr, size_t size);
 
@@ -50,8 +73,10 @@ void SetForceProtNoneGuards(bool force);
 // Fills `out` with random bytes from the kernel; aborts if none are had.
 void GetRandomBytes(void* out, size_t size);
 
-// Fault injection for tests: the next `count` mapping calls fail (ENOMEM).
+// Fault injection for tests: the next `count` mapping calls fail (ENOMEM);
+// the next `count` SealMappings calls fail with ENOSYS.
 void SetInjectedMapFailures(int count);
+void SetInjectedSealFailures(int count);
 
 }  // namespace internal
 }  // namespace sealpool

@@ -4,6 +4,7 @@
 #include "allocator/internal/pool_impl.h"
 
 #include <pthread.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -12,6 +13,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "allocator/internal/check.h"
+#include "allocator/internal/lookup.h"
 #include "allocator/internal/platform.h"
 
 namespace sealpool {
@@ -113,7 +115,7 @@ ViolationKind Report(ViolationKind kind, uint32_t pool_id, uintptr_t addr,
 
 void ForkPrepare() { PoolImpl::LockAllForFork(); }
 void ForkParent() { PoolImpl::UnlockAllAfterFork(); }
-void ForkChild() { PoolImpl::UnlockAllAfterFork(); }
+void ForkChild() { PoolImpl::UnlockAllAfterForkInChild(); }
 
 }  // namespace
 
@@ -204,6 +206,17 @@ absl::StatusOr<Pool*> PoolImpl::Create(absl::string_view name,
     p->committed_ = p->small_spans_ = p->large_spans_ = 0;
     p->guard_pages_ = p->metadata_bytes_ = 0;
     p->live_bytes_ = p->live_objects_ = 0;
+    p->seals_ = p->sealed_bytes_ = p->abandoned_bytes_ = p->write_rares_ = 0;
+    p->permanent_enforced_ = false;
+    p->memfd_ = -1;
+    p->memfd_size_ = 0;
+    if (o.flags & kPoolWriteRare) {
+      p->memfd_ = CreateMemfd(absl::StrCat("sealpool:", name).c_str());
+      if (p->memfd_ < 0) {
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "pool '", name, "': cannot create the memfd behind write-rare memory"));
+      }
+    }
     p->destroyed_.store(false, std::memory_order_relaxed);
     p->refs_.store(1, std::memory_order_relaxed);
     p->cache_key_.store(NewKey(), std::memory_order_release);
@@ -230,6 +243,10 @@ absl::StatusOr<Pool*> PoolImpl::Find(absl::string_view name) {
 }
 
 absl::Status PoolImpl::Destroy() {
+  if (opts_.flags & kPoolPermanent) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "pool '", name_, "' is permanent: it lives until the process exits"));
+  }
   {
     Registry& r = GetRegistry();
     MutexLock l(&r.mu);
@@ -248,7 +265,8 @@ absl::Status PoolImpl::Destroy() {
 void PoolImpl::Unref() {
   const int prev = refs_.fetch_sub(1, std::memory_order_acq_rel);
   SEALPOOL_CHECK(prev > 0, "pool reference count underflow");
-  if (prev == 1) Release();
+  // A permanent pool is never released: its memory may be mseal()ed.
+  if (prev == 1 && (opts_.flags & kPoolPermanent) == 0) Release();
 }
 
 void PoolImpl::Release() {
@@ -290,6 +308,10 @@ void PoolImpl::Release() {
     }
     extents_.clear();
     free_spans_.clear();
+    if (memfd_ >= 0) {
+      close(memfd_);
+      memfd_ = -1;
+    }
     state_.store(kFree, std::memory_order_release);
   }
   --r.live;
@@ -380,8 +402,7 @@ bool PoolImpl::CarveGranules(size_t count, size_t* first, AllocError* err) {
   if (!extents_.empty()) {
     Extent& e = extents_.back();
     if (e.count - e.used >= count) {
-      if (!CommitPages(reinterpret_cast<void*>(GranuleAddress(e.first + e.used)),
-                       count << kGranuleShift)) {
+      if (!CommitRange(e, e.first + e.used, count)) {
         *err = AllocError::kNoMemory;
         return false;
       }
@@ -400,15 +421,37 @@ bool PoolImpl::CarveGranules(size_t count, size_t* first, AllocError* err) {
       return false;
     }
   }
-  if (!CommitPages(reinterpret_cast<void*>(GranuleAddress(start)),
-                   count << kGranuleShift)) {
+  Extent e{start, want, count, 0, memfd_size_};
+  if (memfd_ >= 0 && !ResizeMemfd(memfd_, memfd_size_ + (want << kGranuleShift))) {
     FreeGranules(start, want);
     *err = AllocError::kNoMemory;
     return false;
   }
-  extents_.push_back(Extent{start, want, count});
+  if (!CommitRange(e, start, count)) {
+    FreeGranules(start, want);
+    *err = AllocError::kNoMemory;
+    return false;
+  }
+  if (memfd_ >= 0) memfd_size_ += want << kGranuleShift;
+  extents_.push_back(e);
   if (next_extent_granules_ < kMaxExtentGranules) next_extent_granules_ *= 2;
   *first = start;
+  return true;
+}
+
+// Makes granules [first, first+count) of extent `e` usable: private
+// anonymous pages, or the matching part of the pool's memfd (kept out of
+// fork children, which must not share a write-rare pool's pages).
+bool PoolImpl::CommitRange(const Extent& e, size_t first, size_t count) {
+  void* addr = reinterpret_cast<void*>(GranuleAddress(first));
+  const size_t bytes = count << kGranuleShift;
+  if (memfd_ < 0) return CommitPages(addr, bytes);
+  const uint64_t off = e.file_offset + ((first - e.first) << kGranuleShift);
+  if (!CommitSharedPages(addr, bytes, memfd_, off)) return false;
+  if (!DontFork(addr, bytes)) {
+    DecommitPages(addr, bytes);
+    return false;
+  }
   return true;
 }
 
@@ -527,6 +570,166 @@ void* PoolImpl::AllocateLarge(size_t size, AllocError* err) {
   live_bytes_ += static_cast<int64_t>(size);
   ++live_objects_;
   return reinterpret_cast<void*>(start + obj_off);
+}
+
+// ---------------------------------------------------------------------------
+// Sealing and write-rare.
+
+absl::Status PoolImpl::Seal() {
+  MutexLock l(&mu_);
+  if (destroyed_.load(std::memory_order_relaxed)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("pool '", name_, "' was destroyed; it cannot be sealed"));
+  }
+  // Every thread's cache of this pool goes stale: slots cached in spans
+  // sealed now are never handed out (they are abandoned).
+  cache_key_.store(NewKey(), std::memory_order_release);
+  const bool permanent = (opts_.flags & kPoolPermanent) != 0;
+  bool enforced = true;
+  for (Extent& e : extents_) {
+    if (e.used == e.sealed) continue;
+    void* addr = reinterpret_cast<void*>(GranuleAddress(e.first + e.sealed));
+    const size_t bytes = (e.used - e.sealed) << kGranuleShift;
+    // One mprotect per extent, whatever the object count.
+    if (!ProtectReadOnly(addr, bytes)) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "pool '", name_, "': mprotect(PROT_READ) failed while sealing"));
+    }
+    SealSpans(e.first + e.sealed, e.used - e.sealed);
+    if (permanent && SealMappings(addr, bytes) != 0) enforced = false;
+    sealed_bytes_ += bytes;
+    e.sealed = e.used;
+  }
+  // Freed large spans inside sealed ranges cannot be reused.
+  for (auto it = free_spans_.begin(); it != free_spans_.end();) {
+    bool in_sealed = false;
+    for (const Extent& e : extents_) {
+      in_sealed |= it->first >= e.first && it->first < e.first + e.sealed;
+    }
+    if (in_sealed) {
+      abandoned_bytes_ += it->second << kGranuleShift;
+      it = free_spans_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (permanent) permanent_enforced_ = (seals_ == 0 || permanent_enforced_) && enforced;
+  ++seals_;
+  return absl::OkStatus();
+}
+
+// Marks the spans in granules [first, first+count) sealed and takes them
+// off the partial lists. With PROT_NONE fallback guards, the mprotect that
+// sealed the range made its guard pages readable: they are guarded again.
+void PoolImpl::SealSpans(size_t first, size_t count) {
+  const bool marker_guards = GuardsUseMadvise() && memfd_ < 0;
+  for (size_t g = first; g < first + count;) {
+    SpanRecord* rec = RecordAt(g);
+    const auto kind = static_cast<SpanKind>(rec->kind.load(std::memory_order_relaxed));
+    size_t step = 1;
+    const uintptr_t start = GranuleAddress(g);
+    if (kind == SpanKind::kSmall) {
+      step = rec->granules;
+      if (rec->free_count > 0) {
+        UnlinkPartial(rec);
+        abandoned_bytes_ += size_t{rec->free_count} *
+                            rec->slot_size.load(std::memory_order_relaxed);
+      }
+      if (!marker_guards) {
+        InstallGuard(reinterpret_cast<void*>(start), kPageSize);
+        InstallGuard(reinterpret_cast<void*>(start + (step << kGranuleShift) - kPageSize),
+                     kPageSize);
+      }
+    } else if (kind == SpanKind::kLarge) {
+      step = rec->large_granules;
+      const uintptr_t base = rec->base.load(std::memory_order_relaxed);
+      const uintptr_t first_page = base & ~(kPageSize - 1);
+      const uintptr_t end = start + (step << kGranuleShift) - kPageSize;
+      if (!marker_guards) {
+        InstallGuard(reinterpret_cast<void*>(start), first_page - start);
+        InstallGuard(reinterpret_cast<void*>(end), kPageSize);
+        if (rec->live.load(std::memory_order_relaxed) == 0) {
+          InstallGuard(reinterpret_cast<void*>(first_page), end - first_page);
+        }
+      }
+    }
+    rec->sealed.store(1, std::memory_order_release);
+    g += step == 0 ? 1 : step;
+  }
+}
+
+absl::Status PoolImpl::WriteRare(void* dst, const void* src, size_t n) {
+  if (n == 0) return absl::OkStatus();
+  const uintptr_t a = reinterpret_cast<uintptr_t>(dst);
+  ObjectBounds b;
+  const Lookup found = LookupObjectInline(a, &b);
+  PoolImpl* pool = found == Lookup::kObject ? ById(b.pool_id) : nullptr;
+  if (pool == nullptr) {
+    // Not a live pool object: a write violation, nothing written.
+    Violation v;
+    v.kind = ViolationKind::kOutOfBounds;
+    v.addr = a;
+    v.len = n;
+    v.dir = CopyDirection::kWrite;
+    v.detail = found == Lookup::kNotOurs ? "write-rare outside any pool"
+                                         : "write-rare outside a live object";
+    ReportViolation(v, 1);
+    return absl::PermissionDeniedError("sealpool: write-rare refused");
+  }
+  if ((pool->opts_.flags & kPoolWriteRare) == 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "pool '", pool->name_, "' was not created with the write-rare flag"));
+  }
+  const size_t off = a - b.start;
+  if (n > b.size - off) {
+    Violation v;
+    v.kind = ViolationKind::kOutOfBounds;
+    v.pool_id = b.pool_id;
+    v.pool_name = pool->name_;
+    v.addr = a;
+    v.len = n;
+    v.dir = CopyDirection::kWrite;
+    v.object_start = b.start;
+    v.object_size = b.size;
+    v.offset = off;
+    v.detail = "write-rare runs past the object's end";
+    ReportViolation(v, 1);
+    return absl::PermissionDeniedError("sealpool: write-rare refused");
+  }
+  if (!b.sealed) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "object in pool '", pool->name_,
+        "' is not sealed; write it directly (write-rare is for sealed memory)"));
+  }
+  MutexLock l(&pool->mu_);
+  const uintptr_t page = a & ~(kPageSize - 1);
+  const size_t len = ((a + n + kPageSize - 1) & ~(kPageSize - 1)) - page;
+  for (const Extent& e : pool->extents_) {
+    const uintptr_t lo = GranuleAddress(e.first);
+    if (page < lo || page >= lo + (e.count << kGranuleShift)) continue;
+    void* alias = MapAlias(pool->memfd_, e.file_offset + (page - lo), len);
+    if (alias == nullptr) {
+      return absl::ResourceExhaustedError("sealpool: cannot map a write-rare alias");
+    }
+    std::memcpy(static_cast<char*>(alias) + (a - page), src, n);
+    UnmapAlias(alias, len);
+    ++pool->write_rares_;
+    return absl::OkStatus();
+  }
+  return absl::InternalError("sealpool: write-rare object outside its pool's extents");
+}
+
+// Fork child: write-rare pools are shared memory (MADV_DONTFORK kept them
+// out of the child). Their holes are reserved again so that nothing else is
+// mapped there, and the pool refuses further use in the child.
+void PoolImpl::ForkChildDropSharedMemory() {
+  if (memfd_ < 0 || state_.load(std::memory_order_relaxed) != kLive) return;
+  for (const Extent& e : extents_) {
+    DecommitPages(reinterpret_cast<void*>(GranuleAddress(e.first)),
+                  e.count << kGranuleShift);
+  }
+  destroyed_.store(true, std::memory_order_release);
+  cache_key_.store(NewKey(), std::memory_order_release);
 }
 
 // ---------------------------------------------------------------------------
@@ -813,6 +1016,13 @@ PoolStats PoolImpl::Stats() const {
   s.violations = PoolViolationCount(id_);
   s.destroyed = destroyed_.load(std::memory_order_relaxed);
   s.refs = refs_.load(std::memory_order_relaxed);
+  s.seals = seals_;
+  s.sealed_bytes = sealed_bytes_;
+  s.abandoned_bytes = abandoned_bytes_;
+  s.permanent = (opts_.flags & kPoolPermanent) != 0;
+  s.permanent_enforced = permanent_enforced_;
+  s.write_rare = memfd_ >= 0;
+  s.write_rares = write_rares_;
   return s;
 }
 
@@ -822,6 +1032,15 @@ void PoolImpl::LockAllForFork() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     if (PoolImpl* p = g_pools[id].load(std::memory_order_acquire)) p->mu_.Lock();
   }
   LockGranulesForFork();
+}
+
+void PoolImpl::UnlockAllAfterForkInChild() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  for (uint32_t id = 1; id <= kMaxPools; ++id) {
+    if (PoolImpl* p = g_pools[id].load(std::memory_order_acquire)) {
+      p->ForkChildDropSharedMemory();
+    }
+  }
+  UnlockAllAfterFork();
 }
 
 void PoolImpl::UnlockAllAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS {

@@ -58,6 +58,11 @@ class PoolImpl {
   static ViolationKind Free(void* ptr);
 
   absl::Status Destroy();
+
+  // Makes every object allocated so far read-only (see Pool::Seal).
+  absl::Status Seal();
+  // Changes sealed bytes of a write-rare pool through a short-lived alias.
+  static absl::Status WriteRare(void* dst, const void* src, size_t n);
   void Ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
   void Unref();
 
@@ -78,13 +83,16 @@ class PoolImpl {
   // Fork handlers.
   static void LockAllForFork();
   static void UnlockAllAfterFork();
+  static void UnlockAllAfterForkInChild();
 
  private:
   enum State : uint8_t { kFree = 0, kLive = 1 };
   struct Extent {
-    size_t first;  // granule index
-    size_t count;  // granules reserved
-    size_t used;   // granules carved, from the start
+    size_t first;          // granule index
+    size_t count;          // granules reserved
+    size_t used;           // granules carved, from the start
+    size_t sealed;         // granules sealed read-only, from the start
+    uint64_t file_offset;  // write-rare pools: offset in the pool's memfd
   };
 
   explicit PoolImpl(uint32_t id);
@@ -97,6 +105,10 @@ class PoolImpl {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool CarveGranules(size_t count, size_t* first, AllocError* err)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool CommitRange(const Extent& e, size_t first, size_t count)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SealSpans(size_t first, size_t count) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ForkChildDropSharedMemory() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReturnSlot(SpanRecord* rec, void* slack)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FlushLocked(PoolCache* pc) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -132,6 +144,14 @@ class PoolImpl {
   size_t metadata_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t live_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t live_objects_ ABSL_GUARDED_BY(mu_) = 0;
+  // Sealing and write-rare.
+  int memfd_ ABSL_GUARDED_BY(mu_) = -1;  // write-rare pools: backing memfd
+  uint64_t memfd_size_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t seals_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t sealed_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t abandoned_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  bool permanent_enforced_ ABSL_GUARDED_BY(mu_) = false;
+  size_t write_rares_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // Hot path of PoolImpl::Allocate: a pop from the thread's cache.

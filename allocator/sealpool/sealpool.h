@@ -75,7 +75,13 @@ typedef void (*sp_violation_handler)(const sp_violation *v, void *arg);
  * sp_pool_options_init(). */
 void sp_pool_options_init(sp_pool_options *opts);
 sp_pool *sp_pool_create(const char *name, const sp_pool_options *opts);
-int sp_pool_destroy(sp_pool *pool);
+int sp_pool_destroy(sp_pool *pool);       /* -EPERM for permanent pools */
+/* Makes every object allocated so far read-only (0 or -errno). */
+int sp_pool_seal(sp_pool *pool);
+/* Changes sealed bytes of an SP_POOL_WRITE_RARE pool without making the
+ * shared view writable: 0, -EINVAL (no flag, not sealed), -EPERM (range not
+ * inside one live object: a violation), -ENOMEM. */
+int sp_write_rare(void *dst, const void *src, size_t n);
 sp_pool *sp_pool_ref(sp_pool *pool);
 void sp_pool_unref(sp_pool *pool);
 const char *sp_pool_name(const sp_pool *pool);
