@@ -5,10 +5,17 @@
 // pointer, shows two refused requests with their absl::Status, frees some
 // objects, prints each pool's statistics, destroys the pools, and repeats the
 // basic lifetime through the C API. Section 5 shows checked copies refused
-// in report mode, each with its pool-named report on stderr. Exits 0 when every step behaved as
+// in report mode, each with its pool-named report on stderr; section 6
+// builds a policy table, seals it, shows a refused checked write, a plain
+// store that faults (in a child process) and a write-rare update. Exits 0 when every step behaved as
 // documented, 1 otherwise.
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <csignal>
+#include <cstdio>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -171,22 +178,84 @@ int main() {
   }
   sealpool::SetMode(sealpool::Mode::kAbort);
 
-  absl::PrintF("\n== 6. Per-pool statistics ==\n");
-  absl::PrintF("  %-9s %3s %5s %10s %10s %10s %7s %10s %6s %5s\n", "pool",
+  absl::PrintF("\n== 6. Write once: seal the policy table ==\n");
+  {
+    struct Rule {
+      char name[24];
+      int allow;
+    };
+    absl::StatusOr<Pool*> table_pool = Pool::Create("policy-table");
+    sealpool::PoolOptions wr_options;
+    wr_options.flags = sealpool::kPoolWriteRare;
+    absl::StatusOr<Pool*> limits_pool = Pool::Create("rate-limits", wr_options);
+    if (!table_pool.ok() || !limits_pool.ok()) {
+      absl::PrintF("  creating the sealed pools failed\n");
+      return 1;
+    }
+    Pool* tp = *table_pool;
+    auto* rules = static_cast<Rule*>(*tp->Allocate(4 * sizeof(Rule)));
+    const char* const kNames[] = {"ssh", "http", "telnet", "dns"};
+    for (int i = 0; i < 4; ++i) {
+      std::snprintf(rules[i].name, sizeof(rules[i].name), "%s", kNames[i]);
+      rules[i].allow = i != 2;
+    }
+    const absl::Status sealed = tp->Seal();
+    absl::PrintF("  built 4 rules, Seal() -> %s (%s made read-only)\n",
+                 sealed.ToString(), Bytes(tp->Stats().sealed_bytes));
+    Expect(sealed.ok(), "Seal() must succeed");
+    sealpool::SetMode(sealpool::Mode::kReport);
+    const int on = 1;
+    const bool refused = sp_memcpy(&rules[2].allow, &on, sizeof(on)) == nullptr;
+    absl::PrintF("  checked write turning telnet on          -> %s\n",
+                 refused ? "refused (report on stderr)" : "copied");
+    Expect(refused, "a checked write into sealed memory must be refused");
+    sealpool::SetMode(sealpool::Mode::kAbort);
+    std::fflush(stdout);
+    const pid_t child = fork();
+    if (child == 0) {
+      rules[2].allow = 1;  // a plain store: the page is read-only
+      _exit(0);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    const bool faulted = WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV;
+    absl::PrintF("  plain store, in a child process          -> %s; telnet still %s\n",
+                 faulted ? "killed by SIGSEGV" : "NOT stopped",
+                 rules[2].allow ? "allowed" : "denied");
+    Expect(faulted && rules[2].allow == 0, "a plain store into sealed memory must fault");
+
+    // A write-rare pool: sealed like the table, but changeable through a
+    // short-lived private alias of its pages.
+    Pool* lp = *limits_pool;
+    auto* limit = static_cast<int*>(*lp->Allocate(sizeof(int)));
+    *limit = 100;
+    Expect(lp->Seal().ok(), "Seal() of the write-rare pool must succeed");
+    const int raised = 250;
+    const absl::Status wr = Pool::WriteRare(limit, &raised, sizeof(raised));
+    absl::PrintF("  rate-limits sealed; WriteRare(limit = 250) -> %s; limit now %d\n",
+                 wr.ToString(), *limit);
+    Expect(wr.ok() && *limit == 250, "write-rare must change the sealed value");
+    pools.push_back(tp);
+    pools.push_back(lp);
+  }
+
+  absl::PrintF("\n== 7. Per-pool statistics ==\n");
+  absl::PrintF("  %-12s %3s %5s %10s %10s %10s %7s %10s %6s %5s %9s\n", "pool",
                "id", "live", "live bytes", "committed", "reserved", "spans",
-               "metadata", "guards", "viol");
-  absl::PrintF("  %-9s %3s %5s %10s %10s %10s %7s %10s %6s %5s\n", "", "",
-               "objs", "", "", "", "sm/lg", "", "pages", "");
+               "metadata", "guards", "viol", "sealed");
+  absl::PrintF("  %-12s %3s %5s %10s %10s %10s %7s %10s %6s %5s %9s\n", "", "",
+               "objs", "", "", "", "sm/lg", "", "pages", "", "");
   for (Pool* pool : pools) {
     const sealpool::PoolStats s = pool->Stats();
-    absl::PrintF("  %-9s %3u %5zu %10s %10s %10s %3zu/%-3zu %10s %6zu %5u\n",
+    absl::PrintF("  %-12s %3u %5zu %10s %10s %10s %3zu/%-3zu %10s %6zu %5u %9s\n",
                  s.name, s.id, s.live_objects, Bytes(s.live_bytes),
                  Bytes(s.committed_bytes), Bytes(s.reserved_bytes),
                  s.small_spans, s.large_spans, Bytes(s.metadata_bytes),
-                 s.guard_pages, static_cast<unsigned>(s.violations));
+                 s.guard_pages, static_cast<unsigned>(s.violations),
+                 Bytes(s.sealed_bytes));
   }
 
-  absl::PrintF("\n== 7. Destroy ==\n");
+  absl::PrintF("\n== 8. Destroy ==\n");
   for (Pool* pool : pools) {
     const std::string name(pool->name());
     absl::Status st = pool->Destroy();
@@ -195,7 +264,7 @@ int main() {
   }
   absl::PrintF("  live pools: %zu\n", sealpool::LivePoolCount());
 
-  absl::PrintF("\n== 8. The same lifetime from C ==\n");
+  absl::PrintF("\n== 9. The same lifetime from C ==\n");
   sp_pool_options opts;
   sp_pool_options_init(&opts);
   sp_pool* c_pool = sp_pool_create("c-host", &opts);
