@@ -47,7 +47,7 @@ AddressInfo QueryAddress(const void* addr) {
   const uintptr_t base = rec->base.load(std::memory_order_relaxed);
   info.sealed = rec->sealed.load(std::memory_order_acquire) != 0;
   const uint64_t window =
-      internal::g_usercopy_window[info.pool_id <= internal::kMaxPools ? info.pool_id : 0]
+      internal::g_usercopy_window[info.pool_id <= internal::kMaxPoolIds ? info.pool_id : 0]
           .load(std::memory_order_relaxed);
   info.usercopy_offset = window >> 32;
   info.usercopy_size = window & 0xFFFFFFFFu;
@@ -87,17 +87,8 @@ AddressInfo QueryAddress(const void* addr) {
   return info;
 }
 
-Lookup LookupObject(const void* addr, ObjectBounds* out) {
-  return internal::LookupObjectInline(reinterpret_cast<uintptr_t>(addr), out);
-}
-
 bool InArena(const void* addr, size_t len) {
-  const size_t data = g_arena.data_size.load(std::memory_order_acquire);
-  if (data == 0) return false;
-  const uintptr_t a = reinterpret_cast<uintptr_t>(addr);
-  const uintptr_t lo = g_arena.reservation;
-  const uintptr_t hi = g_arena.reservation + g_arena.reservation_size;
-  return a < hi && a + len > lo;
+  return internal::InReservation(reinterpret_cast<uintptr_t>(addr), len);
 }
 
 const char* PoolNameById(uint32_t pool_id) {

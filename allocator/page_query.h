@@ -55,21 +55,27 @@ struct ObjectBounds {
 
 // Hot path: the live object whose bytes include `addr` (for a zero-size
 // object, whose start is `addr`). On kBad, QueryAddress() tells why.
-// A table load, a span-record load and a slack load; no lock, no divide.
-Lookup LookupObject(const void* addr, ObjectBounds* out);
+// Inline: a table load, a load from a constant per-class table and a slack
+// load; no lock, no divide, no call.
+inline Lookup LookupObject(const void* addr, ObjectBounds* out);
 
 // Answers what `addr` is, in full (for reports and tools). One compare for non-arena addresses,
 // then a table load, a span-record load and a slack load. Never blocks.
 AddressInfo QueryAddress(const void* addr);
 
-// True when [addr, addr+len) lies in the arena's reserved range (data,
+// True when [addr, addr+len) overlaps the arena's reserved range (data,
 // metadata or table). O(1).
 bool InArena(const void* addr, size_t len);
+// The same, inline, for hot paths.
+inline bool InArenaInline(const void* addr, size_t len);
 
 // Name of a live pool by id, or nullptr. The returned string stays valid
 // until the pool is released. Lock-free.
 const char* PoolNameById(uint32_t pool_id);
 
 }  // namespace sealpool
+
+// The inline definition of LookupObject().
+#include "allocator/internal/lookup.h"
 
 #endif  // SEALPOOL_ALLOCATOR_PAGE_QUERY_H_

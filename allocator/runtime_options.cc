@@ -50,10 +50,14 @@ bool Apply(const OptionSpec& spec, absl::string_view value, RuntimeOptions* o) {
       return true;
     case kInt: {
       int v = 0;
-      if (!absl::SimpleAtoi(value, &v) || v < 0 || v > kMaxStackFrames) {
-        return false;
+      if (!absl::SimpleAtoi(value, &v)) return false;
+      if (name == "stack_depth") {
+        if (v < 0 || v > kMaxStackFrames) return false;
+        o->stack_depth = v;
+      } else if (name == "arena_gib") {
+        if (v < 1 || v > 1024) return false;
+        o->arena_gib = v;
       }
-      if (name == "stack_depth") o->stack_depth = v;
       return true;
     }
     case kBool:

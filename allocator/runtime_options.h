@@ -24,6 +24,7 @@ namespace sealpool {
 struct RuntimeOptions {
   Mode mode = Mode::kAbort;
   char log_path[256] = {};
+  int arena_gib = 64;
   int stack_depth = kMaxStackFrames;
   bool symbolize = true;
 };

@@ -76,7 +76,7 @@ ReportArena(uintptr_t a, size_t len, CopyDirection dir) {
 ABSL_ATTRIBUTE_NOINLINE ViolationKind CheckOutside(uintptr_t a, size_t len,
                                                    CopyDirection dir) {
   const uintptr_t end = a + len;
-  if (ABSL_PREDICT_FALSE(InArena(reinterpret_cast<const void*>(a), len))) {
+  if (ABSL_PREDICT_FALSE(InArenaInline(reinterpret_cast<const void*>(a), len))) {
     // Starts outside the arena, runs into it.
     return Report(ViolationKind::kGuardPage, a, len, dir, 0, 0, 0,
                   "range runs into the sealpool arena");

@@ -63,9 +63,9 @@ int main(int argc, char** argv) {
   if (!absl::GetFlag(FLAGS_parse).empty()) {
     sealpool::RuntimeOptions o;
     const absl::Status s = sealpool::ParseRuntimeOptions(absl::GetFlag(FLAGS_parse), &o);
-    absl::PrintF("mode=%s log_path=%s stack_depth=%d symbolize=%d\n",
+    absl::PrintF("mode=%s log_path=%s arena_gib=%d stack_depth=%d symbolize=%d\n",
                  o.mode == sealpool::Mode::kReport ? "report" : "abort",
-                 o.log_path, o.stack_depth, o.symbolize ? 1 : 0);
+                 o.log_path, o.arena_gib, o.stack_depth, o.symbolize ? 1 : 0);
     if (!s.ok()) absl::PrintF("error: %s\n", s.message());
     return s.ok() ? 0 : 1;
   }

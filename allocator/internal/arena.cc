@@ -48,17 +48,24 @@ bool InitArena() {
     g_canary_secret |= 1;
   }
 
-  const size_t data_size = kDefaultDataSize;
-  const size_t granules = data_size >> kGranuleShift;
-  const size_t table_size = RoundUp((data_size >> kPageShift) * 8, kPageSize);
-  const size_t records_size = RoundUp(granules * sizeof(SpanRecord), kPageSize);
-  const size_t slack_size = granules * kPageSize;
+  // The configured size, or — where the address space is limited (ulimit -v,
+  // valgrind) — half of it, down to 1 GiB.
+  size_t data_size = static_cast<size_t>(GetRuntimeOptions().arena_gib) << 30;
+  size_t granules = 0, table_size = 0, records_size = 0, slack_size = 0;
+  size_t total = 0;
   // Gaps are a granule wide so that the data zone is granule-aligned.
   const size_t gap = kGranuleSize;
-  const size_t total =
-      gap + table_size + gap + records_size + gap + slack_size + gap +
-      data_size + gap + kGranuleSize;  // + slack for alignment
-  void* res = ReserveAddressSpace(total);
+  void* res = nullptr;
+  for (; data_size >= (size_t{1} << 30); data_size /= 2) {
+    granules = data_size >> kGranuleShift;
+    table_size = RoundUp((data_size >> kPageShift) * 8, kPageSize);
+    records_size = RoundUp(granules * sizeof(SpanRecord), kPageSize);
+    slack_size = granules * kPageSize;
+    total = gap + table_size + gap + records_size + gap + slack_size + gap +
+            data_size + gap + kGranuleSize;  // + room for alignment
+    res = ReserveAddressSpace(total);
+    if (res != nullptr) break;
+  }
   if (res == nullptr) return false;
   uintptr_t p = RoundUp(reinterpret_cast<uintptr_t>(res), kGranuleSize);
   const uintptr_t table = p + gap;
@@ -68,7 +75,7 @@ bool InitArena() {
   if (!CommitPages(reinterpret_cast<void*>(table), table_size) ||
       !CommitPages(reinterpret_cast<void*>(records), records_size) ||
       !CommitPages(reinterpret_cast<void*>(slack), slack_size)) {
-    DecommitPages(res, total);
+    ReleaseAddressSpace(res, total);
     return false;
   }
   g_arena.reservation = reinterpret_cast<uintptr_t>(res);

@@ -34,16 +34,19 @@
 namespace sealpool {
 namespace internal {
 
-// Page-table entry: bits 0-2 kind, bits 8-31 pool id, bits 32-63 granule
-// index of the span's first granule. 0 = unused.
+// Page-table entry: bits 0-2 kind, bits 3-8 size class (small spans),
+// bits 9-31 pool id, bits 32-63 granule index of the span's first granule.
+// 0 = unused. A small span's base, slot size, reciprocal and slack page
+// all follow from (class, granule), so the lookup needs no record.
 enum class EntryKind : uint8_t { kUnused = 0, kGuard = 1, kSmall = 2, kLarge = 3 };
 inline constexpr uint64_t MakeEntry(EntryKind kind, uint32_t pool_id,
-                                    uint64_t granule) {
-  return static_cast<uint64_t>(kind) | (uint64_t{pool_id} << 8) |
-         (granule << 32);
+                                    uint64_t granule, int cls = 0) {
+  return static_cast<uint64_t>(kind) | (static_cast<uint64_t>(cls) << 3) |
+         (uint64_t{pool_id} << 9) | (granule << 32);
 }
 inline EntryKind EntryKindOf(uint64_t e) { return static_cast<EntryKind>(e & 7); }
-inline uint32_t EntryPool(uint64_t e) { return (e >> 8) & 0xFFFFFF; }
+inline int EntryClass(uint64_t e) { return static_cast<int>((e >> 3) & 63); }
+inline uint32_t EntryPool(uint64_t e) { return (e >> 9) & 0x7FFFFF; }
 inline uint64_t EntryGranule(uint64_t e) { return e >> 32; }
 
 // The arena's geometry. Written once by InitArena() before data_size is
@@ -61,8 +64,10 @@ struct ArenaGeometry {
 };
 extern ArenaGeometry g_arena;
 
-// Default data-zone size: 64 GiB of address space.
-inline constexpr size_t kDefaultDataSize = size_t{64} << 30;
+// Usercopy window of pool id i: offset << 32 | size (size 0 = whole
+// object), set at pool creation. Read lock-free by the object lookup.
+inline constexpr uint32_t kMaxPoolIds = 65535;
+extern std::atomic<uint64_t> g_usercopy_window[kMaxPoolIds + 1];
 
 // Reserves the arena if not yet done. Returns false when the reservation
 // fails (then later calls try again). Thread-safe.
@@ -73,6 +78,13 @@ bool InitArena();
 inline bool InDataZone(uintptr_t a) {
   const size_t size = g_arena.data_size.load(std::memory_order_acquire);
   return a - g_arena.data_base < size;
+}
+// True when [a, a+len) overlaps the whole reservation (metadata, gaps and
+// data). Two compares after the acquire load.
+inline bool InReservation(uintptr_t a, size_t len) {
+  if (g_arena.data_size.load(std::memory_order_acquire) == 0) return false;
+  return a < g_arena.reservation + g_arena.reservation_size &&
+         a + len > g_arena.reservation;
 }
 inline size_t PageIndex(uintptr_t a) {
   return (a - g_arena.data_base) >> kPageShift;

@@ -1,5 +1,7 @@
 // sealpool — the object lookup behind LookupObject() and ObjectSize(),
-// inline so that the allocator's own hot paths pay no call.
+// inline so that neither the allocator nor the checker pays a call for it.
+// Included by allocator/page_query.h; not for direct use outside
+// allocator/.
 
 #ifndef SEALPOOL_ALLOCATOR_INTERNAL_LOOKUP_H_
 #define SEALPOOL_ALLOCATOR_INTERNAL_LOOKUP_H_
@@ -9,7 +11,6 @@
 #include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
 #include "allocator/internal/arena.h"
-#include "allocator/internal/pool_impl.h"
 #include "allocator/page_query.h"
 
 namespace sealpool {
@@ -19,38 +20,35 @@ namespace internal {
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline Lookup LookupObjectInline(uintptr_t a,
                                                             ObjectBounds* out) {
   if (ABSL_PREDICT_FALSE(!InDataZone(a))) {
-    return InArena(reinterpret_cast<const void*>(a), 1) ? Lookup::kBad
-                                                        : Lookup::kNotOurs;
+    return InReservation(a, 1) ? Lookup::kBad : Lookup::kNotOurs;
   }
   const uint64_t e = g_arena.table[PageIndex(a)].load(std::memory_order_acquire);
   const EntryKind kind = EntryKindOf(e);
-  const SpanRecord* rec = RecordAt(EntryGranule(e));
-  const uintptr_t base = rec->base.load(std::memory_order_relaxed);
+  const uint64_t g = EntryGranule(e);
+  const SpanRecord* rec = RecordAt(g);
   uintptr_t start;
   size_t size;
   if (ABSL_PREDICT_TRUE(kind == EntryKind::kSmall)) {
-    const uint64_t idx =
-        ((a - base) * rec->mul.load(std::memory_order_relaxed)) >> kMulShift;
-    const uint32_t slot_size = rec->slot_size.load(std::memory_order_relaxed);
-    if (ABSL_PREDICT_FALSE(idx >= rec->nslots.load(std::memory_order_relaxed) ||
-                           idx >= kMaxSlotsPerSpan)) {
-      return Lookup::kBad;
-    }
-    const uint8_t* page = SlackPage(EntryGranule(e));
+    const int cls = EntryClass(e);
+    const ClassInfo& ci = kClassInfo.c[cls < kNumClasses ? cls : 0];
+    const uintptr_t base = GranuleAddress(g) + kPageSize;
+    const uint64_t idx = ((a - base) * ci.mul) >> kMulShift;
+    if (ABSL_PREDICT_FALSE(idx >= ci.slots)) return Lookup::kBad;  // span tail
+    const uint8_t* page = SlackPage(g);
     uint32_t slack;
-    if (rec->wide.load(std::memory_order_relaxed) != 0) {
-      slack = __atomic_load_n(reinterpret_cast<const uint16_t*>(page) + (idx & 2047),
+    if (IsWide(cls)) {
+      slack = __atomic_load_n(reinterpret_cast<const uint16_t*>(page) + idx,
                               __ATOMIC_ACQUIRE);
       if (ABSL_PREDICT_FALSE(slack >= kWideCached)) return Lookup::kBad;
     } else {
       slack = __atomic_load_n(page + idx, __ATOMIC_ACQUIRE);
       if (ABSL_PREDICT_FALSE(slack >= kNarrowCached)) return Lookup::kBad;
     }
-    start = base + idx * slot_size;
-    size = slot_size - slack;
+    start = base + idx * ci.size;
+    size = ci.size - slack;
   } else if (kind == EntryKind::kLarge) {
     if (rec->live.load(std::memory_order_acquire) == 0) return Lookup::kBad;
-    start = base;
+    start = rec->base.load(std::memory_order_relaxed);
     size = rec->mul.load(std::memory_order_relaxed);
   } else {
     return Lookup::kBad;
@@ -59,8 +57,8 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline Lookup LookupObjectInline(uintptr_t a,
   if (ABSL_PREDICT_FALSE(a - start >= size && a != start)) return Lookup::kBad;
   const uint32_t pool_id = EntryPool(e);
   const uint64_t window =
-      g_usercopy_window[pool_id <= kMaxPools ? pool_id : 0]
-          .load(std::memory_order_relaxed);
+      g_usercopy_window[pool_id <= kMaxPoolIds ? pool_id : 0]
+          .load(std::memory_order_relaxed);  // in parallel with the above
   out->start = start;
   out->size = size;
   out->pool_id = pool_id;
@@ -71,6 +69,16 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline Lookup LookupObjectInline(uintptr_t a,
 }
 
 }  // namespace internal
+
+inline bool InArenaInline(const void* addr, size_t len) {
+  return internal::InReservation(reinterpret_cast<uintptr_t>(addr), len);
+}
+
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline Lookup LookupObject(const void* addr,
+                                                        ObjectBounds* out) {
+  return internal::LookupObjectInline(reinterpret_cast<uintptr_t>(addr), out);
+}
+
 }  // namespace sealpool
 
 #endif  // SEALPOOL_ALLOCATOR_INTERNAL_LOOKUP_H_

@@ -78,6 +78,8 @@ void* ReserveAddressSpace(size_t size) {
   return p == MAP_FAILED ? nullptr : p;
 }
 
+void ReleaseAddressSpace(void* addr, size_t size) { munmap(addr, size); }
+
 bool CommitPages(void* addr, size_t size) {
   if (InjectedFailure()) return false;
   return mprotect(addr, size, PROT_READ | PROT_WRITE) == 0;

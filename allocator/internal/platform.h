@@ -24,6 +24,9 @@ inline constexpr size_t kPageSize = size_t{1} << kPageShift;
 // physical memory. Returns nullptr on failure.
 void* ReserveAddressSpace(size_t size);
 
+// Gives a reservation back to the kernel (munmap).
+void ReleaseAddressSpace(void* addr, size_t size);
+
 // Makes [addr, addr+size) readable and writable (pages appear on first
 // touch). False on failure (errno set).
 bool CommitPages(void* addr, size_t size);

@@ -495,7 +495,7 @@ SpanRecord* PoolImpl::NewSmallSpan(int cls, AllocError* err) {
   // Publish: the record is complete before any page points at it.
   SetPageEntries(start, 1, MakeEntry(EntryKind::kGuard, id_, g));
   SetPageEntries(start + kPageSize, data_bytes >> kPageShift,
-                 MakeEntry(EntryKind::kSmall, id_, g));
+                 MakeEntry(EntryKind::kSmall, id_, g, cls));
   SetPageEntries(end - kPageSize, 1, MakeEntry(EntryKind::kGuard, id_, g));
   committed_ += data_bytes;
   ++small_spans_;

@@ -35,10 +35,6 @@
 namespace sealpool {
 namespace internal {
 
-// Usercopy window of pool id i: offset << 32 | size (size 0 = whole
-// object). Read lock-free by the page-table query.
-extern std::atomic<uint64_t> g_usercopy_window[kMaxPools + 1];
-
 // Why an allocation failed (the C API turns these into errno values).
 enum class AllocError { kOk = 0, kInvalid, kNoMemory, kDestroyed };
 

@@ -12,12 +12,13 @@
 #include <cstdint>
 
 #include "absl/base/attributes.h"
+#include "allocator/internal/arena.h"
 #include "allocator/violation.h"
 
 namespace sealpool {
 namespace internal {
 
-inline constexpr uint32_t kMaxPools = 65535;
+inline constexpr uint32_t kMaxPools = kMaxPoolIds;
 
 // Where reports also go as JSON lines ("" = nowhere); opens the file.
 void SetReportLogPath(const char* path);

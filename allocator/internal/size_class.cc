@@ -16,14 +16,6 @@ int ClassFor(size_t size, size_t align) {
   return -1;
 }
 
-size_t SpanGranules(int c) {
-  // Enough granules for up to 4096 slots, at most 4 (256 KiB).
-  size_t g = (size_t{4096} * kClassSize[c] + 2 * kPageSize) / kGranuleSize;
-  if (g < 1) g = 1;
-  if (g > 4) g = 4;
-  return g;
-}
-
 void ValidateSizeClasses() {
   for (int c = 0; c < kNumClasses; ++c) {
     SEALPOOL_CHECK(kClassSize[c] % 16 == 0, "class size not 16-aligned");

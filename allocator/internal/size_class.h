@@ -76,20 +76,49 @@ inline int ClassForSize(size_t size) {
 // Smallest class >= size whose slots are `align`-aligned; -1 if none.
 int ClassFor(size_t size, size_t align);
 
-inline bool IsWide(int c) { return kClassSize[c] >= kWideClassMin; }
-inline size_t SlackWidth(int c) { return IsWide(c) ? 2 : 1; }
+// First class with two-byte slack entries (the class of kWideClassMin).
+inline constexpr int kFirstWideClass = 11;
+static_assert(kClassSize[kFirstWideClass] == kWideClassMin &&
+                  kClassSize[kFirstWideClass - 1] < kWideClassMin,
+              "kFirstWideClass must be the class of kWideClassMin");
+inline constexpr bool IsWide(int c) { return c >= kFirstWideClass; }
+inline constexpr size_t SlackWidth(int c) { return IsWide(c) ? 2 : 1; }
 
-// Granules of a span of class c.
-size_t SpanGranules(int c);
-inline size_t SpanDataBytes(size_t granules) {
+// Granules of a span of class c: enough for up to 4096 slots, at most 4.
+inline constexpr size_t SpanGranules(int c) {
+  const size_t g = (size_t{4096} * kClassSize[c] + 2 * kPageSize) / kGranuleSize;
+  return g < 1 ? 1 : (g > 4 ? 4 : g);
+}
+inline constexpr size_t SpanDataBytes(size_t granules) {
   return granules * kGranuleSize - 2 * kPageSize;
 }
-inline uint32_t SlotCount(int c) {
+inline constexpr uint32_t SlotCount(int c) {
   return static_cast<uint32_t>(SpanDataBytes(SpanGranules(c)) / kClassSize[c]);
 }
-inline uint64_t ClassMul(int c) {
+inline constexpr uint64_t ClassMul(int c) {
   return ((uint64_t{1} << kMulShift) / kClassSize[c]) + 1;
 }
+
+// Per-class constants in one table, so that the lookup's second load hits
+// a few hot cache lines instead of the span record.
+struct ClassInfo {
+  uint64_t mul;
+  uint32_t size;
+  uint32_t slots;
+};
+struct ClassInfoTable {
+  ClassInfo c[kNumClasses];
+};
+constexpr ClassInfoTable MakeClassInfo() {
+  ClassInfoTable t{};
+  for (int c = 0; c < kNumClasses; ++c) {
+    t.c[c] = ClassInfo{ClassMul(c), kClassSize[c], SlotCount(c)};
+  }
+  return t;
+}
+// Not `inline`: internal linkage keeps the table's address a constant even
+// in position-independent code (no GOT load on the lookup path).
+constexpr ClassInfoTable kClassInfo = MakeClassInfo();
 
 // Aborts if an invariant above does not hold.
 void ValidateSizeClasses();

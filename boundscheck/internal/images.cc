@@ -17,12 +17,55 @@ struct Range {
   uintptr_t lo, hi;
 };
 
+// Ranges kept per kind; a process with more (after merging) has the rest
+// unchecked, which can only let a copy through, never refuse a good one.
+constexpr uint32_t kMaxRanges = 1024;
+
+// A sorted, disjoint set of ranges in a flat array, with its overall bounds
+// for a one-compare rejection.
+struct RangeSet {
+  uintptr_t lo = 0, hi = 0;
+  uint32_t n = 0;
+  Range r[kMaxRanges];
+
+  void Assign(std::vector<Range>& v) {
+    n = static_cast<uint32_t>(std::min<size_t>(v.size(), kMaxRanges));
+    std::copy(v.begin(), v.begin() + n, r);
+    lo = n > 0 ? r[0].lo : 0;
+    hi = n > 0 ? r[n - 1].hi : 0;
+  }
+
+  // The range [a, end) touches, or nullptr: a binary search for the first
+  // range that ends after a.
+  const Range* Find(uintptr_t a, uintptr_t end) const {
+    if (end <= lo || a >= hi) return nullptr;
+    uint32_t first = 0, len = n;
+    while (len > 0) {
+      const uint32_t half = len / 2;
+      if (r[first + half].hi <= a) {
+        first += half + 1;
+        len -= half + 1;
+      } else {
+        len = half;
+      }
+    }
+    return first < n && r[first].lo < end ? &r[first] : nullptr;
+  }
+};
+
 // Immutable once published. Replaced snapshots are never freed: a reader
 // may still hold one, and there is one per load/unload event at most.
 struct Snapshot {
   unsigned long long generation = 0;  // dl_iterate_phdr adds + subs
-  std::vector<Range> read_only;       // sorted, disjoint
-  std::vector<Range> code;            // sorted, disjoint
+  RangeSet read_only;
+  RangeSet code;
+};
+
+// Collected ranges before they are sorted into a snapshot.
+struct Collected {
+  unsigned long long generation = 0;
+  std::vector<Range> read_only;
+  std::vector<Range> code;
 };
 
 std::atomic<const Snapshot*> g_snapshot{nullptr};
@@ -45,7 +88,7 @@ void Merge(std::vector<Range>* v) {
 }
 
 int Collect(struct dl_phdr_info* info, size_t, void* data) {
-  auto* s = static_cast<Snapshot*>(data);
+  auto* s = static_cast<Collected*>(data);
   s->generation = info->dlpi_adds + info->dlpi_subs;
   for (int i = 0; i < info->dlpi_phnum; ++i) {
     const ElfW(Phdr)& ph = info->dlpi_phdr[i];
@@ -69,10 +112,14 @@ int ReadGeneration(struct dl_phdr_info* info, size_t, void* data) {
 
 const Snapshot* Build() {
   std::lock_guard<std::mutex> l(g_build_mu);
+  Collected c;
+  dl_iterate_phdr(Collect, &c);
+  Merge(&c.read_only);
+  Merge(&c.code);
   auto* s = new Snapshot();
-  dl_iterate_phdr(Collect, s);
-  Merge(&s->read_only);
-  Merge(&s->code);
+  s->generation = c.generation;
+  s->read_only.Assign(c.read_only);
+  s->code.Assign(c.code);
   g_snapshot.store(s, std::memory_order_release);
   return s;
 }
@@ -89,26 +136,18 @@ const Snapshot* Current() {
   return s;
 }
 
-// The range of `v` that [a, a+len) touches, or nullptr.
-const Range* Find(const std::vector<Range>& v, uintptr_t a, uintptr_t end) {
-  auto it = std::upper_bound(v.begin(), v.end(), a,
-                             [](uintptr_t x, const Range& r) { return x < r.hi; });
-  if (it != v.end() && it->lo < end) return &*it;
-  return nullptr;
-}
-
 }  // namespace
 
 ImageHit FindImageRange(uintptr_t a, size_t len, bool include_read_only,
                         uintptr_t* range_start) {
   const Snapshot* s = Current();
   const uintptr_t end = a + len;
-  if (const Range* r = Find(s->code, a, end)) {
+  if (const Range* r = s->code.Find(a, end)) {
     *range_start = r->lo;
     return ImageHit::kCode;
   }
   if (!include_read_only) return ImageHit::kNone;
-  if (const Range* r = Find(s->read_only, a, end)) {
+  if (const Range* r = s->read_only.Find(a, end)) {
     *range_start = r->lo;
     return ImageHit::kReadOnly;
   }

@@ -6,14 +6,9 @@
 
 namespace sealpool {
 namespace boundscheck_internal {
-namespace {
-
-struct TlsStack {
-  StackBounds bounds;
-  bool known;
-};
-
 thread_local TlsStack tls_stack __attribute__((tls_model("initial-exec")));
+
+namespace {
 
 void Compute(TlsStack* s) {
   pthread_attr_t attr;
@@ -31,9 +26,9 @@ void Compute(TlsStack* s) {
 
 }  // namespace
 
-const StackBounds& ThreadStack() {
+const StackBounds& ComputeThreadStack() {
   TlsStack* s = &tls_stack;
-  if (__builtin_expect(!s->known, 0)) Compute(s);
+  if (!s->known) Compute(s);
   return s->bounds;
 }
 

@@ -8,14 +8,28 @@
 namespace sealpool {
 namespace boundscheck_internal {
 
+// Plain data (no initializers), so that the thread_local below needs no
+// dynamic TLS initialization on every access.
 struct StackBounds {
-  uintptr_t lo = 0;  // lowest address of the stack mapping
-  uintptr_t hi = 0;  // one past the highest
+  uintptr_t lo;  // lowest address of the stack mapping
+  uintptr_t hi;  // one past the highest
 };
 
-// Hot path after the first call on a thread: a TLS read. The first call
-// asks pthread_getattr_np(). Returns lo == hi == 0 when unknown.
-const StackBounds& ThreadStack();
+struct TlsStack {
+  StackBounds bounds;
+  bool known;
+};
+extern thread_local TlsStack tls_stack __attribute__((tls_model("initial-exec")));
+
+// Asks pthread_getattr_np() for the calling thread's stack.
+const StackBounds& ComputeThreadStack();
+
+// Hot path after the first call on a thread: a TLS read. Returns
+// lo == hi == 0 when unknown.
+inline const StackBounds& ThreadStack() {
+  if (__builtin_expect(tls_stack.known, 1)) return tls_stack.bounds;
+  return ComputeThreadStack();
+}
 
 }  // namespace boundscheck_internal
 }  // namespace sealpool
