@@ -76,11 +76,6 @@ ReportArena(uintptr_t a, size_t len, CopyDirection dir) {
 ABSL_ATTRIBUTE_NOINLINE ViolationKind CheckOutside(uintptr_t a, size_t len,
                                                    CopyDirection dir) {
   const uintptr_t end = a + len;
-  if (ABSL_PREDICT_FALSE(InArenaInline(reinterpret_cast<const void*>(a), len))) {
-    // Starts outside the arena, runs into it.
-    return Report(ViolationKind::kGuardPage, a, len, dir, 0, 0, 0,
-                  "range runs into the sealpool arena");
-  }
   const StackBounds& s = ThreadStack();
   if (a < s.hi && end > s.lo) {
     if (a < s.lo || end > s.hi) {
@@ -93,6 +88,11 @@ ABSL_ATTRIBUTE_NOINLINE ViolationKind CheckOutside(uintptr_t a, size_t len,
                     s.hi - s.lo, "range is in a dead stack frame");
     }
     return ViolationKind::kNone;
+  }
+  if (ABSL_PREDICT_FALSE(InArenaInline(reinterpret_cast<const void*>(a), len))) {
+    // Starts outside the arena, runs into it.
+    return Report(ViolationKind::kGuardPage, a, len, dir, 0, 0, 0,
+                  "range runs into the sealpool arena");
   }
   uintptr_t range = 0;
   switch (FindImageRange(a, len, dir == CopyDirection::kWrite, &range)) {

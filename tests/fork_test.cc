@@ -111,6 +111,11 @@ TEST(ForkTest, ChildCanUseInheritedAndNewPools) {
 }
 
 TEST(ForkTest, ForkWhileAnotherThreadAllocates) {
+  if (SEALPOOL_TEST_ASAN) {
+    GTEST_SKIP() << "clang 14's ASan allocator is not fork-safe while another "
+                    "thread allocates (atfork handlers came in clang 18); "
+                    "covered by the release build";
+  }
   SEALPOOL_ASSERT_CREATE(pool, UniqueName("fork-busy"), PoolOptions{});
   SEALPOOL_ASSERT_CREATE(other, UniqueName("fork-busy-other"), PoolOptions{});
   SEALPOOL_ASSERT_ALLOC(obj, pool, kParentSize);

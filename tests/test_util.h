@@ -37,6 +37,20 @@
 #define SEALPOOL_TEST_SANITIZER_HANDLES_SEGV 0
 #endif
 
+// AddressSanitizer builds (its own allocator is not fork-safe in clang 14:
+// a fork while another thread is inside malloc leaves the child's malloc
+// locked; clang 18 added the atfork handlers).
+#if defined(__SANITIZE_ADDRESS__)
+#define SEALPOOL_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SEALPOOL_TEST_ASAN 1
+#endif
+#endif
+#ifndef SEALPOOL_TEST_ASAN
+#define SEALPOOL_TEST_ASAN 0
+#endif
+
 #if defined(__SANITIZE_THREAD__)
 #define SEALPOOL_TEST_TSAN 1
 #elif defined(__has_feature)

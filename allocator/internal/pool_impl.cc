@@ -702,6 +702,11 @@ absl::Status PoolImpl::WriteRare(void* dst, const void* src, size_t n) {
         "' is not sealed; write it directly (write-rare is for sealed memory)"));
   }
   MutexLock l(&pool->mu_);
+  if (pool->memfd_ < 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "pool '", pool->name_,
+        "': write-rare memory is not shared with fork children"));
+  }
   const uintptr_t page = a & ~(kPageSize - 1);
   const size_t len = ((a + n + kPageSize - 1) & ~(kPageSize - 1)) - page;
   for (const Extent& e : pool->extents_) {
@@ -728,6 +733,10 @@ void PoolImpl::ForkChildDropSharedMemory() {
     DecommitPages(reinterpret_cast<void*>(GranuleAddress(e.first)),
                   e.count << kGranuleShift);
   }
+  // The child must not reach the parent's pages through the inherited
+  // memfd either.
+  close(memfd_);
+  memfd_ = -1;
   destroyed_.store(true, std::memory_order_release);
   cache_key_.store(NewKey(), std::memory_order_release);
 }

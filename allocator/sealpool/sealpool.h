@@ -33,7 +33,11 @@ typedef struct sp_pool_options {
   uint32_t flags;         /* SP_POOL_* */
 } sp_pool_options;
 
-typedef enum sp_copy_dir { SP_COPY_READ = 1, SP_COPY_WRITE = 2 } sp_copy_dir;
+typedef enum sp_copy_dir {
+  SP_COPY_READ = 1,
+  SP_COPY_WRITE = 2,
+  SP_COPY_DIR_INT_MAX_ = 0x7fffffff /* any int is a valid value (-EINVAL) */
+} sp_copy_dir;
 
 typedef enum sp_mode { SP_MODE_ABORT = 0, SP_MODE_REPORT = 1 } sp_mode;
 

@@ -53,9 +53,11 @@ struct RangeSet {
   }
 };
 
-// Immutable once published. Replaced snapshots are never freed: a reader
-// may still hold one, and there is one per load/unload event at most.
+// Immutable once published. Replaced snapshots are never freed — a reader
+// may still hold one, and there is one per load/unload event at most — but
+// stay reachable through `previous`.
 struct Snapshot {
+  const Snapshot* previous = nullptr;
   unsigned long long generation = 0;  // dl_iterate_phdr adds + subs
   RangeSet read_only;
   RangeSet code;
@@ -117,6 +119,7 @@ const Snapshot* Build() {
   Merge(&c.read_only);
   Merge(&c.code);
   auto* s = new Snapshot();
+  s->previous = g_snapshot.load(std::memory_order_relaxed);
   s->generation = c.generation;
   s->read_only.Assign(c.read_only);
   s->code.Assign(c.code);
