@@ -199,20 +199,9 @@ TEST_F(OverflowTest, LinearOverflowIntoNeighbourIsRefused) {
   std::vector<void*> objects;
   void* victim_owner = nullptr;
   void* victim = nullptr;
-  for (int i = 0; i < 64 && victim == nullptr; ++i) {
-    SEALPOOL_ASSERT_ALLOC(q, pool, kSize);
-    for (void* o : objects) {
-      if (AsBytes(o) + kSize == q) {
-        victim_owner = o;
-        victim = q;
-      } else if (AsBytes(q) + kSize == o) {
-        victim_owner = q;
-        victim = o;
-      }
-    }
-    objects.push_back(q);
-  }
-  ASSERT_NE(victim, nullptr) << "no two adjacent objects";
+  ASSERT_TRUE(::sealpool_test::AllocateAdjacentPair(pool.get(), kSize, &victim_owner,
+                                                    &victim, &objects))
+      << "no two adjacent objects";
   Fill(victim_owner, 0x10, kSize);
   Fill(victim, 0x20, kSize);
 

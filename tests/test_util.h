@@ -225,6 +225,30 @@ class ReportModeTest : public ::testing::Test {
   ViolationRecorder recorder_;
 };
 
+// Allocates objects of `size` from `pool` until two of them touch (the end
+// of *lower is the start of *upper); every object allocated is appended to
+// *all for the caller to free. Returns false if 64 tries found no pair.
+inline bool AllocateAdjacentPair(sealpool::Pool* pool, size_t size, void** lower,
+                                 void** upper, std::vector<void*>* all) {
+  *lower = *upper = nullptr;
+  for (int i = 0; i < 64; ++i) {
+    absl::StatusOr<void*> q = pool->Allocate(size);
+    if (!q.ok()) return false;
+    for (void* o : *all) {
+      if (AsBytes(o) + size == *q) {
+        *lower = o;
+        *upper = *q;
+      } else if (AsBytes(*q) + size == o) {
+        *lower = *q;
+        *upper = o;
+      }
+    }
+    all->push_back(*q);
+    if (*lower != nullptr) return true;
+  }
+  return false;
+}
+
 // Exit predicate for death tests of stray loads and stores: the process was
 // killed by SIGSEGV (or, under a sanitizer that catches SIGSEGV itself,
 // exited with a failure status).

@@ -170,19 +170,7 @@ TEST_F(UseAfterFreeTest, CopyRunningIntoAFreedNeighbourIsRefused) {
   std::vector<void*> objects;
   void* a = nullptr;
   void* b = nullptr;
-  for (int i = 0; i < 64 && a == nullptr; ++i) {
-    SEALPOOL_ASSERT_ALLOC(q, pool, kSize);
-    for (void* o : objects) {
-      if (AsBytes(o) + kSize == q) {
-        a = o;
-        b = q;
-      } else if (AsBytes(q) + kSize == o) {
-        a = q;
-        b = o;
-      }
-    }
-    objects.push_back(q);
-  }
+  ::sealpool_test::AllocateAdjacentPair(pool.get(), kSize, &a, &b, &objects);
   ASSERT_NE(a, nullptr);
   ASSERT_TRUE(Pool::Free(b).ok());
   EXPECT_EQ(CheckCopy(a, kSize, kRead), ViolationKind::kNone);

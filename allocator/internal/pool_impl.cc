@@ -838,11 +838,18 @@ ViolationKind PoolImpl::Free(void* ptr) {
                                                     : "unused arena memory");
 }
 
+// The pool that owns span `rec`, after its canary and pool id verify
+// (corruption aborts).
+PoolImpl* PoolImpl::VerifiedOwner(const SpanRecord* rec) {
+  if (!CanaryOk(rec)) ReportCorruption(rec, "span record canary");
+  PoolImpl* pool = ById(rec->pool_id.load(std::memory_order_relaxed));
+  if (pool == nullptr) ReportCorruption(rec, "span record pool id");
+  return pool;
+}
+
 ViolationKind PoolImpl::FreeSmallSlow(uintptr_t a, SpanRecord* rec) {
   const uint32_t pool_id = rec->pool_id.load(std::memory_order_relaxed);
-  if (!CanaryOk(rec)) ReportCorruption(rec, "span record canary");
-  PoolImpl* pool = ById(pool_id);
-  if (pool == nullptr) ReportCorruption(rec, "span record pool id");
+  PoolImpl* pool = VerifiedOwner(rec);
   const uintptr_t base = rec->base.load(std::memory_order_relaxed);
   const uint32_t slot_size = rec->slot_size.load(std::memory_order_relaxed);
   const uint64_t idx = (a - base) / slot_size;
@@ -906,9 +913,7 @@ ViolationKind PoolImpl::FreeSmallSlow(uintptr_t a, SpanRecord* rec) {
 
 ViolationKind PoolImpl::FreeLarge(uintptr_t a, SpanRecord* rec) {
   const uint32_t pool_id = rec->pool_id.load(std::memory_order_relaxed);
-  if (!CanaryOk(rec)) ReportCorruption(rec, "span record canary");
-  PoolImpl* pool = ById(pool_id);
-  if (pool == nullptr) ReportCorruption(rec, "span record pool id");
+  PoolImpl* pool = VerifiedOwner(rec);
   const uintptr_t base = rec->base.load(std::memory_order_relaxed);
   const size_t size = rec->mul.load(std::memory_order_relaxed);
   ViolationKind bad = ViolationKind::kNone;

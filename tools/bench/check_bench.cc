@@ -69,7 +69,10 @@ void BM_CheckCopyGlibcHeap(benchmark::State& state) {
 }
 BENCHMARK(BM_CheckCopyGlibcHeap);
 
-void BM_Memcpy(benchmark::State& state) {
+// Copies between two pool objects, plain (kChecked false) or through
+// sp_memcpy (both ends checked).
+template <bool kChecked>
+void CopyBetweenObjects(benchmark::State& state) {
   const size_t n = static_cast<size_t>(state.range(0));
   char* a = static_cast<char*>(sp_alloc(CheckPool(), n));
   char* b = static_cast<char*>(sp_alloc(CheckPool(), n));
@@ -77,31 +80,23 @@ void BM_Memcpy(benchmark::State& state) {
   for (auto _ : state) {
     benchmark::DoNotOptimize(a);
     benchmark::DoNotOptimize(b);
-    std::memcpy(b, a, n);
+    if (kChecked) {
+      void* r = sp_memcpy(b, a, n);
+      benchmark::DoNotOptimize(r);
+    } else {
+      std::memcpy(b, a, n);
+    }
     benchmark::ClobberMemory();
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * n));
   sp_free(a);
   sp_free(b);
 }
+
+void BM_Memcpy(benchmark::State& state) { CopyBetweenObjects<false>(state); }
 BENCHMARK(BM_Memcpy)->Arg(64)->Arg(4096);
 
-void BM_SpMemcpy(benchmark::State& state) {
-  const size_t n = static_cast<size_t>(state.range(0));
-  char* a = static_cast<char*>(sp_alloc(CheckPool(), n));
-  char* b = static_cast<char*>(sp_alloc(CheckPool(), n));
-  std::memset(a, 1, n);
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(a);
-    benchmark::DoNotOptimize(b);
-    void* r = sp_memcpy(b, a, n);
-    benchmark::DoNotOptimize(r);
-    benchmark::ClobberMemory();
-  }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * n));
-  sp_free(a);
-  sp_free(b);
-}
+void BM_SpMemcpy(benchmark::State& state) { CopyBetweenObjects<true>(state); }
 BENCHMARK(BM_SpMemcpy)->Arg(64)->Arg(4096);
 
 }  // namespace
