@@ -94,12 +94,13 @@ bool DecommitPages(void* addr, size_t size) {
 
 // Guard markers are tried first; a mapping that does not take them (older
 // kernels refuse shared file mappings) falls back to PROT_NONE.
-bool InstallGuard(void* addr, size_t size) {
+bool InstallGuard(void* addr, size_t size, bool* prot_none) {
   if (GuardsUseMadvise() && madvise(addr, size, kMadvGuardInstall) == 0) {
     return true;
   }
   if (mprotect(addr, size, PROT_NONE) != 0) return false;
   madvise(addr, size, MADV_DONTNEED);
+  if (prot_none != nullptr) *prot_none = true;
   return true;
 }
 

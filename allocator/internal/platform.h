@@ -36,8 +36,10 @@ bool CommitPages(void* addr, size_t size);
 bool DecommitPages(void* addr, size_t size);
 
 // Turns committed pages into guard pages (any access faults) and drops their
-// contents. False on failure.
-bool InstallGuard(void* addr, size_t size);
+// contents. False on failure. Sets *prot_none (when given) if the guard is a
+// PROT_NONE page rather than a marker — a later mprotect of the range would
+// undo it.
+bool InstallGuard(void* addr, size_t size, bool* prot_none = nullptr);
 
 // Turns guard pages back into committed, zero-filled pages.
 bool RemoveGuard(void* addr, size_t size);

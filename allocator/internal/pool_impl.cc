@@ -208,6 +208,7 @@ absl::StatusOr<Pool*> PoolImpl::Create(absl::string_view name,
     p->live_bytes_ = p->live_objects_ = 0;
     p->seals_ = p->sealed_bytes_ = p->abandoned_bytes_ = p->write_rares_ = 0;
     p->permanent_enforced_ = false;
+    p->prot_none_guards_ = false;
     p->memfd_ = -1;
     p->memfd_size_ = 0;
     if (o.flags & kPoolWriteRare) {
@@ -466,8 +467,9 @@ SpanRecord* PoolImpl::NewSmallSpan(int cls, AllocError* err) {
   if (!CarveGranules(granules, &g, err)) return nullptr;
   const uintptr_t start = GranuleAddress(g);
   const uintptr_t end = start + (granules << kGranuleShift);
-  if (!InstallGuard(reinterpret_cast<void*>(start), kPageSize) ||
-      !InstallGuard(reinterpret_cast<void*>(end - kPageSize), kPageSize)) {
+  if (!InstallGuard(reinterpret_cast<void*>(start), kPageSize, &prot_none_guards_) ||
+      !InstallGuard(reinterpret_cast<void*>(end - kPageSize), kPageSize,
+                    &prot_none_guards_)) {
     free_spans_.emplace_back(g, granules);
     *err = AllocError::kNoMemory;
     return nullptr;
@@ -535,8 +537,10 @@ void* PoolImpl::AllocateLarge(size_t size, AllocError* err) {
   size_t g = 0;
   if (!CarveGranules(granules, &g, err)) return nullptr;
   const uintptr_t start = GranuleAddress(g);
-  if (!InstallGuard(reinterpret_cast<void*>(start), first_page_off) ||
-      !InstallGuard(reinterpret_cast<void*>(start + end_off), kPageSize)) {
+  if (!InstallGuard(reinterpret_cast<void*>(start), first_page_off,
+                    &prot_none_guards_) ||
+      !InstallGuard(reinterpret_cast<void*>(start + end_off), kPageSize,
+                    &prot_none_guards_)) {
     InstallGuard(reinterpret_cast<void*>(start), g_bytes);
     free_spans_.emplace_back(g, granules);
     *err = AllocError::kNoMemory;
@@ -619,10 +623,11 @@ absl::Status PoolImpl::Seal() {
 }
 
 // Marks the spans in granules [first, first+count) sealed and takes them
-// off the partial lists. With PROT_NONE fallback guards, the mprotect that
-// sealed the range made its guard pages readable: they are guarded again.
+// off the partial lists. Where any guard of this pool is a PROT_NONE page,
+// the mprotect that sealed the range made it readable: guards are put back
+// (one call per guard, so only pools on that fallback pay per span).
 void PoolImpl::SealSpans(size_t first, size_t count) {
-  const bool marker_guards = GuardsUseMadvise() && memfd_ < 0;
+  const bool marker_guards = !prot_none_guards_;
   for (size_t g = first; g < first + count;) {
     SpanRecord* rec = RecordAt(g);
     const auto kind = static_cast<SpanKind>(rec->kind.load(std::memory_order_relaxed));
@@ -935,7 +940,8 @@ ViolationKind PoolImpl::FreeLarge(uintptr_t a, SpanRecord* rec) {
       // The object's pages become guard pages until the span is reused, so
       // that a stale pointer faults; the table keeps naming the object so
       // that the checker reports a use after free.
-      if (!InstallGuard(reinterpret_cast<void*>(first_page), end - first_page)) {
+      if (!InstallGuard(reinterpret_cast<void*>(first_page), end - first_page,
+                        &pool->prot_none_guards_)) {
         // Out of kernel mappings (PROT_NONE fallback): the pages are still
         // dropped and the table still calls them freed, they just do not
         // fault on a plain access.

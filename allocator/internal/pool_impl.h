@@ -148,6 +148,8 @@ class PoolImpl {
   size_t sealed_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   size_t abandoned_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool permanent_enforced_ ABSL_GUARDED_BY(mu_) = false;
+  // Some guard of this pool is a PROT_NONE page (no guard markers here).
+  bool prot_none_guards_ ABSL_GUARDED_BY(mu_) = false;
   size_t write_rares_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

@@ -1,0 +1,671 @@
+// Write-rarely pools: WriteRare() changes exactly the requested bytes of a
+// sealed object through a short-lived alias, while the shared view stays
+// read-only (also while another thread is writing rarely); every write-rare
+// is checked like any other write; mapping failures surface as
+// ResourceExhausted; and the pool's memory is kept out of fork children.
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "allocator/internal/testing.h"
+#include "allocator/options.h"
+#include "allocator/pool.h"
+#include "allocator/sealpool/sealpool.h"
+#include "allocator/violation.h"
+#include "boundscheck/check_copy.h"
+#include "gtest/gtest.h"
+#include "tests/test_util.h"
+
+namespace sealpool {
+namespace {
+
+using ::sealpool_test::AsBytes;
+using ::sealpool_test::DiedOfSegv;
+using ::sealpool_test::kPage;
+using ::sealpool_test::PageEnd;
+using ::sealpool_test::PageStart;
+using ::sealpool_test::ReportModeTest;
+using ::sealpool_test::UniqueName;
+
+constexpr size_t kSmall = 256;
+constexpr size_t kLarge = 100000;
+
+PoolOptions WriteRareOptions() {
+  PoolOptions o;
+  o.flags = kPoolWriteRare;
+  return o;
+}
+
+unsigned char PatternByte(size_t i) {
+  return static_cast<unsigned char>((i * 13 + 5) & 0xff);
+}
+
+void FillPattern(void* p, size_t size) {
+  unsigned char* c = static_cast<unsigned char*>(p);
+  for (size_t i = 0; i < size; ++i) c[i] = PatternByte(i);
+}
+
+// True when [p, p+size) holds the pattern everywhere except in
+// [skip_off, skip_off+skip_len); the first bad offset goes to `bad`.
+bool PatternIntactExcept(const void* p, size_t size, size_t skip_off,
+                         size_t skip_len, size_t* bad = nullptr) {
+  const unsigned char* c = static_cast<const unsigned char*>(p);
+  for (size_t i = 0; i < size; ++i) {
+    if (i >= skip_off && i < skip_off + skip_len) continue;
+    if (c[i] != PatternByte(i)) {
+      if (bad != nullptr) *bad = i;
+      return false;
+    }
+  }
+  return true;
+}
+
+bool PatternIntact(const void* p, size_t size) {
+  return PatternIntactExcept(p, size, 0, 0);
+}
+
+// One line of /proc/self/maps.
+struct Mapping {
+  uintptr_t start = 0;
+  uintptr_t end = 0;
+  std::string perms;
+  std::string path;
+};
+
+std::vector<Mapping> ReadMaps() {
+  std::vector<Mapping> out;
+  FILE* f = std::fopen("/proc/self/maps", "r");
+  if (f == nullptr) return out;
+  char line[4096];
+  while (std::fgets(line, sizeof(line), f) != nullptr) {
+    unsigned long start = 0, end = 0;  // NOLINT(runtime/int): sscanf format
+    char perms[8] = {};
+    int consumed = 0;
+    if (std::sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &start, &end, perms,
+                    &consumed) >= 3) {
+      Mapping m{static_cast<uintptr_t>(start), static_cast<uintptr_t>(end),
+                perms, ""};
+      if (consumed > 0) {
+        m.path = line + consumed;
+        while (!m.path.empty() &&
+               (m.path.back() == '\n' || m.path.back() == ' ')) {
+          m.path.pop_back();
+        }
+      }
+      out.push_back(m);
+    }
+  }
+  std::fclose(f);
+  return out;
+}
+
+std::string PermsAt(const void* addr) {
+  const uintptr_t a = sealpool_test::Addr(addr);
+  for (const Mapping& m : ReadMaps()) {
+    if (a >= m.start && a < m.end) return m.perms;
+  }
+  return "";
+}
+
+size_t WritableMappingsOver(const void* p, size_t size) {
+  const uintptr_t lo = PageStart(sealpool_test::Addr(p));
+  const uintptr_t hi = PageEnd(sealpool_test::Addr(p) + size);
+  size_t n = 0;
+  for (const Mapping& m : ReadMaps()) {
+    if (m.start < hi && m.end > lo && m.perms.size() > 1 && m.perms[1] == 'w') {
+      ++n;
+    }
+  }
+  return n;
+}
+
+// Writable mappings of the memfd behind the pool called `name`.
+size_t WritableMemfdMappings(const std::string& name) {
+  const std::string needle = "memfd:sealpool:" + name;
+  size_t n = 0;
+  for (const Mapping& m : ReadMaps()) {
+    if (m.perms.size() > 1 && m.perms[1] == 'w' &&
+        m.path.find(needle) != std::string::npos &&
+        // "name-1" must not match "name-12".
+        (m.path.size() == m.path.find(needle) + needle.size() ||
+         m.path[m.path.find(needle) + needle.size()] == ' ')) {
+      ++n;
+    }
+  }
+  return n;
+}
+
+// Forks; the child restores the default SIGSEGV action and exits with
+// fn()'s result. Returns the wait status (-1 if fork failed).
+template <typename Fn>
+int RunInChild(Fn fn) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    signal(SIGSEGV, SIG_DFL);
+    alarm(60);
+    _exit(fn());
+  }
+  if (pid < 0) return -1;
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return status;
+}
+
+bool KilledBySegv(int status) {
+  return status != -1 && WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV;
+}
+bool ExitedZero(int status) {
+  return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+// ---------------------------------------------------------------------------
+// What a write-rare changes.
+
+TEST(WriteRareTest, ChangesExactlyTheRequestedBytesSmall) {
+  SEALPOOL_ASSERT_CREATE(pool, UniqueName("wr-small"), WriteRareOptions());
+  SEALPOOL_ASSERT_ALLOC(p, pool, kSmall);
+  SEALPOOL_ASSERT_ALLOC(neighbour, pool, kSmall);
+  FillPattern(p, kSmall);
+  FillPattern(neighbour, kSmall);
+  ASSERT_TRUE(pool->Seal().ok());
+  EXPECT_TRUE(pool->Stats().write_rare);
+  const unsigned char src[8] = {0xde, 0xad, 0xbe, 0xef, 0x01, 0x02, 0x03, 0x04};
+  const absl::Status st = Pool::WriteRare(AsBytes(p) + 16, src, sizeof(src));
+  ASSERT_TRUE(st.ok()) << st;
+  EXPECT_EQ(std::memcmp(AsBytes(p) + 16, src, sizeof(src)), 0);
+  size_t bad = 0;
+  EXPECT_TRUE(PatternIntactExcept(p, kSmall, 16, sizeof(src), &bad))
+      << "byte " << bad << " changed";
+  EXPECT_TRUE(PatternIntact(neighbour, kSmall));
+  EXPECT_EQ(pool->Stats().write_rares, 1u);
+  // The object is still sealed.
+  EXPECT_EQ(WritableMappingsOver(p, kSmall), 0u);
+}
+
+TEST(WriteRareTest, ChangesExactlyTheRequestedBytesLargeAcrossPages) {
+  SEALPOOL_ASSERT_CREATE(pool, UniqueName("wr-large"), WriteRareOptions());
+  SEALPOOL_ASSERT_ALLOC(p, pool, kLarge);
+  FillPattern(p, kLarge);
+  ASSERT_TRUE(pool->Seal().ok());
+  // 8 bytes at offset 16, then 64 bytes straddling the second page boundary
+  // inside the object.
+  const unsigned char small_src[8] = {9, 8, 7, 6, 5, 4, 3, 2};
+  ASSERT_TRUE(Pool::WriteRare(AsBytes(p) + 16, small_src, 8).ok());
+  const uintptr_t a = sealpool_test::Addr(p);
+  const size_t boundary = PageEnd(a + kPage + 1) - a;  // offset of a page start
+  ASSERT_LT(boundary + 32, kLarge);
+  const size_t off = boundary - 32;
+  unsigned char src[64];
+  for (size_t i = 0; i < sizeof(src); ++i)
+    src[i] = static_cast<unsigned char>(~PatternByte(off + i));
+  ASSERT_TRUE(Pool::WriteRare(AsBytes(p) + off, src, sizeof(src)).ok());
+  EXPECT_EQ(std::memcmp(AsBytes(p) + 16, small_src, 8), 0);
+  EXPECT_EQ(std::memcmp(AsBytes(p) + off, src, sizeof(src)), 0);
+  const unsigned char* c = static_cast<const unsigned char*>(p);
+  size_t changed = 0;
+  for (size_t i = 0; i < kLarge; ++i) {
+    const bool in_first = i >= 16 && i < 24;
+    const bool in_second = i >= off && i < off + sizeof(src);
+    if (!in_first && !in_second && c[i] != PatternByte(i)) ++changed;
+  }
+  EXPECT_EQ(changed, 0u);
+  EXPECT_EQ(pool->Stats().write_rares, 2u);
+}
+
+TEST(WriteRareTest, EachExtentMapsItsOwnPartOfTheMemfd) {
+  SEALPOOL_ASSERT_CREATE(pool, UniqueName("wr-extents"), WriteRareOptions());
+  constexpr size_t kSize = 300000;
+  std::vector<void*> objects;
+  while (pool->Stats().extents < 3 && objects.size() < 200) {
+    SEALPOOL_ASSERT_ALLOC(p, pool, kSize);
+    std::memset(p, static_cast<int>(objects.size() & 0x7f), kSize);
+    objects.push_back(p);
+  }
+  ASSERT_GE(pool->Stats().extents, 3u);
+  // Small objects too, allocated last (in the newest extent).
+  SEALPOOL_ASSERT_ALLOC(small, pool, kSmall);
+  FillPattern(small, kSmall);
+  ASSERT_TRUE(pool->Seal().ok());
+  for (size_t i = 0; i < objects.size(); ++i) {
+    const uint32_t tag = 0xabc00000u + static_cast<uint32_t>(i);
+    ASSERT_TRUE(Pool::WriteRare(AsBytes(objects[i]) + 5000, &tag, 4).ok());
+  }
+  const uint32_t small_tag = 0x12345678u;
+  ASSERT_TRUE(Pool::WriteRare(AsBytes(small) + 40, &small_tag, 4).ok());
+  for (size_t i = 0; i < objects.size(); ++i) {
+    SCOPED_TRACE(i);
+    const unsigned char* c = static_cast<const unsigned char*>(objects[i]);
+    uint32_t tag = 0;
+    std::memcpy(&tag, c + 5000, 4);
+    EXPECT_EQ(tag, 0xabc00000u + static_cast<uint32_t>(i));
+    size_t changed = 0;
+    for (size_t j = 0; j < kSize; ++j) {
+      if ((j < 5000 || j >= 5004) && c[j] != (i & 0x7f)) ++changed;
+    }
+    EXPECT_EQ(changed, 0u);
+  }
+  EXPECT_TRUE(PatternIntactExcept(small, kSmall, 40, 4));
+  EXPECT_EQ(pool->Stats().write_rares, objects.size() + 1);
+}
+
+TEST(WriteRareTest, WholeObjectAndExactEndAllowed) {
+  SEALPOOL_ASSERT_CREATE(pool, UniqueName("wr-end"), WriteRareOptions());
+  for (size_t size : {size_t{40}, kSmall, kLarge}) {
+    SCOPED_TRACE(size);
+    SEALPOOL_ASSERT_ALLOC(p, pool, size);
+    std::memset(p, 0, size);
+    ASSERT_TRUE(pool->Seal().ok());
+    // off + n == size.
+    const char tail[4] = {'t', 'a', 'i', 'l'};
+    const absl::Status st = Pool::WriteRare(AsBytes(p) + size - 4, tail, 4);
+    ASSERT_TRUE(st.ok()) << st;
+    EXPECT_EQ(std::memcmp(AsBytes(p) + size - 4, tail, 4), 0);
+    EXPECT_EQ(AsBytes(p)[size - 5], 0);
+    // The whole object.
+    std::vector<char> all(size, 'w');
+    ASSERT_TRUE(Pool::WriteRare(p, all.data(), size).ok());
+    EXPECT_EQ(std::memcmp(p, all.data(), size), 0);
+  }
+}
+
+TEST(WriteRareTest, ZeroLengthWritesNothing) {
+  SEALPOOL_ASSERT_CREATE(pool, UniqueName("wr-zero"), WriteRareOptions());
+  SEALPOOL_ASSERT_ALLOC(p, pool, kSmall);
+  FillPattern(p, kSmall);
+  ASSERT_TRUE(pool->Seal().ok());
+  const char src[1] = {'x'};
+  EXPECT_TRUE(Pool::WriteRare(AsBytes(p) + 16, src, 0).ok());
+  EXPECT_TRUE(Pool::WriteRare(AsBytes(p) + kSmall, src, 0).ok());
+  EXPECT_EQ(sp_write_rare(p, nullptr, 0), 0);
+  EXPECT_TRUE(PatternIntact(p, kSmall));
+  EXPECT_EQ(pool->Stats().write_rares, 0u);
+}
+
+TEST(WriteRareTest, CApiWritesRarely) {
+  SEALPOOL_ASSERT_CREATE(pool, UniqueName("wr-c"), WriteRareOptions());
+  SEALPOOL_ASSERT_ALLOC(p, pool, kSmall);
+  SEALPOOL_ASSERT_ALLOC(unsealed_later, pool, 8);
+  FillPattern(p, kSmall);
+  // Not sealed yet: -EINVAL.
+  const uint32_t v = 0xa5a5a5a5u;
+  EXPECT_EQ(sp_write_rare(p, &v, sizeof(v)), -EINVAL);
+  EXPECT_TRUE(PatternIntact(p, kSmall));
+  ASSERT_TRUE(pool->Seal().ok());
+  EXPECT_EQ(sp_write_rare(AsBytes(p) + 100, &v, sizeof(v)), 0);
+  EXPECT_EQ(std::memcmp(AsBytes(p) + 100, &v, sizeof(v)), 0);
+  EXPECT_TRUE(PatternIntactExcept(p, kSmall, 100, sizeof(v)));
+  EXPECT_EQ(sp_write_rare(nullptr, &v, sizeof(v)), -EINVAL);
+  EXPECT_EQ(sp_write_rare(p, nullptr, sizeof(v)), -EINVAL);
+  EXPECT_EQ(Pool::ObjectSize(unsealed_later), 8u);
+}
+
+// ---------------------------------------------------------------------------
+// Refusals (report mode).
+
+using WriteRareReportTest = ReportModeTest;
+
+TEST_F(WriteRareReportTest, PastTheEndIsAViolationAndWritesNothing) {
+  const std::string name = UniqueName("wr-past");
+  SEALPOOL_ASSERT_CREATE(pool, name, WriteRareOptions());
+  for (size_t size : {size_t{40}, kSmall, kLarge}) {
+    SCOPED_TRACE(size);
+    SEALPOOL_ASSERT_ALLOC(p, pool, size);
+    SEALPOOL_ASSERT_ALLOC(next, pool, size);
+    FillPattern(p, size);
+    FillPattern(next, size);
+    ASSERT_TRUE(pool->Seal().ok());
+    recorder_.Take();
+    const size_t writes = pool->Stats().write_rares;
+    const uint64_t before = ViolationCount();
+    std::vector<unsigned char> src(9, 0xee);
+    // off + n == size + 1.
+    absl::Status st = Pool::WriteRare(AsBytes(p) + size - 8, src.data(), 9);
+    EXPECT_EQ(st.code(), absl::StatusCode::kPermissionDenied) << st;
+    EXPECT_EQ(ViolationCount(), before + 1);
+    EXPECT_EQ(sp_write_rare(AsBytes(p) + size - 8, src.data(), 9), -EPERM);
+    EXPECT_EQ(ViolationCount(), before + 2);
+    // Starting one past the end.
+    st = Pool::WriteRare(AsBytes(p) + size, src.data(), 1);
+    EXPECT_EQ(st.code(), absl::StatusCode::kPermissionDenied) << st;
+    EXPECT_EQ(ViolationCount(), before + 3);
+    EXPECT_TRUE(PatternIntact(p, size));
+    EXPECT_TRUE(PatternIntact(next, size));
+    EXPECT_EQ(pool->Stats().write_rares, writes);
+    const auto records = recorder_.Take();
+    ASSERT_EQ(records.size(), 3u);
+    EXPECT_EQ(records[0].kind, ViolationKind::kOutOfBounds);
+    EXPECT_EQ(records[0].pool_name, name);
+    EXPECT_EQ(records[0].addr, sealpool_test::Addr(p) + size - 8);
+    EXPECT_EQ(records[0].object_start, sealpool_test::Addr(p));
+    EXPECT_EQ(records[0].object_size, size);
+    // The legal neighbour: off + n == size.
+    st = Pool::WriteRare(AsBytes(p) + size - 8, src.data(), 8);
+    EXPECT_TRUE(st.ok()) << st;
+    EXPECT_EQ(ViolationCount(), before + 3);
+  }
+}
+
+TEST_F(WriteRareReportTest, UnsealedObjectIsFailedPrecondition) {
+  SEALPOOL_ASSERT_CREATE(pool, UniqueName("wr-unsealed"), WriteRareOptions());
+  SEALPOOL_ASSERT_ALLOC(p, pool, kSmall);
+  FillPattern(p, kSmall);
+  const uint64_t before = ViolationCount();
+  const char src[8] = {};
+  absl::Status st = Pool::WriteRare(AsBytes(p) + 16, src, 8);
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition) << st;
+  EXPECT_EQ(sp_write_rare(AsBytes(p) + 16, src, 8), -EINVAL);
+  EXPECT_TRUE(PatternIntact(p, kSmall));
+  // After a seal, a newer object is unsealed again.
+  ASSERT_TRUE(pool->Seal().ok());
+  SEALPOOL_ASSERT_ALLOC(later, pool, kSmall);
+  FillPattern(later, kSmall);
+  st = Pool::WriteRare(AsBytes(later) + 16, src, 8);
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition) << st;
+  EXPECT_TRUE(PatternIntact(later, kSmall));
+  EXPECT_EQ(ViolationCount(), before);
+  // The legal neighbour: the sealed one.
+  EXPECT_TRUE(Pool::WriteRare(AsBytes(p) + 16, src, 8).ok());
+}
+
+TEST_F(WriteRareReportTest, PoolWithoutFlagIsFailedPrecondition) {
+  SEALPOOL_ASSERT_CREATE(pool, UniqueName("wr-noflag"), PoolOptions{});
+  SEALPOOL_ASSERT_ALLOC(p, pool, kSmall);
+  FillPattern(p, kSmall);
+  ASSERT_TRUE(pool->Seal().ok());
+  EXPECT_FALSE(pool->Stats().write_rare);
+  const char src[8] = {};
+  const absl::Status st = Pool::WriteRare(AsBytes(p) + 16, src, 8);
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition) << st;
+  EXPECT_EQ(sp_write_rare(AsBytes(p) + 16, src, 8), -EINVAL);
+  EXPECT_TRUE(PatternIntact(p, kSmall));
+  EXPECT_EQ(pool->Stats().write_rares, 0u);
+}
+
+TEST_F(WriteRareReportTest, ForeignMemoryIsRefused) {
+  SEALPOOL_ASSERT_CREATE(pool, UniqueName("wr-foreign"), WriteRareOptions());
+  SEALPOOL_ASSERT_ALLOC(p, pool, kSmall);
+  ASSERT_TRUE(pool->Seal().ok());
+  char stack_buf[64];
+  std::memset(stack_buf, 's', sizeof(stack_buf));
+  char* heap_buf = static_cast<char*>(std::malloc(64));
+  ASSERT_NE(heap_buf, nullptr);
+  std::memset(heap_buf, 'h', 64);
+  const char src[8] = {'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x'};
+  absl::Status st = Pool::WriteRare(stack_buf + 8, src, 8);
+  EXPECT_FALSE(st.ok());
+  EXPECT_LT(sp_write_rare(stack_buf + 8, src, 8), 0);
+  st = Pool::WriteRare(heap_buf, src, 8);
+  EXPECT_FALSE(st.ok());
+  for (char c : stack_buf) ASSERT_EQ(c, 's');
+  for (int i = 0; i < 64; ++i) ASSERT_EQ(heap_buf[i], 'h');
+  std::free(heap_buf);
+  EXPECT_EQ(pool->Stats().write_rares, 0u);
+}
+
+TEST_F(WriteRareReportTest, CrossingIntoTheNextObjectIsRefused) {
+  SEALPOOL_ASSERT_CREATE(pool, UniqueName("wr-cross"), WriteRareOptions());
+  // Same size class: adjacent slots of one span.
+  SEALPOOL_ASSERT_ALLOC(a, pool, 64);
+  SEALPOOL_ASSERT_ALLOC(b, pool, 64);
+  FillPattern(a, 64);
+  FillPattern(b, 64);
+  ASSERT_TRUE(pool->Seal().ok());
+  const uint64_t before = ViolationCount();
+  std::vector<char> src(256, 'z');
+  EXPECT_EQ(Pool::WriteRare(a, src.data(), 256).code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(ViolationCount(), before + 1);
+  EXPECT_TRUE(PatternIntact(a, 64));
+  EXPECT_TRUE(PatternIntact(b, 64));
+}
+
+TEST_F(WriteRareReportTest, FreedSlotIsRefused) {
+  SEALPOOL_ASSERT_CREATE(pool, UniqueName("wr-freed"), WriteRareOptions());
+  SEALPOOL_ASSERT_ALLOC(keep, pool, 64);
+  SEALPOOL_ASSERT_ALLOC(gone, pool, 64);
+  ASSERT_TRUE(Pool::Free(gone).ok());
+  ASSERT_TRUE(pool->Seal().ok());
+  const char src[8] = {};
+  const absl::Status st = Pool::WriteRare(gone, src, 8);
+  EXPECT_FALSE(st.ok()) << "write-rare into a freed slot";
+  EXPECT_TRUE(Pool::WriteRare(keep, src, 8).ok());
+}
+
+// ---------------------------------------------------------------------------
+// Fault injection.
+
+TEST(WriteRareTest, AliasMapFailureIsResourceExhausted) {
+  SEALPOOL_ASSERT_CREATE(pool, UniqueName("wr-inject"), WriteRareOptions());
+  SEALPOOL_ASSERT_ALLOC(p, pool, kSmall);
+  FillPattern(p, kSmall);
+  ASSERT_TRUE(pool->Seal().ok());
+  const char src[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+  internal::InjectMapFailures(1);
+  const absl::Status st = Pool::WriteRare(AsBytes(p) + 16, src, 8);
+  internal::InjectMapFailures(0);
+  EXPECT_EQ(st.code(), absl::StatusCode::kResourceExhausted) << st;
+  EXPECT_TRUE(PatternIntact(p, kSmall));
+  EXPECT_EQ(pool->Stats().write_rares, 0u);
+  internal::InjectMapFailures(1);
+  EXPECT_EQ(sp_write_rare(AsBytes(p) + 16, src, 8), -ENOMEM);
+  internal::InjectMapFailures(0);
+  EXPECT_TRUE(PatternIntact(p, kSmall));
+  // The next one works.
+  const absl::Status again = Pool::WriteRare(AsBytes(p) + 16, src, 8);
+  ASSERT_TRUE(again.ok()) << again;
+  EXPECT_EQ(std::memcmp(AsBytes(p) + 16, src, 8), 0);
+  EXPECT_TRUE(PatternIntactExcept(p, kSmall, 16, 8));
+  EXPECT_EQ(pool->Stats().write_rares, 1u);
+}
+
+TEST(WriteRareTest, MemfdFailureAtCreateIsResourceExhausted) {
+  // Make sure the arena exists, so that the injected failure hits the pool's
+  // own memfd.
+  { SEALPOOL_ASSERT_CREATE(warm, UniqueName("wr-warm"), PoolOptions{}); }
+  const std::string name = UniqueName("wr-memfd");
+  internal::InjectMapFailures(1);
+  absl::StatusOr<Pool*> failed = Pool::Create(name, WriteRareOptions());
+  internal::InjectMapFailures(0);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kResourceExhausted)
+      << failed.status();
+  EXPECT_EQ(Pool::Find(name).status().code(), absl::StatusCode::kNotFound);
+  // A later create (of the same name) works and writes rarely.
+  SEALPOOL_ASSERT_CREATE(pool, name, WriteRareOptions());
+  SEALPOOL_ASSERT_ALLOC(p, pool, kSmall);
+  ASSERT_TRUE(pool->Seal().ok());
+  const char src[4] = {'o', 'k', 'o', 'k'};
+  EXPECT_TRUE(Pool::WriteRare(p, src, 4).ok());
+  EXPECT_EQ(std::memcmp(p, src, 4), 0);
+}
+
+// ---------------------------------------------------------------------------
+// The shared view stays read-only.
+
+TEST(WriteRareTest, ProcMapsShowsNoWritableViewAfterWriteRare) {
+  const std::string name = UniqueName("wr-maps");
+  SEALPOOL_ASSERT_CREATE(pool, name, WriteRareOptions());
+  SEALPOOL_ASSERT_ALLOC(small, pool, kSmall);
+  SEALPOOL_ASSERT_ALLOC(large, pool, kLarge);
+  // The parser's legal neighbour: before the seal, writable memfd pages.
+  EXPECT_EQ(PermsAt(small).substr(0, 2), "rw");
+  EXPECT_GT(WritableMemfdMappings(name), 0u);
+  ASSERT_TRUE(pool->Seal().ok());
+  const char src[16] = "write-rarely!!!";
+  ASSERT_TRUE(Pool::WriteRare(AsBytes(small) + 8, src, sizeof(src)).ok());
+  ASSERT_TRUE(
+      Pool::WriteRare(AsBytes(large) + kPage - 8, src, sizeof(src)).ok());
+  for (void* p : {small, large}) {
+    const size_t size = Pool::ObjectSize(p);
+    EXPECT_EQ(PermsAt(p).substr(0, 2), "r-");
+    EXPECT_EQ(PermsAt(AsBytes(p) + size - 1).substr(0, 2), "r-");
+    EXPECT_EQ(WritableMappingsOver(p, size), 0u);
+  }
+  // The alias is gone: no writable view of the pool's memfd is left.
+  EXPECT_EQ(WritableMemfdMappings(name), 0u);
+}
+
+TEST(WriteRareTest, ConcurrentWriteRareIsVisibleToReaders) {
+  SEALPOOL_ASSERT_CREATE(pool, UniqueName("wr-visible"), WriteRareOptions());
+  SEALPOOL_ASSERT_ALLOC(p, pool, kSmall);
+  std::memset(p, 0, kSmall);
+  ASSERT_TRUE(pool->Seal().ok());
+  std::atomic<bool> failed{false};
+  std::thread writer([&] {
+    for (uint32_t i = 1; i <= 2000; ++i) {
+      if (!Pool::WriteRare(AsBytes(p) + 32, &i, sizeof(i)).ok()) failed = true;
+    }
+  });
+  // Reads during the writes must not fault.
+  uint32_t seen = 0;
+  for (int i = 0; i < 2000; ++i) {
+    volatile char* c = AsBytes(p);
+    seen += static_cast<unsigned char>(c[32]);
+  }
+  (void)seen;
+  writer.join();
+  EXPECT_FALSE(failed.load());
+  uint32_t last = 0;
+  std::memcpy(&last, AsBytes(p) + 32, sizeof(last));
+  EXPECT_EQ(last, 2000u);
+  EXPECT_EQ(pool->Stats().write_rares, 2000u);
+}
+
+TEST(WriteRareDeathTest, PlainStoreFaultsWhileAnotherThreadWritesRarely) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  SEALPOOL_ASSERT_CREATE(pool, UniqueName("wr-death-store"),
+                         WriteRareOptions());
+  SEALPOOL_ASSERT_ALLOC(p, pool, kSmall);
+  std::memset(p, 0, kSmall);
+  ASSERT_TRUE(pool->Seal().ok());
+  EXPECT_EXIT(
+      {
+        std::atomic<int> done{0};
+        std::thread writer([&] {
+          for (uint32_t i = 0; i < 5000; ++i) {
+            (void)Pool::WriteRare(AsBytes(p) + 64, &i, sizeof(i));
+            done.store(static_cast<int>(i) + 1, std::memory_order_release);
+          }
+        });
+        while (done.load(std::memory_order_acquire) < 1000) {
+        }
+        static_cast<volatile char*>(p)[64] = 1;
+        writer.join();
+        std::_Exit(0);
+      },
+      DiedOfSegv, "");
+}
+
+TEST(WriteRareDeathTest, PastTheEndAbortsInAbortMode) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  // A fixed name: the threadsafe death-test child re-runs this test alone.
+  const std::string name = "wr-death-past";
+  SEALPOOL_ASSERT_CREATE(pool, name, WriteRareOptions());
+  SEALPOOL_ASSERT_ALLOC(p, pool, kSmall);
+  ASSERT_TRUE(pool->Seal().ok());
+  const char src[9] = {};
+  // The legal neighbour first: up to the exact end.
+  ASSERT_TRUE(Pool::WriteRare(AsBytes(p) + kSmall - 8, src, 8).ok());
+  EXPECT_DEATH(
+      {
+        SetMode(Mode::kAbort);
+        (void)Pool::WriteRare(AsBytes(p) + kSmall - 8, src, 9);
+      },
+      "sealpool: memory overwrite attempt detected to pool '" + name + "'");
+}
+
+// ---------------------------------------------------------------------------
+// fork(): the pool's memory is MADV_DONTFORK.
+
+TEST(WriteRareTest, ForkChildCannotUseWriteRarePool) {
+  SEALPOOL_ASSERT_CREATE(wr, UniqueName("wr-fork"), WriteRareOptions());
+  SEALPOOL_ASSERT_CREATE(plain, UniqueName("wr-fork-plain"), PoolOptions{});
+  SEALPOOL_ASSERT_ALLOC(p, wr, kSmall);
+  FillPattern(p, kSmall);
+  ASSERT_TRUE(wr->Seal().ok());
+  SEALPOOL_ASSERT_ALLOC(fresh, wr, kSmall);  // unsealed
+  FillPattern(fresh, kSmall);
+  SEALPOOL_ASSERT_ALLOC(plain_obj, plain, 128);
+  std::memset(plain_obj, 0x3c, 128);
+
+  // Reading the sealed object faults in the child.
+  int status = RunInChild([&] {
+    volatile const char* c = AsBytes(p);
+    return c[0] == static_cast<char>(PatternByte(0)) ? 0 : 1;
+  });
+  EXPECT_TRUE(KilledBySegv(status)) << "wait status " << status;
+  // So does reading an unsealed object of the pool.
+  status = RunInChild([&] {
+    volatile const char* c = AsBytes(fresh);
+    return c[1] == static_cast<char>(PatternByte(1)) ? 0 : 1;
+  });
+  EXPECT_TRUE(KilledBySegv(status)) << "wait status " << status;
+  // Allocating from it fails.
+  status = RunInChild([&] { return wr->Allocate(kSmall).ok() ? 1 : 0; });
+  EXPECT_TRUE(ExitedZero(status)) << "wait status " << status;
+  // A normal pool works in the child.
+  status = RunInChild([&] {
+    if (AsBytes(plain_obj)[127] != 0x3c) return 2;
+    absl::StatusOr<void*> q = plain->Allocate(1000);
+    if (!q.ok()) return 3;
+    std::memset(*q, 1, 1000);
+    if (!Pool::Free(*q).ok()) return 4;
+    if (!Pool::Free(plain_obj).ok()) return 5;
+    return 0;
+  });
+  EXPECT_TRUE(ExitedZero(status)) << "wait status " << status;
+
+  // The parent is unaffected.
+  EXPECT_TRUE(PatternIntact(p, kSmall));
+  EXPECT_TRUE(PatternIntact(fresh, kSmall));
+  const char src[4] = {'p', 'a', 'r', 'p'};
+  ASSERT_TRUE(Pool::WriteRare(AsBytes(p) + 4, src, 4).ok());
+  EXPECT_EQ(std::memcmp(AsBytes(p) + 4, src, 4), 0);
+  absl::StatusOr<void*> more = wr->Allocate(kSmall);
+  ASSERT_TRUE(more.ok()) << more.status();
+  std::memset(*more, 2, kSmall);
+  EXPECT_TRUE(Pool::Free(*more).ok());
+  EXPECT_EQ(AsBytes(plain_obj)[0], 0x3c);
+  EXPECT_TRUE(Pool::Free(plain_obj).ok());
+}
+
+TEST(WriteRareTest, ForkChildCannotWriteRarelyIntoParentMemory) {
+  SEALPOOL_ASSERT_CREATE(wr, UniqueName("wr-fork-write"), WriteRareOptions());
+  SEALPOOL_ASSERT_ALLOC(p, wr, kSmall);
+  FillPattern(p, kSmall);
+  ASSERT_TRUE(wr->Seal().ok());
+  // The child does not have the pool's pages; a write-rare from it must be
+  // refused and must not reach the parent's memory through the memfd.
+  const int status = RunInChild([&] {
+    const char src[8] = {'c', 'h', 'i', 'l', 'd', '!', '!', '!'};
+    return Pool::WriteRare(AsBytes(p) + 16, src, 8).ok() ? 1 : 0;
+  });
+  EXPECT_TRUE(ExitedZero(status))
+      << "wait status " << status << ": WriteRare succeeded in the child";
+  size_t bad = 0;
+  EXPECT_TRUE(PatternIntactExcept(p, kSmall, 0, 0, &bad))
+      << "the child changed the parent's sealed byte " << bad;
+  // The legal neighbour: the parent itself still writes rarely.
+  const char src[4] = {'p', 'a', 'r', 'p'};
+  ASSERT_TRUE(Pool::WriteRare(AsBytes(p) + 100, src, 4).ok());
+  EXPECT_EQ(std::memcmp(AsBytes(p) + 100, src, 4), 0);
+}
+
+}  // namespace
+}  // namespace sealpool
