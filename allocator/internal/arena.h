@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <map>
 
+#include "absl/base/optimization.h"
 #include "absl/base/thread_annotations.h"
 #include "allocator/internal/mutex.h"
 #include "allocator/internal/platform.h"
@@ -74,9 +75,11 @@ extern std::atomic<uint64_t> g_usercopy_window[kMaxPoolIds + 1];
 bool InitArena();
 
 // The acquire load of data_size must come before the read of data_base, so
-// it is a statement of its own.
+// it is a statement of its own; before the arena exists (size 0) data_base
+// may be being written and is not read at all.
 inline bool InDataZone(uintptr_t a) {
   const size_t size = g_arena.data_size.load(std::memory_order_acquire);
+  if (ABSL_PREDICT_FALSE(size == 0)) return false;
   return a - g_arena.data_base < size;
 }
 // True when [a, a+len) overlaps the whole reservation (metadata, gaps and
