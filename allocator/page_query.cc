@@ -42,7 +42,7 @@ AddressInfo QueryAddress(const void* addr) {
       info.page = PageKind::kLargeSpan;
       break;
   }
-  const size_t g = internal::EntryGranule(e);
+  const size_t g = internal::SpanGranule(e, a);
   const internal::SpanRecord* rec = internal::RecordAt(g);
   const uintptr_t base = rec->base.load(std::memory_order_relaxed);
   info.sealed = rec->sealed.load(std::memory_order_acquire) != 0;

@@ -35,20 +35,31 @@
 namespace sealpool {
 namespace internal {
 
-// Page-table entry: bits 0-2 kind, bits 3-8 size class (small spans),
-// bits 9-31 pool id, bits 32-63 granule index of the span's first granule.
-// 0 = unused. A small span's base, slot size, reciprocal and slack page
-// all follow from (class, granule), so the lookup needs no record.
+// Page-table entry. 0 = unused. For every kind: bits 0-2 kind, bits 9-24
+// pool id.
+//   small span pages: bits 3-8 size class, bits 25-26 which granule of its
+//     span the page is in, bits 27-55 the class's reciprocal (ClassMul). A
+//     small object's span base, slot index and slack entry follow from the
+//     address and the entry alone, so the lookup needs one load before the
+//     slack byte.
+//   guard and large pages: bits 32-63 the granule index of the span's
+//     first granule (its record).
 enum class EntryKind : uint8_t { kUnused = 0, kGuard = 1, kSmall = 2, kLarge = 3 };
 inline constexpr uint64_t MakeEntry(EntryKind kind, uint32_t pool_id,
-                                    uint64_t granule, int cls = 0) {
-  return static_cast<uint64_t>(kind) | (static_cast<uint64_t>(cls) << 3) |
-         (uint64_t{pool_id} << 9) | (granule << 32);
+                                    uint64_t granule) {
+  return static_cast<uint64_t>(kind) | (uint64_t{pool_id} << 9) | (granule << 32);
+}
+inline constexpr uint64_t MakeSmallEntry(uint32_t pool_id, int cls,
+                                         uint64_t granule_in_span) {
+  return static_cast<uint64_t>(EntryKind::kSmall) |
+         (static_cast<uint64_t>(cls) << 3) | (uint64_t{pool_id} << 9) |
+         (granule_in_span << 25) | (ClassMul(cls) << 27);
 }
 inline EntryKind EntryKindOf(uint64_t e) { return static_cast<EntryKind>(e & 7); }
 inline int EntryClass(uint64_t e) { return static_cast<int>((e >> 3) & 63); }
-inline uint32_t EntryPool(uint64_t e) { return (e >> 9) & 0x7FFFFF; }
-inline uint64_t EntryGranule(uint64_t e) { return e >> 32; }
+inline uint32_t EntryPool(uint64_t e) { return (e >> 9) & 0xFFFF; }
+inline uint64_t EntryMul(uint64_t e) { return (e >> 27) & ((uint64_t{1} << 29) - 1); }
+inline uint64_t EntryGranuleInSpan(uint64_t e) { return (e >> 25) & 3; }
 
 // The arena's geometry. Written once by InitArena() before data_size is
 // published with a release store; readers load data_size with acquire.
@@ -67,7 +78,7 @@ extern ArenaGeometry g_arena;
 
 // Usercopy window of pool id i: offset << 32 | size (size 0 = whole
 // object), set at pool creation. Read lock-free by the object lookup.
-inline constexpr uint32_t kMaxPoolIds = 65535;
+inline constexpr uint32_t kMaxPoolIds = 65535;  // 16 bits in an entry
 extern std::atomic<uint64_t> g_usercopy_window[kMaxPoolIds + 1];
 
 // Reserves the arena if not yet done. Returns false when the reservation
@@ -94,6 +105,13 @@ inline size_t PageIndex(uintptr_t a) {
 }
 inline size_t GranuleIndex(uintptr_t a) {
   return (a - g_arena.data_base) >> kGranuleShift;
+}
+// The first granule of the span that page entry `e` (for address a)
+// belongs to: where its record and slack page are.
+inline uint64_t SpanGranule(uint64_t e, uintptr_t a) {
+  return EntryKindOf(e) == EntryKind::kSmall
+             ? GranuleIndex(a) - EntryGranuleInSpan(e)
+             : e >> 32;
 }
 inline uintptr_t GranuleAddress(size_t g) {
   return g_arena.data_base + (g << kGranuleShift);

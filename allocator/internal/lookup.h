@@ -24,7 +24,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline Lookup LookupObjectInline(uintptr_t a,
   }
   const uint64_t e = g_arena.table[PageIndex(a)].load(std::memory_order_acquire);
   const EntryKind kind = EntryKindOf(e);
-  const uint64_t g = EntryGranule(e);
+  const uint64_t g = SpanGranule(e, a);
   const SpanRecord* rec = RecordAt(g);
   uintptr_t start;
   size_t size;
@@ -32,7 +32,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline Lookup LookupObjectInline(uintptr_t a,
     const int cls = EntryClass(e);
     const ClassInfo& ci = kClassInfo.c[cls < kNumClasses ? cls : 0];
     const uintptr_t base = GranuleAddress(g) + kPageSize;
-    const uint64_t idx = ((a - base) * ci.mul) >> kMulShift;
+    const uint64_t idx = ((a - base) * EntryMul(e)) >> kMulShift;
     if (ABSL_PREDICT_FALSE(idx >= ci.slots)) return Lookup::kBad;  // span tail
     const uint8_t* page = SlackPage(g);
     uint32_t slack;

@@ -496,8 +496,13 @@ SpanRecord* PoolImpl::NewSmallSpan(int cls, AllocError* err) {
   for (uint32_t i = 0; i < n; ++i) StoreSlack(SlackEntry(g, wide, i), wide, FreeMark(wide));
   // Publish: the record is complete before any page points at it.
   SetPageEntries(start, 1, MakeEntry(EntryKind::kGuard, id_, g));
-  SetPageEntries(start + kPageSize, data_bytes >> kPageShift,
-                 MakeEntry(EntryKind::kSmall, id_, g, cls));
+  for (size_t i = 0; i < granules; ++i) {
+    // Data pages of granule i: all but the guard pages at the span's ends.
+    const uintptr_t lo = i == 0 ? start + kPageSize : start + (i << kGranuleShift);
+    const uintptr_t hi = i + 1 == granules ? end - kPageSize
+                                           : start + ((i + 1) << kGranuleShift);
+    SetPageEntries(lo, (hi - lo) >> kPageShift, MakeSmallEntry(id_, cls, i));
+  }
   SetPageEntries(end - kPageSize, 1, MakeEntry(EntryKind::kGuard, id_, g));
   committed_ += data_bytes;
   ++small_spans_;
@@ -805,7 +810,8 @@ ViolationKind PoolImpl::Free(void* ptr) {
   }
   // Hot path: a small object freed into this thread's cache.
   const uint64_t e = g_arena.table[PageIndex(a)].load(std::memory_order_acquire);
-  SpanRecord* rec = RecordAt(EntryGranule(e));
+  const uint64_t span_granule = SpanGranule(e, a);
+  SpanRecord* rec = RecordAt(span_granule);
   if (ABSL_PREDICT_TRUE(EntryKindOf(e) == EntryKind::kSmall)) {
     const uintptr_t base = rec->base.load(std::memory_order_relaxed);
     const uint64_t rel = a - base;
@@ -821,7 +827,7 @@ ViolationKind PoolImpl::Free(void* ptr) {
       ClassCache* cc = pc->cls[rec->class_idx];
       const bool wide = rec->wide.load(std::memory_order_relaxed) != 0;
       if (ABSL_PREDICT_TRUE(cc != nullptr && cc->count < kCacheCap)) {
-        void* s = SlackEntry(EntryGranule(e), wide, idx);
+        void* s = SlackEntry(span_granule, wide, idx);
         const uint32_t old = LoadSlack(s, wide);
         // A plain load and store, not a locked exchange: only a double free
         // racing itself on two threads in the same instant could slip by

@@ -42,7 +42,9 @@ inline constexpr uint32_t kClassSize[kNumClasses] = {
 // Classes below this size use one-byte slack entries.
 inline constexpr uint32_t kWideClassMin = 256;
 
-inline constexpr int kMulShift = 40;
+// Slot index = (offset * ClassMul) >> kMulShift, exact for every offset in a
+// span because offset * class size < 2^32; ClassMul fits in 29 bits.
+inline constexpr int kMulShift = 32;
 
 // Slack-array sentinels: a slot whose entry is kCached sits in a thread
 // cache; kFree is free in its span. Values below kCached are live objects

@@ -18,7 +18,7 @@ SpanRecord* SpanOf(const void* ptr) {
   const uint64_t e = g_arena.table[PageIndex(a)].load(std::memory_order_acquire);
   const EntryKind k = EntryKindOf(e);
   if (k != EntryKind::kSmall && k != EntryKind::kLarge) return nullptr;
-  return RecordAt(EntryGranule(e));
+  return RecordAt(SpanGranule(e, a));
 }
 
 }  // namespace
