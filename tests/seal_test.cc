@@ -44,6 +44,13 @@ using ::sealpool_test::PageEnd;
 using ::sealpool_test::PageStart;
 using ::sealpool_test::ReportModeTest;
 using ::sealpool_test::UniqueName;
+using ::sealpool_test::ExitedZero;
+using ::sealpool_test::KilledBySegv;
+using ::sealpool_test::Mapping;
+using ::sealpool_test::PermsAt;
+using ::sealpool_test::ReadMaps;
+using ::sealpool_test::RunInChild;
+using ::sealpool_test::WritableMappingsOver;
 
 constexpr size_t kSmall = 40;
 constexpr size_t kLarge = 100000;
@@ -67,76 +74,6 @@ size_t FirstPatternMismatch(const void* p, size_t size, size_t tag) {
   return size;
 }
 
-// One line of /proc/self/maps.
-struct Mapping {
-  uintptr_t start = 0;
-  uintptr_t end = 0;
-  std::string perms;
-};
-
-std::vector<Mapping> ReadMaps() {
-  std::vector<Mapping> out;
-  FILE* f = std::fopen("/proc/self/maps", "r");
-  if (f == nullptr) return out;
-  char line[4096];
-  while (std::fgets(line, sizeof(line), f) != nullptr) {
-    unsigned long start = 0, end = 0;  // NOLINT(runtime/int): sscanf format
-    char perms[8] = {};
-    if (std::sscanf(line, "%lx-%lx %7s", &start, &end, perms) == 3) {
-      out.push_back(
-          {static_cast<uintptr_t>(start), static_cast<uintptr_t>(end), perms});
-    }
-  }
-  std::fclose(f);
-  return out;
-}
-
-// Permissions of the mapping that holds `addr` ("" if none does).
-std::string PermsAt(const void* addr) {
-  const uintptr_t a = sealpool_test::Addr(addr);
-  for (const Mapping& m : ReadMaps()) {
-    if (a >= m.start && a < m.end) return m.perms;
-  }
-  return "";
-}
-
-// Number of writable mappings that overlap the pages of [p, p+size).
-size_t WritableMappingsOver(const void* p, size_t size) {
-  const uintptr_t lo = PageStart(sealpool_test::Addr(p));
-  const uintptr_t hi = PageEnd(sealpool_test::Addr(p) + (size == 0 ? 1 : size));
-  size_t n = 0;
-  for (const Mapping& m : ReadMaps()) {
-    if (m.start < hi && m.end > lo && m.perms.size() > 1 && m.perms[1] == 'w') {
-      ++n;
-    }
-  }
-  return n;
-}
-
-// Forks; the child restores the default SIGSEGV action (so that a sanitizer
-// handler cannot turn the fault into an exit) and runs `fn`, exiting with its
-// result. Returns the child's wait status.
-template <typename Fn>
-int RunInChild(Fn fn) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    signal(SIGSEGV, SIG_DFL);
-    alarm(60);
-    _exit(fn());
-  }
-  int status = 0;
-  if (pid < 0) return -1;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return status;
-}
-
-bool KilledBySegv(int status) {
-  return status != -1 && WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV;
-}
-bool ExitedZero(int status) {
-  return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
 
 // ---------------------------------------------------------------------------
 // Reads and contents.

@@ -10,7 +10,9 @@
 #include <atomic>
 #include <csignal>
 #include <cstddef>
+#include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <mutex>
 #include <ostream>
 #include <string>
@@ -258,6 +260,88 @@ inline bool DiedOfSegv(int status) {
   if (WIFEXITED(status) && WEXITSTATUS(status) != 0) return true;
 #endif
   return false;
+}
+
+// One line of /proc/self/maps.
+struct Mapping {
+  uintptr_t start = 0;
+  uintptr_t end = 0;
+  std::string perms;
+  std::string path;
+};
+
+// The lines of /proc/self/maps.
+inline std::vector<Mapping> ReadMaps() {
+  std::vector<Mapping> out;
+  FILE* f = std::fopen("/proc/self/maps", "r");
+  if (f == nullptr) return out;
+  char line[4096];
+  while (std::fgets(line, sizeof(line), f) != nullptr) {
+    unsigned long start = 0, end = 0;  // NOLINT(runtime/int): sscanf format
+    char perms[8] = {};
+    int consumed = 0;
+    if (std::sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &start, &end, perms,
+                    &consumed) >= 3) {
+      Mapping m{static_cast<uintptr_t>(start), static_cast<uintptr_t>(end),
+                perms, ""};
+      if (consumed > 0) {
+        m.path = line + consumed;
+        while (!m.path.empty() &&
+               (m.path.back() == '\n' || m.path.back() == ' ')) {
+          m.path.pop_back();
+        }
+      }
+      out.push_back(m);
+    }
+  }
+  std::fclose(f);
+  return out;
+}
+
+// Permissions of the mapping that holds `addr` ("" if none does).
+inline std::string PermsAt(const void* addr) {
+  const uintptr_t a = Addr(addr);
+  for (const Mapping& m : ReadMaps()) {
+    if (a >= m.start && a < m.end) return m.perms;
+  }
+  return "";
+}
+
+// Number of writable mappings that overlap the pages of [p, p+size).
+inline size_t WritableMappingsOver(const void* p, size_t size) {
+  const uintptr_t lo = PageStart(Addr(p));
+  const uintptr_t hi = PageEnd(Addr(p) + (size == 0 ? 1 : size));
+  size_t n = 0;
+  for (const Mapping& m : ReadMaps()) {
+    if (m.start < hi && m.end > lo && m.perms.size() > 1 && m.perms[1] == 'w') {
+      ++n;
+    }
+  }
+  return n;
+}
+
+// Forks; the child restores the default SIGSEGV action and exits with
+// fn()'s result. Returns the wait status (-1 if fork failed).
+template <typename Fn>
+int RunInChild(Fn fn) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    signal(SIGSEGV, SIG_DFL);
+    alarm(60);
+    _exit(fn());
+  }
+  if (pid < 0) return -1;
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return status;
+}
+
+inline bool KilledBySegv(int status) {
+  return status != -1 && WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV;
+}
+inline bool ExitedZero(int status) {
+  return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 }  // namespace sealpool_test

@@ -41,6 +41,13 @@ using ::sealpool_test::PageEnd;
 using ::sealpool_test::PageStart;
 using ::sealpool_test::ReportModeTest;
 using ::sealpool_test::UniqueName;
+using ::sealpool_test::ExitedZero;
+using ::sealpool_test::KilledBySegv;
+using ::sealpool_test::Mapping;
+using ::sealpool_test::PermsAt;
+using ::sealpool_test::ReadMaps;
+using ::sealpool_test::RunInChild;
+using ::sealpool_test::WritableMappingsOver;
 
 constexpr size_t kSmall = 256;
 constexpr size_t kLarge = 100000;
@@ -79,61 +86,6 @@ bool PatternIntact(const void* p, size_t size) {
   return PatternIntactExcept(p, size, 0, 0);
 }
 
-// One line of /proc/self/maps.
-struct Mapping {
-  uintptr_t start = 0;
-  uintptr_t end = 0;
-  std::string perms;
-  std::string path;
-};
-
-std::vector<Mapping> ReadMaps() {
-  std::vector<Mapping> out;
-  FILE* f = std::fopen("/proc/self/maps", "r");
-  if (f == nullptr) return out;
-  char line[4096];
-  while (std::fgets(line, sizeof(line), f) != nullptr) {
-    unsigned long start = 0, end = 0;  // NOLINT(runtime/int): sscanf format
-    char perms[8] = {};
-    int consumed = 0;
-    if (std::sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &start, &end, perms,
-                    &consumed) >= 3) {
-      Mapping m{static_cast<uintptr_t>(start), static_cast<uintptr_t>(end),
-                perms, ""};
-      if (consumed > 0) {
-        m.path = line + consumed;
-        while (!m.path.empty() &&
-               (m.path.back() == '\n' || m.path.back() == ' ')) {
-          m.path.pop_back();
-        }
-      }
-      out.push_back(m);
-    }
-  }
-  std::fclose(f);
-  return out;
-}
-
-std::string PermsAt(const void* addr) {
-  const uintptr_t a = sealpool_test::Addr(addr);
-  for (const Mapping& m : ReadMaps()) {
-    if (a >= m.start && a < m.end) return m.perms;
-  }
-  return "";
-}
-
-size_t WritableMappingsOver(const void* p, size_t size) {
-  const uintptr_t lo = PageStart(sealpool_test::Addr(p));
-  const uintptr_t hi = PageEnd(sealpool_test::Addr(p) + size);
-  size_t n = 0;
-  for (const Mapping& m : ReadMaps()) {
-    if (m.start < hi && m.end > lo && m.perms.size() > 1 && m.perms[1] == 'w') {
-      ++n;
-    }
-  }
-  return n;
-}
-
 // Writable mappings of the memfd behind the pool called `name`.
 size_t WritableMemfdMappings(const std::string& name) {
   const std::string needle = "memfd:sealpool:" + name;
@@ -150,29 +102,6 @@ size_t WritableMemfdMappings(const std::string& name) {
   return n;
 }
 
-// Forks; the child restores the default SIGSEGV action and exits with
-// fn()'s result. Returns the wait status (-1 if fork failed).
-template <typename Fn>
-int RunInChild(Fn fn) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    signal(SIGSEGV, SIG_DFL);
-    alarm(60);
-    _exit(fn());
-  }
-  if (pid < 0) return -1;
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return status;
-}
-
-bool KilledBySegv(int status) {
-  return status != -1 && WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV;
-}
-bool ExitedZero(int status) {
-  return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
 
 // ---------------------------------------------------------------------------
 // What a write-rare changes.
