@@ -39,17 +39,15 @@ namespace {
 
 using ::sealpool_test::AsBytes;
 using ::sealpool_test::DiedOfSegv;
+using ::sealpool_test::ExitedZero;
+using ::sealpool_test::KilledBySegv;
 using ::sealpool_test::kPage;
 using ::sealpool_test::PageEnd;
 using ::sealpool_test::PageStart;
-using ::sealpool_test::ReportModeTest;
-using ::sealpool_test::UniqueName;
-using ::sealpool_test::ExitedZero;
-using ::sealpool_test::KilledBySegv;
-using ::sealpool_test::Mapping;
 using ::sealpool_test::PermsAt;
-using ::sealpool_test::ReadMaps;
+using ::sealpool_test::ReportModeTest;
 using ::sealpool_test::RunInChild;
+using ::sealpool_test::UniqueName;
 using ::sealpool_test::WritableMappingsOver;
 
 constexpr size_t kSmall = 40;
