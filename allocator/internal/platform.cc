@@ -3,6 +3,9 @@
 #include "allocator/internal/platform.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
@@ -11,6 +14,7 @@
 #include <atomic>
 
 #include "allocator/internal/check.h"
+#include "allocator/internal/mutex.h"
 
 namespace sealpool {
 namespace internal {
@@ -30,6 +34,42 @@ constexpr long kSysMseal = 462;
 // 1 = madvise guards work, 0 = they do not, -1 = not probed yet.
 std::atomic<int> madvise_guards{-1};
 
+// membarrier(2) commands (<linux/membarrier.h>); glibc has no wrapper.
+constexpr int kMembarrierPrivateExpedited = 1 << 3;
+constexpr int kMembarrierRegisterPrivateExpedited = 1 << 4;
+// 1 = registered, 0 = unavailable, -1 = not tried yet.
+std::atomic<int> membarrier_state{-1};
+
+// The write-rare protection key: -2 = not tried yet, -1 = none.
+std::atomic<int> write_rare_key{-2};
+std::atomic<bool> keys_disabled{false};
+
+// Every memory system call goes through these, so that they are counted.
+struct Counters {
+  std::atomic<uint64_t> mmap{0}, munmap{0}, mprotect{0}, madvise{0}, mseal{0},
+      membarrier{0}, other{0};
+};
+Counters counters;
+
+void Count(std::atomic<uint64_t>& c) { c.fetch_add(1, std::memory_order_relaxed); }
+
+void* Mmap(void* addr, size_t size, int prot, int flags, int fd, off_t off) {
+  Count(counters.mmap);
+  return mmap(addr, size, prot, flags, fd, off);
+}
+int Munmap(void* addr, size_t size) {
+  Count(counters.munmap);
+  return munmap(addr, size);
+}
+int Mprotect(void* addr, size_t size, int prot) {
+  Count(counters.mprotect);
+  return mprotect(addr, size, prot);
+}
+int Madvise(void* addr, size_t size, int advice) {
+  Count(counters.madvise);
+  return madvise(addr, size, advice);
+}
+
 // Consumes one injected failure from `counter`, if any is pending.
 bool Consume(std::atomic<int>& counter) {
   int n = counter.load(std::memory_order_relaxed);
@@ -48,11 +88,11 @@ bool InjectedFailure() {
 }
 
 bool ProbeMadviseGuards() {
-  void* p = mmap(nullptr, kPageSize, PROT_READ | PROT_WRITE,
+  void* p = Mmap(nullptr, kPageSize, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) return false;
-  const bool ok = madvise(p, kPageSize, kMadvGuardInstall) == 0;
-  munmap(p, kPageSize);
+  const bool ok = Madvise(p, kPageSize, kMadvGuardInstall) == 0;
+  Munmap(p, kPageSize);
   return ok;
 }
 
@@ -73,20 +113,20 @@ void SetForceProtNoneGuards(bool force) {
 
 void* ReserveAddressSpace(size_t size) {
   if (InjectedFailure()) return nullptr;
-  void* p = mmap(nullptr, size, PROT_NONE,
+  void* p = Mmap(nullptr, size, PROT_NONE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   return p == MAP_FAILED ? nullptr : p;
 }
 
-void ReleaseAddressSpace(void* addr, size_t size) { munmap(addr, size); }
+void ReleaseAddressSpace(void* addr, size_t size) { Munmap(addr, size); }
 
 bool CommitPages(void* addr, size_t size) {
   if (InjectedFailure()) return false;
-  return mprotect(addr, size, PROT_READ | PROT_WRITE) == 0;
+  return Mprotect(addr, size, PROT_READ | PROT_WRITE) == 0;
 }
 
 bool DecommitPages(void* addr, size_t size) {
-  void* p = mmap(addr, size, PROT_NONE,
+  void* p = Mmap(addr, size, PROT_NONE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1,
                  0);
   return p != MAP_FAILED;
@@ -95,46 +135,49 @@ bool DecommitPages(void* addr, size_t size) {
 // Guard markers are tried first; a mapping that does not take them (older
 // kernels refuse shared file mappings) falls back to PROT_NONE.
 bool InstallGuard(void* addr, size_t size, bool* prot_none) {
-  if (GuardsUseMadvise() && madvise(addr, size, kMadvGuardInstall) == 0) {
+  if (GuardsUseMadvise() && Madvise(addr, size, kMadvGuardInstall) == 0) {
     return true;
   }
-  if (mprotect(addr, size, PROT_NONE) != 0) return false;
-  madvise(addr, size, MADV_DONTNEED);
+  if (Mprotect(addr, size, PROT_NONE) != 0) return false;
+  Madvise(addr, size, MADV_DONTNEED);
   if (prot_none != nullptr) *prot_none = true;
   return true;
 }
 
 bool RemoveGuard(void* addr, size_t size) {
   if (InjectedFailure()) return false;
-  if (GuardsUseMadvise()) madvise(addr, size, kMadvGuardRemove);
+  if (GuardsUseMadvise()) Madvise(addr, size, kMadvGuardRemove);
   // Also undoes a PROT_NONE fallback guard; a no-op for marker guards.
-  return mprotect(addr, size, PROT_READ | PROT_WRITE) == 0;
+  return Mprotect(addr, size, PROT_READ | PROT_WRITE) == 0;
 }
 
 bool CommitSharedPages(void* addr, size_t size, int fd, uint64_t offset) {
   if (InjectedFailure()) return false;
-  void* p = mmap(addr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+  void* p = Mmap(addr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
                  fd, static_cast<off_t>(offset));
   return p != MAP_FAILED;
 }
 
 bool ProtectReadOnly(void* addr, size_t size) {
-  return mprotect(addr, size, PROT_READ) == 0;
+  return Mprotect(addr, size, PROT_READ) == 0;
 }
 
 int SealMappings(void* addr, size_t size) {
   if (Consume(injected_seal_failures)) return -ENOSYS;
+  Count(counters.mseal);
   if (syscall(kSysMseal, addr, size, 0UL) == 0) return 0;
   return -errno;
 }
 
 int CreateMemfd(const char* name) {
   if (InjectedFailure()) return -1;
+  Count(counters.other);
   return memfd_create(name, MFD_CLOEXEC);
 }
 
 bool ResizeMemfd(int fd, uint64_t size) {
   if (InjectedFailure()) return false;
+  Count(counters.other);
   return ftruncate(fd, static_cast<off_t>(size)) == 0;
 }
 
@@ -147,23 +190,105 @@ void* MapAlias(int fd, uint64_t offset, size_t size) {
   GetRandomBytes(&r, sizeof(r));
   const uintptr_t hint =
       (uintptr_t{0x100000000000} + (r % 0x400000000000)) & ~(kPageSize - 1);
-  void* p = mmap(reinterpret_cast<void*>(hint), size, PROT_READ | PROT_WRITE,
+  void* p = Mmap(reinterpret_cast<void*>(hint), size, PROT_READ | PROT_WRITE,
                  MAP_SHARED | MAP_FIXED_NOREPLACE, fd, static_cast<off_t>(offset));
   if (p == MAP_FAILED) {
-    p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+    p = Mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
              static_cast<off_t>(offset));
   }
   return p == MAP_FAILED ? nullptr : p;
 }
 
-void UnmapAlias(void* addr, size_t size) { munmap(addr, size); }
+void UnmapAlias(void* addr, size_t size) { Munmap(addr, size); }
 
 bool DontFork(void* addr, size_t size) {
-  return madvise(addr, size, MADV_DONTFORK) == 0;
+  return Madvise(addr, size, MADV_DONTFORK) == 0;
 }
 
 void DiscardPages(void* addr, size_t size) {
-  madvise(addr, size, MADV_DONTNEED);
+  Madvise(addr, size, MADV_DONTNEED);
+}
+
+bool ProtectReadWrite(void* addr, size_t size) {
+  return Mprotect(addr, size, PROT_READ | PROT_WRITE) == 0;
+}
+
+bool ProcessWideBarrier() {
+  int state = membarrier_state.load(std::memory_order_acquire);
+  if (state < 0) {
+    Count(counters.membarrier);
+    state = syscall(SYS_membarrier, kMembarrierRegisterPrivateExpedited, 0, 0) == 0
+                ? 1
+                : 0;
+    membarrier_state.store(state, std::memory_order_release);
+  }
+  if (state == 0) return false;
+  Count(counters.membarrier);
+  return syscall(SYS_membarrier, kMembarrierPrivateExpedited, 0, 0) == 0;
+}
+
+namespace {
+
+// The number of threads of this process, from /proc/self/stat (field 20),
+// read without allocating; 0 if unknown.
+long ThreadCount() {
+  const int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buf[1024];
+  const ssize_t n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  // Field 2 (the command) is in parentheses and may hold spaces: count
+  // fields from the last ')'.
+  const char* p = strrchr(buf, ')');
+  if (p == nullptr) return 0;
+  int field = 2;
+  for (; *p != '\0' && field < 20; ++p) {
+    if (*p == ' ') ++field;
+  }
+  return strtol(p, nullptr, 10);
+}
+
+int AllocateWriteRareKey() {
+  if (ThreadCount() != 1) return -1;
+  Count(counters.other);
+  return pkey_alloc(0, PKEY_DISABLE_WRITE);
+}
+
+}  // namespace
+
+int WriteRareKey() {
+  if (keys_disabled.load(std::memory_order_relaxed)) return -1;
+  int key = write_rare_key.load(std::memory_order_acquire);
+  if (key == -2) {
+    static Mutex mu;
+    MutexLock l(&mu);
+    key = write_rare_key.load(std::memory_order_relaxed);
+    if (key == -2) {
+      key = AllocateWriteRareKey();
+      if (key < 0) key = -1;
+      write_rare_key.store(key, std::memory_order_release);
+    }
+  }
+  return key;
+}
+
+bool ProtectWithKey(void* addr, size_t size, int key) {
+  Count(counters.mprotect);
+  return pkey_mprotect(addr, size, PROT_READ | PROT_WRITE, key) == 0;
+}
+
+void SetKeyWritable(int key, bool writable) {
+  pkey_set(key, writable ? 0 : PKEY_DISABLE_WRITE);
+}
+
+bool ProtectionKeyDecided() {
+  return write_rare_key.load(std::memory_order_acquire) != -2;
+}
+
+void SetProtectionKeysDisabled(bool disabled) {
+  keys_disabled.store(disabled, std::memory_order_relaxed);
 }
 
 void GetRandomBytes(void* out, size_t size) {
@@ -186,4 +311,18 @@ void SetInjectedMapFailures(int count) {
 }
 
 }  // namespace internal
+
+KernelCallCounts GetKernelCallCounts() {
+  using internal::counters;
+  KernelCallCounts c;
+  c.mmap = counters.mmap.load(std::memory_order_relaxed);
+  c.munmap = counters.munmap.load(std::memory_order_relaxed);
+  c.mprotect = counters.mprotect.load(std::memory_order_relaxed);
+  c.madvise = counters.madvise.load(std::memory_order_relaxed);
+  c.mseal = counters.mseal.load(std::memory_order_relaxed);
+  c.membarrier = counters.membarrier.load(std::memory_order_relaxed);
+  c.other = counters.other.load(std::memory_order_relaxed);
+  return c;
+}
+
 }  // namespace sealpool

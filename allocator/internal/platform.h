@@ -14,6 +14,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "allocator/kernel_calls.h"
+
 namespace sealpool {
 namespace internal {
 
@@ -74,6 +76,37 @@ void DiscardPages(void* addr, size_t size);
 bool GuardsUseMadvise();
 // Test hook: force PROT_NONE guards (true) or re-probe (false).
 void SetForceProtNoneGuards(bool force);
+
+// Makes [addr, addr+size) writable again after ProtectReadOnly (metadata
+// of a sealed pool, on destroy). False on failure.
+bool ProtectReadWrite(void* addr, size_t size);
+
+// membarrier(2), MEMBARRIER_CMD_PRIVATE_EXPEDITED: when it returns, every
+// thread of the process that was running has executed a full memory
+// barrier. Lets a rare slow path pair with fast paths that use only a
+// compiler barrier. Registers on first use; false where the kernel lacks it.
+bool ProcessWideBarrier();
+
+// Memory protection keys (x86 PKU), for write-rare pools.
+//
+// WriteRareKey() allocates one key for the process on first use, with
+// writes disabled (reads allowed) in the calling thread; threads created
+// later inherit that. Threads that already exist would get the kernel's
+// default (no access at all) and could not even read the pool, so the key
+// is only allocated while the process has one thread. Returns the key, or
+// -1 where the CPU or kernel has none, the process was multi-threaded at
+// the first call, or tests disabled keys.
+int WriteRareKey();
+// pkey_mprotect(PROT_READ | PROT_WRITE, key): the page tables allow
+// writes; the thread's PKRU register decides.
+bool ProtectWithKey(void* addr, size_t size, int key);
+// Allows (true) or disables (false) writes through `key` for the calling
+// thread only (WRPKRU; no system call).
+void SetKeyWritable(int key, bool writable);
+// Test hook: WriteRareKey() answers -1 while `disabled` (the fallback).
+void SetProtectionKeysDisabled(bool disabled);
+// True once WriteRareKey() has decided (a key, or none) for this process.
+bool ProtectionKeyDecided();
 
 // Fills `out` with random bytes from the kernel; aborts if none are had.
 void GetRandomBytes(void* out, size_t size);
