@@ -21,9 +21,17 @@ enum PoolFlag : uint32_t {
   // Every small object gets a redzone after its requested bytes (at least
   // 16 bytes of slot slack that check_copy rejects).
   kPoolRedzones = 1u << 2,
+  // Write-rare (implies kPoolWriteRare) through a memory protection key
+  // where the CPU has them: sealed pages stay writable in the page tables
+  // but every thread's PKRU register disables writes, and WriteRare()
+  // enables them for the calling thread alone, for the length of the copy
+  // (no system call). Falls back to the memfd alias where keys are
+  // unavailable; PoolStats::write_rare_key says which. See README,
+  // "Write-rarely".
+  kPoolWriteRareKey = 1u << 3,
 };
 inline constexpr uint32_t kPoolAllFlags =
-    kPoolPermanent | kPoolWriteRare | kPoolRedzones;
+    kPoolPermanent | kPoolWriteRare | kPoolRedzones | kPoolWriteRareKey;
 
 // Limits on options, checked by Pool::Create().
 inline constexpr size_t kMinAlign = 8;

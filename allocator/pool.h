@@ -57,7 +57,14 @@ struct PoolStats {
   // Sealing mseal()ed the memory, so not even mprotect can make it writable
   // again. False for a permanent pool where the kernel lacks mseal(2).
   bool permanent_enforced = false;
-  bool write_rare = false;     // created with kPoolWriteRare
+  bool write_rare = false;     // created with kPoolWriteRare (or ...Key)
+  // Write-rare goes through a protection key (kPoolWriteRareKey on a CPU
+  // with keys) rather than a memfd alias.
+  bool write_rare_key = false;
+  // Span records, slack pages and page-table pages of sealed spans made
+  // read-only (whole pages only: a page shared with unsealed memory stays
+  // writable).
+  size_t sealed_metadata_bytes = 0;
   size_t write_rares = 0;      // WriteRare() calls that wrote
 };
 

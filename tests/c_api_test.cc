@@ -140,7 +140,7 @@ TEST(CApiTest, BadOptionsSetEinval) {
   EXPECT_EQ(sp_pool_destroy(pool), 0);
 
   opts = Defaults();
-  opts.flags = 0x8u;
+  opts.flags = 0x10u;
   EXPECT_EQ(CreateWith(UniqueName("c-flags-bad"), opts), nullptr);
   EXPECT_EQ(errno, EINVAL);
   opts.flags = SP_POOL_REDZONES | 0x80000000u;

@@ -24,6 +24,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "allocator/internal/platform.h"
+#include "allocator/internal/testing.h"
 #include "allocator/options.h"
 #include "allocator/pool.h"
 #include "allocator/sealpool/sealpool.h"
@@ -117,6 +118,23 @@ TEST(PermanentTest, SealIsEnforcedByTheKernel) {
   EXPECT_EQ(AsBytes(large)[kLarge - 1], 0x43);
   EXPECT_EQ(CheckCopy(large, kLarge, CopyDirection::kRead),
             ViolationKind::kNone);
+}
+
+TEST(PermanentTest, SealedMetadataIsMsealedToo) {
+  std::string why;
+  if (!KernelHasMseal(&why)) GTEST_SKIP() << "the kernel lacks mseal(2): " << why;
+  SEALPOOL_ASSERT_CREATE_PERMANENT(pool, UniqueName("perm-meta"), 0u);
+  SEALPOOL_ASSERT_ALLOC(small, pool, kSmall);
+  ASSERT_TRUE(pool->Seal().ok());
+  const internal::MetadataAddresses m = internal::MetadataOfForTest(small);
+  void* slack = reinterpret_cast<void*>(m.slack_page);
+  EXPECT_EQ(MprotectPage(slack, PROT_READ | PROT_WRITE), EPERM);
+  // The legal neighbour: the slack page of an unsealed span of the same
+  // pool is ordinary memory.
+  SEALPOOL_ASSERT_ALLOC(later, pool, kSmall);
+  void* later_slack =
+      reinterpret_cast<void*>(internal::MetadataOfForTest(later).slack_page);
+  EXPECT_EQ(MprotectPage(later_slack, PROT_READ | PROT_WRITE), 0);
 }
 
 TEST(PermanentTest, LaterSealOfNewObjectsIsEnforcedToo) {

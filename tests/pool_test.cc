@@ -193,7 +193,7 @@ TEST(PoolTest, UsercopyWindowValidation) {
 TEST(PoolTest, FlagValidation) {
   for (uint32_t flags :
        {uint32_t{0}, uint32_t{kPoolRedzones}, uint32_t{kPoolWriteRare},
-        uint32_t{kPoolWriteRare | kPoolRedzones}}) {
+        uint32_t{kPoolWriteRare | kPoolRedzones}, uint32_t{kPoolWriteRareKey}}) {
     PoolOptions options;
     options.flags = flags;
     EXPECT_EQ(CreateCode(UniqueName("flags-ok"), options),
@@ -201,7 +201,7 @@ TEST(PoolTest, FlagValidation) {
         << "flags " << flags;
   }
   for (uint32_t flags :
-       {uint32_t{1u << 3}, uint32_t{1u << 31}, uint32_t{~kPoolAllFlags},
+       {uint32_t{1u << 4}, uint32_t{1u << 31}, uint32_t{~kPoolAllFlags},
         uint32_t{kPoolRedzones | (1u << 7)}, ~uint32_t{0}}) {
     PoolOptions options;
     options.flags = flags;

@@ -23,6 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "allocator/internal/testing.h"
+#include "allocator/kernel_calls.h"
 #include "allocator/options.h"
 #include "allocator/pool.h"
 #include "allocator/sealpool/sealpool.h"
@@ -34,6 +35,7 @@
 namespace sealpool {
 namespace {
 
+using ::sealpool_test::Addr;
 using ::sealpool_test::AsBytes;
 using ::sealpool_test::DiedOfSegv;
 using ::sealpool_test::ExitedZero;
@@ -594,6 +596,265 @@ TEST(WriteRareTest, ForkChildCannotWriteRarelyIntoParentMemory) {
   const char src[4] = {'p', 'a', 'r', 'p'};
   ASSERT_TRUE(Pool::WriteRare(AsBytes(p) + 100, src, 4).ok());
   EXPECT_EQ(std::memcmp(AsBytes(p) + 100, src, 4), 0);
+}
+
+// ---------------------------------------------------------------------------
+// The write window, made deterministic: a hook runs inside it.
+
+// A thread that already runs (a thread started inside a key window would
+// inherit the writer's rights) stores to a sealed object when told to.
+class StoreFromOtherThread {
+ public:
+  explicit StoreFromOtherThread(volatile char* target)
+      : thread_([this, target] {
+          while (phase_.load() != 1) std::this_thread::yield();
+          target[0] = 1;  // Must fault.
+          phase_.store(2);
+        }) {}
+  ~StoreFromOtherThread() { thread_.join(); }
+
+  // The window hook: let the thread store, and wait for it to have done so.
+  static void InWindow(void* arg) {
+    auto* self = static_cast<StoreFromOtherThread*>(arg);
+    self->phase_.store(1);
+    while (self->phase_.load() != 2) std::this_thread::yield();
+  }
+
+ private:
+  std::atomic<int> phase_{0};
+  std::thread thread_;
+};
+
+TEST(WriteRareDeathTest, OtherThreadStoreFaultsInsideTheAliasWindow) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  internal::DisableProtectionKeysForTest(true);
+  SEALPOOL_ASSERT_CREATE(pool, UniqueName("wr-window-alias"),
+                         WriteRareOptions());
+  SEALPOOL_ASSERT_ALLOC(p, pool, kSmall);
+  std::memset(p, 0, kSmall);
+  ASSERT_TRUE(pool->Seal().ok());
+  EXPECT_EXIT(
+      {
+        StoreFromOtherThread s(AsBytes(p) + 64);
+        internal::SetWriteRareWindowHookForTest(StoreFromOtherThread::InWindow,
+                                                &s);
+        const uint32_t v = 7;
+        (void)Pool::WriteRare(AsBytes(p) + 8, &v, sizeof(v));
+        std::_Exit(0);
+      },
+      DiedOfSegv, "");
+  internal::DisableProtectionKeysForTest(false);
+}
+
+// ---------------------------------------------------------------------------
+// kPoolWriteRareKey: protection keys where the CPU has them, the memfd
+// alias elsewhere.
+
+// True when the CPU and kernel offer protection keys ("pku" and "ospke").
+bool CpuHasProtectionKeys() {
+  FILE* f = std::fopen("/proc/cpuinfo", "r");
+  if (f == nullptr) return false;
+  char line[8192];
+  bool pku = false, ospke = false;
+  while (std::fgets(line, sizeof(line), f) != nullptr) {
+    if (std::strncmp(line, "flags", 5) != 0) continue;
+    pku = std::strstr(line, " pku") != nullptr;
+    ospke = std::strstr(line, " ospke") != nullptr;
+    break;
+  }
+  std::fclose(f);
+  return pku && ospke;
+}
+
+PoolOptions KeyOptions() {
+  PoolOptions o;
+  o.flags = kPoolWriteRareKey;
+  return o;
+}
+
+// Skips unless this process can use a key: the CPU has them and the
+// process was single-threaded when the first key pool was created (TSan
+// runs a background thread, so TSan builds test the fallback instead).
+#define SKIP_WITHOUT_KEYS(pool)                                            \
+  do {                                                                     \
+    if (!CpuHasProtectionKeys()) GTEST_SKIP() << "this CPU has no pku";    \
+    if (SEALPOOL_TEST_TSAN) {                                              \
+      GTEST_SKIP() << "TSan's background thread rules out a key";          \
+    }                                                                      \
+    ASSERT_TRUE((pool)->Stats().write_rare_key);                           \
+  } while (0)
+
+TEST(WriteRareKeyTest, FlagImpliesWriteRareAndReportsTheMechanism) {
+  SEALPOOL_ASSERT_CREATE(pool, UniqueName("wrk-flag"), KeyOptions());
+  const PoolStats st = pool->Stats();
+  EXPECT_TRUE(st.write_rare);
+  EXPECT_NE(pool->options().flags & kPoolWriteRare, 0u);
+  EXPECT_EQ(st.write_rare_key, CpuHasProtectionKeys() && !SEALPOOL_TEST_TSAN);
+}
+
+TEST(WriteRareKeyTest, ChangesExactlyTheRequestedBytesWithoutSystemCalls) {
+  SEALPOOL_ASSERT_CREATE(pool, UniqueName("wrk-exact"), KeyOptions());
+  SKIP_WITHOUT_KEYS(pool.get());
+  SEALPOOL_ASSERT_ALLOC(small, pool, kSmall);
+  SEALPOOL_ASSERT_ALLOC(large, pool, kLarge);
+  FillPattern(small, kSmall);
+  FillPattern(large, kLarge);
+  ASSERT_TRUE(pool->Seal().ok());
+  const char src[5] = {'k', 'e', 'y', 'e', 'd'};
+  const KernelCallCounts before = GetKernelCallCounts();
+  ASSERT_TRUE(Pool::WriteRare(AsBytes(small) + 40, src, sizeof(src)).ok());
+  ASSERT_TRUE(
+      Pool::WriteRare(AsBytes(large) + kPage - 2, src, sizeof(src)).ok());
+  EXPECT_EQ((GetKernelCallCounts() - before).Total(), 0u);
+  EXPECT_EQ(std::memcmp(AsBytes(small) + 40, src, sizeof(src)), 0);
+  EXPECT_EQ(std::memcmp(AsBytes(large) + kPage - 2, src, sizeof(src)), 0);
+  size_t bad = 0;
+  EXPECT_TRUE(PatternIntactExcept(small, kSmall, 40, sizeof(src), &bad)) << bad;
+  EXPECT_TRUE(PatternIntactExcept(large, kLarge, kPage - 2, sizeof(src), &bad))
+      << bad;
+  EXPECT_EQ(pool->Stats().write_rares, 2u);
+}
+
+TEST(WriteRareKeyTest, SealedPagesCarryTheKey) {
+  SEALPOOL_ASSERT_CREATE(pool, UniqueName("wrk-smaps"), KeyOptions());
+  SKIP_WITHOUT_KEYS(pool.get());
+  SEALPOOL_ASSERT_ALLOC(p, pool, kSmall);
+  ASSERT_TRUE(pool->Seal().ok());
+  // /proc/self/smaps: the mapping over the object has a non-zero key.
+  FILE* f = std::fopen("/proc/self/smaps", "r");
+  ASSERT_NE(f, nullptr);
+  char line[512];
+  bool inside = false;
+  int key = -1;
+  while (std::fgets(line, sizeof(line), f) != nullptr) {
+    unsigned long lo = 0, hi = 0;  // NOLINT(runtime/int): sscanf format
+    if (std::sscanf(line, "%lx-%lx ", &lo, &hi) == 2 &&
+        std::strchr(line, '-') < std::strchr(line, ' ')) {
+      inside = Addr(p) >= lo && Addr(p) < hi;
+    } else if (inside && std::sscanf(line, "ProtectionKey: %d", &key) == 1) {
+      break;
+    }
+  }
+  std::fclose(f);
+  EXPECT_GT(key, 0);
+}
+
+TEST(WriteRareKeyDeathTest, OtherThreadStoreFaultsInsideTheKeyWindow) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  SEALPOOL_ASSERT_CREATE(pool, UniqueName("wrk-window"), KeyOptions());
+  SKIP_WITHOUT_KEYS(pool.get());
+  SEALPOOL_ASSERT_ALLOC(p, pool, kSmall);
+  std::memset(p, 0, kSmall);
+  ASSERT_TRUE(pool->Seal().ok());
+  EXPECT_EXIT(
+      {
+        StoreFromOtherThread s(AsBytes(p) + 64);
+        internal::SetWriteRareWindowHookForTest(StoreFromOtherThread::InWindow,
+                                                &s);
+        const uint32_t v = 7;
+        (void)Pool::WriteRare(AsBytes(p) + 8, &v, sizeof(v));
+        std::_Exit(0);
+      },
+      DiedOfSegv, "");
+}
+
+TEST(WriteRareKeyDeathTest, WritersOwnStoreFaultsOnceTheWindowCloses) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  SEALPOOL_ASSERT_CREATE(pool, UniqueName("wrk-closed"), KeyOptions());
+  SKIP_WITHOUT_KEYS(pool.get());
+  SEALPOOL_ASSERT_ALLOC(p, pool, kSmall);
+  std::memset(p, 0, kSmall);
+  ASSERT_TRUE(pool->Seal().ok());
+  const uint32_t v = 9;
+  ASSERT_TRUE(Pool::WriteRare(AsBytes(p), &v, sizeof(v)).ok());
+  EXPECT_EXIT(
+      {
+        static_cast<volatile char*>(p)[0] = 1;
+        std::_Exit(0);
+      },
+      DiedOfSegv, "");
+  EXPECT_EQ(AsBytes(p)[0], 9);
+}
+
+TEST(WriteRareKeyTest, ThreadsStartedLaterReadSealedMemory) {
+  SEALPOOL_ASSERT_CREATE(pool, UniqueName("wrk-readers"), KeyOptions());
+  SKIP_WITHOUT_KEYS(pool.get());
+  SEALPOOL_ASSERT_ALLOC(p, pool, kSmall);
+  FillPattern(p, kSmall);
+  ASSERT_TRUE(pool->Seal().ok());
+  std::atomic<bool> intact{false};
+  std::thread reader([&] { intact = PatternIntact(p, kSmall); });
+  reader.join();
+  EXPECT_TRUE(intact.load());
+}
+
+TEST(WriteRareKeyTest, NoKeyWhileOtherThreadsRun) {
+  if (!CpuHasProtectionKeys()) GTEST_SKIP() << "this CPU has no pku";
+  if (internal::ProtectionKeyDecidedForTest()) {
+    GTEST_SKIP() << "an earlier test of this process already made the "
+                    "once-per-process key decision (ctest runs each test alone)";
+  }
+  // A thread that exists before the first key pool would have the kernel's
+  // default rights (no access): the pool must fall back instead.
+  std::atomic<bool> release{false};
+  std::atomic<bool> started{false};
+  std::thread other([&] {
+    started = true;
+    while (!release.load()) std::this_thread::yield();
+  });
+  while (!started.load()) std::this_thread::yield();
+  absl::StatusOr<Pool*> pool = Pool::Create(UniqueName("wrk-threads"), KeyOptions());
+  release = true;
+  other.join();
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  EXPECT_FALSE((*pool)->Stats().write_rare_key);
+  EXPECT_TRUE((*pool)->Stats().write_rare);
+  // The fallback works.
+  absl::StatusOr<void*> p = (*pool)->Allocate(kSmall);
+  ASSERT_TRUE(p.ok());
+  ASSERT_TRUE((*pool)->Seal().ok());
+  const char src[3] = {'f', 'b', 'k'};
+  EXPECT_TRUE(Pool::WriteRare(*p, src, 3).ok());
+  EXPECT_EQ(std::memcmp(*p, src, 3), 0);
+  EXPECT_TRUE((*pool)->Destroy().ok());
+}
+
+TEST(WriteRareKeyTest, FallbackUsesTheAliasWithTwoSystemCalls) {
+  internal::DisableProtectionKeysForTest(true);
+  absl::StatusOr<Pool*> created = Pool::Create(UniqueName("wrk-fallback"), KeyOptions());
+  internal::DisableProtectionKeysForTest(false);
+  ASSERT_TRUE(created.ok()) << created.status();
+  ::sealpool_test::ScopedPool pool(*created);
+  EXPECT_FALSE(pool->Stats().write_rare_key);
+  SEALPOOL_ASSERT_ALLOC(p, pool, kSmall);
+  FillPattern(p, kSmall);
+  ASSERT_TRUE(pool->Seal().ok());
+  EXPECT_EQ(WritableMappingsOver(p, kSmall), 0u);
+  const char src[2] = {'o', 'k'};
+  const KernelCallCounts before = GetKernelCallCounts();
+  ASSERT_TRUE(Pool::WriteRare(AsBytes(p) + 10, src, 2).ok());
+  const KernelCallCounts d = GetKernelCallCounts() - before;
+  EXPECT_EQ(d.mmap, 1u);
+  EXPECT_EQ(d.munmap, 1u);
+  EXPECT_EQ(d.Total(), 2u);
+  EXPECT_TRUE(PatternIntactExcept(p, kSmall, 10, 2));
+}
+
+TEST(WriteRareKeyTest, ForkChildGetsAPrivateCopy) {
+  SEALPOOL_ASSERT_CREATE(pool, UniqueName("wrk-fork"), KeyOptions());
+  SKIP_WITHOUT_KEYS(pool.get());
+  SEALPOOL_ASSERT_ALLOC(p, pool, kSmall);
+  FillPattern(p, kSmall);
+  ASSERT_TRUE(pool->Seal().ok());
+  // Key pools are private memory: the child inherits a copy and the key
+  // rights; its write-rare changes its copy only.
+  const int status = RunInChild([&] {
+    const char src[5] = {'c', 'h', 'i', 'l', 'd'};
+    if (!Pool::WriteRare(AsBytes(p) + 16, src, 5).ok()) return 1;
+    return std::memcmp(AsBytes(p) + 16, src, 5) == 0 ? 0 : 2;
+  });
+  EXPECT_TRUE(ExitedZero(status)) << "wait status " << status;
+  EXPECT_TRUE(PatternIntact(p, kSmall));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include "allocator/internal/pool_impl.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -209,9 +210,13 @@ absl::StatusOr<Pool*> PoolImpl::Create(absl::string_view name,
     p->seals_ = p->sealed_bytes_ = p->abandoned_bytes_ = p->write_rares_ = 0;
     p->permanent_enforced_ = false;
     p->prot_none_guards_ = false;
+    p->sealed_metadata_bytes_ = 0;
+    p->slack_protected_ = false;
     p->memfd_ = -1;
     p->memfd_size_ = 0;
-    if (o.flags & kPoolWriteRare) {
+    p->wr_key_ = (o.flags & kPoolWriteRareKey) ? WriteRareKey() : -1;
+    if (p->opts_.flags & kPoolWriteRareKey) p->opts_.flags |= kPoolWriteRare;
+    if ((p->opts_.flags & kPoolWriteRare) && p->wr_key_ < 0) {
       p->memfd_ = CreateMemfd(absl::StrCat("sealpool:", name).c_str());
       if (p->memfd_ < 0) {
         return absl::ResourceExhaustedError(absl::StrCat(
@@ -288,6 +293,7 @@ void PoolImpl::Release() {
       pc = next;
     }
     caches_ = nullptr;
+    UnprotectSealedMetadata();
     for (const Extent& e : extents_) {
       const uintptr_t start = GranuleAddress(e.first);
       const size_t bytes = e.count << kGranuleShift;
@@ -335,24 +341,35 @@ void* PoolImpl::AllocateSlow(size_t size, AllocError* err) {
                       : -1;
   if (cls < 0) return AllocateLarge(size, err);
 
-  PoolCache* pc = AcquirePoolCache(this);
-  if (pc == nullptr) {
-    *err = AllocError::kDestroyed;
-    return nullptr;
+  // A seal between the refill and the slack write makes the cache stale
+  // (its slots may be sealed now): the write happens under the handshake
+  // of BeginFastPath(), and a stale cache starts over.
+  for (;;) {
+    PoolCache* pc = AcquirePoolCache(this);
+    if (pc == nullptr) {
+      *err = AllocError::kDestroyed;
+      return nullptr;
+    }
+    ClassCache* cc = pc->cls[cls];
+    if (cc == nullptr) {
+      cc = new ClassCache();
+      pc->cls[cls] = cc;
+    }
+    if (cc->count == 0) {
+      MutexLock l(&mu_);
+      if (!Refill(pc, cls, err)) return nullptr;
+    }
+    BeginFastPath(pc);
+    if (pc->key == cache_key_.load(std::memory_order_relaxed) && cc->count > 0) {
+      const CacheEntry e = cc->e[--cc->count];
+      StoreSlack(e.slack, IsWide(cls),
+                 kClassSize[cls] - static_cast<uint32_t>(size));
+      pc->AddLive(static_cast<int64_t>(size), 1);
+      EndFastPath(pc);
+      return reinterpret_cast<void*>(e.ptr);
+    }
+    EndFastPath(pc);
   }
-  ClassCache* cc = pc->cls[cls];
-  if (cc == nullptr) {
-    cc = new ClassCache();
-    pc->cls[cls] = cc;
-  }
-  if (cc->count == 0) {
-    MutexLock l(&mu_);
-    if (!Refill(pc, cls, err)) return nullptr;
-  }
-  const CacheEntry e = cc->e[--cc->count];
-  StoreSlack(e.slack, IsWide(cls), kClassSize[cls] - static_cast<uint32_t>(size));
-  pc->AddLive(static_cast<int64_t>(size), 1);
-  return reinterpret_cast<void*>(e.ptr);
 }
 
 bool PoolImpl::Refill(PoolCache* pc, int cls, AllocError* err) {
@@ -591,22 +608,29 @@ absl::Status PoolImpl::Seal() {
         absl::StrCat("pool '", name_, "' was destroyed; it cannot be sealed"));
   }
   // Every thread's cache of this pool goes stale: slots cached in spans
-  // sealed now are never handed out (they are abandoned).
+  // sealed now are never handed out (they are abandoned). Fast paths that
+  // read the old key finish before any slack page turns read-only.
   cache_key_.store(NewKey(), std::memory_order_release);
+  const bool protect_slack = WaitForFastPaths();
   const bool permanent = (opts_.flags & kPoolPermanent) != 0;
   bool enforced = true;
   for (Extent& e : extents_) {
     if (e.used == e.sealed) continue;
     void* addr = reinterpret_cast<void*>(GranuleAddress(e.first + e.sealed));
     const size_t bytes = (e.used - e.sealed) << kGranuleShift;
-    // One mprotect per extent, whatever the object count.
-    if (!ProtectReadOnly(addr, bytes)) {
+    // One call per extent, whatever the object count: read-only pages, or
+    // (protection-key write-rare pools) pages tagged with the key that
+    // every thread's PKRU keeps write-disabled.
+    const bool ok = wr_key_ >= 0 ? ProtectWithKey(addr, bytes, wr_key_)
+                                 : ProtectReadOnly(addr, bytes);
+    if (!ok) {
       return absl::ResourceExhaustedError(absl::StrCat(
           "pool '", name_, "': mprotect(PROT_READ) failed while sealing"));
     }
     SealSpans(e.first + e.sealed, e.used - e.sealed);
     if (permanent && SealMappings(addr, bytes) != 0) enforced = false;
     sealed_bytes_ += bytes;
+    ProtectSealedMetadata(e.first, e.sealed, e.used, protect_slack, permanent);
     e.sealed = e.used;
   }
   // Freed large spans inside sealed ranges cannot be reused.
@@ -625,6 +649,97 @@ absl::Status PoolImpl::Seal() {
   if (permanent) permanent_enforced_ = (seals_ == 0 || permanent_enforced_) && enforced;
   ++seals_;
   return absl::OkStatus();
+}
+
+// The seal side of the handshake described at BeginFastPath(): after the
+// key change, a process-wide barrier, then a wait until no cache of this
+// pool is inside a fast path. False (slack pages are then left writable)
+// where the kernel has no membarrier.
+bool PoolImpl::WaitForFastPaths() {
+  if (!ProcessWideBarrier()) return false;
+  for (PoolCache* pc = caches_; pc != nullptr; pc = pc->next) {
+    // A fast path is a few dozen instructions with no lock or call: the
+    // wait ends as soon as its thread runs again.
+    while (pc->busy.load(std::memory_order_acquire) != 0) sched_yield();
+  }
+  return true;
+}
+
+namespace {
+
+// The whole pages inside [begin, end).
+std::pair<uintptr_t, uintptr_t> InnerPages(uintptr_t begin, uintptr_t end) {
+  const uintptr_t b = (begin + kPageSize - 1) & ~(kPageSize - 1);
+  const uintptr_t e = end & ~(kPageSize - 1);
+  return {b, e > b ? e : b};
+}
+
+// The metadata of the granules [first, first + n) of an extent starting at
+// `first`, as whole pages: page-table entries, span records, slack pages.
+struct MetadataPages {
+  std::pair<uintptr_t, uintptr_t> table, records, slack;
+};
+MetadataPages MetadataOf(size_t first, size_t n) {
+  const size_t pages_per_granule = kGranuleSize >> kPageShift;
+  const auto table = [&](size_t g) {
+    return reinterpret_cast<uintptr_t>(&g_arena.table[g * pages_per_granule]);
+  };
+  const auto record = [](size_t g) {
+    return reinterpret_cast<uintptr_t>(RecordAt(g));
+  };
+  const auto slack = [](size_t g) {
+    return reinterpret_cast<uintptr_t>(SlackPage(g));
+  };
+  return {InnerPages(table(first), table(first + n)),
+          InnerPages(record(first), record(first + n)),
+          InnerPages(slack(first), slack(first + n))};
+}
+
+}  // namespace
+
+// Makes read-only the metadata pages that the sealed granules [first,
+// first + new_sealed) of an extent now cover whole and [first, first +
+// old_sealed) did not: nothing writes them until destroy (frees of sealed
+// objects are refused before any write, flushes skip sealed spans, the
+// partial lists no longer link them). A page shared with unsealed
+// granules or another pool stays writable. Permanent pools mseal them too.
+void PoolImpl::ProtectSealedMetadata(size_t first, size_t old_sealed,
+                                     size_t new_sealed, bool protect_slack,
+                                     bool permanent) {
+  const MetadataPages before = MetadataOf(first, old_sealed);
+  const MetadataPages after = MetadataOf(first, new_sealed);
+  const auto protect = [&](std::pair<uintptr_t, uintptr_t> was,
+                           std::pair<uintptr_t, uintptr_t> now) {
+    const uintptr_t b = was.second > now.first ? was.second : now.first;
+    if (now.second <= b) return;
+    void* addr = reinterpret_cast<void*>(b);
+    if (!ProtectReadOnly(addr, now.second - b)) return;
+    if (permanent) SealMappings(addr, now.second - b);
+    sealed_metadata_bytes_ += now.second - b;
+  };
+  protect(before.table, after.table);
+  protect(before.records, after.records);
+  if (protect_slack) {
+    protect(before.slack, after.slack);
+    slack_protected_ = true;
+  }
+}
+
+// Destroy: the sealed metadata becomes writable again, to be cleared.
+void PoolImpl::UnprotectSealedMetadata() {
+  if (sealed_metadata_bytes_ == 0) return;
+  for (const Extent& e : extents_) {
+    if (e.sealed == 0) continue;
+    const MetadataPages m = MetadataOf(e.first, e.sealed);
+    for (const auto& r : {m.table, m.records, m.slack}) {
+      if (r.second > r.first) {
+        SEALPOOL_CHECK(ProtectReadWrite(reinterpret_cast<void*>(r.first),
+                                        r.second - r.first),
+                       "cannot make sealed metadata writable again");
+      }
+    }
+  }
+  sealed_metadata_bytes_ = 0;
 }
 
 // Marks the spans in granules [first, first+count) sealed and takes them
@@ -666,6 +781,27 @@ void PoolImpl::SealSpans(size_t first, size_t count) {
     rec->sealed.store(1, std::memory_order_release);
     g += step == 0 ? 1 : step;
   }
+}
+
+namespace {
+
+// Test hook: runs inside every write-rare window (after the copy, before
+// the window closes), on the writing thread.
+std::atomic<void (*)(void*)> write_rare_hook{nullptr};
+std::atomic<void*> write_rare_hook_arg{nullptr};
+
+void RunWriteRareWindowHook() {
+  void (*fn)(void*) = write_rare_hook.load(std::memory_order_acquire);
+  if (ABSL_PREDICT_FALSE(fn != nullptr)) {
+    fn(write_rare_hook_arg.load(std::memory_order_relaxed));
+  }
+}
+
+}  // namespace
+
+void SetWriteRareWindowHook(void (*fn)(void*), void* arg) {
+  write_rare_hook_arg.store(arg, std::memory_order_relaxed);
+  write_rare_hook.store(fn, std::memory_order_release);
 }
 
 absl::Status PoolImpl::WriteRare(void* dst, const void* src, size_t n) {
@@ -712,7 +848,7 @@ absl::Status PoolImpl::WriteRare(void* dst, const void* src, size_t n) {
         "' is not sealed; write it directly (write-rare is for sealed memory)"));
   }
   MutexLock l(&pool->mu_);
-  if (pool->memfd_ < 0) {
+  if (pool->wr_key_ < 0 && pool->memfd_ < 0) {
     return absl::FailedPreconditionError(absl::StrCat(
         "pool '", pool->name_,
         "': write-rare memory is not shared with fork children"));
@@ -722,12 +858,22 @@ absl::Status PoolImpl::WriteRare(void* dst, const void* src, size_t n) {
   for (const Extent& e : pool->extents_) {
     const uintptr_t lo = GranuleAddress(e.first);
     if (page < lo || page >= lo + (e.count << kGranuleShift)) continue;
-    void* alias = MapAlias(pool->memfd_, e.file_offset + (page - lo), len);
-    if (alias == nullptr) {
-      return absl::ResourceExhaustedError("sealpool: cannot map a write-rare alias");
+    if (pool->wr_key_ >= 0) {
+      // Writes through the key are enabled for this thread alone, for the
+      // length of the copy; every other thread's PKRU still disables them.
+      SetKeyWritable(pool->wr_key_, true);
+      std::memcpy(dst, src, n);
+      RunWriteRareWindowHook();
+      SetKeyWritable(pool->wr_key_, false);
+    } else {
+      void* alias = MapAlias(pool->memfd_, e.file_offset + (page - lo), len);
+      if (alias == nullptr) {
+        return absl::ResourceExhaustedError("sealpool: cannot map a write-rare alias");
+      }
+      std::memcpy(static_cast<char*>(alias) + (a - page), src, n);
+      RunWriteRareWindowHook();
+      UnmapAlias(alias, len);
     }
-    std::memcpy(static_cast<char*>(alias) + (a - page), src, n);
-    UnmapAlias(alias, len);
     ++pool->write_rares_;
     return absl::OkStatus();
   }
@@ -792,11 +938,15 @@ void PoolImpl::UnlinkPartial(SpanRecord* rec) {
 }
 
 void PoolImpl::ReturnSlot(SpanRecord* rec, void* slack) {
+  if (rec->sealed.load(std::memory_order_relaxed) != 0) {
+    // A slot cached before its span was sealed: abandoned with the span
+    // (whose slack page may be read-only now).
+    abandoned_bytes_ += rec->slot_size.load(std::memory_order_relaxed);
+    return;
+  }
   const bool wide = rec->wide.load(std::memory_order_relaxed) != 0;
   StoreSlack(slack, wide, FreeMark(wide));
-  if (rec->free_count++ == 0 && rec->sealed.load(std::memory_order_relaxed) == 0) {
-    PushPartial(rec);
-  }
+  if (rec->free_count++ == 0) PushPartial(rec);
 }
 
 // ---------------------------------------------------------------------------
@@ -820,13 +970,15 @@ ViolationKind PoolImpl::Free(void* ptr) {
     PoolCache* pc = tls_cache.slot[EntryPool(e) & (kCacheSlots - 1)];
     if (ABSL_PREDICT_TRUE(
             idx < rec->nslots.load(std::memory_order_relaxed) &&
-            idx * slot_size == rel && CanaryOk(rec) &&
-            rec->sealed.load(std::memory_order_relaxed) == 0 && pc != nullptr &&
-            pc->pool_id == EntryPool(e) &&
-            pc->key == pc->pool->cache_key_.load(std::memory_order_relaxed))) {
+            idx * slot_size == rel && CanaryOk(rec) && pc != nullptr &&
+            pc->pool_id == EntryPool(e))) {
+      BeginFastPath(pc);
       ClassCache* cc = pc->cls[rec->class_idx];
-      const bool wide = rec->wide.load(std::memory_order_relaxed) != 0;
-      if (ABSL_PREDICT_TRUE(cc != nullptr && cc->count < kCacheCap)) {
+      if (ABSL_PREDICT_TRUE(
+              pc->key == pc->pool->cache_key_.load(std::memory_order_relaxed) &&
+              rec->sealed.load(std::memory_order_relaxed) == 0 &&
+              cc != nullptr && cc->count < kCacheCap)) {
+        const bool wide = rec->wide.load(std::memory_order_relaxed) != 0;
         void* s = SlackEntry(span_granule, wide, idx);
         const uint32_t old = LoadSlack(s, wide);
         // A plain load and store, not a locked exchange: only a double free
@@ -836,9 +988,11 @@ ViolationKind PoolImpl::Free(void* ptr) {
           StoreSlack(s, wide, CachedMark(wide));
           cc->e[cc->count++] = CacheEntry{a, s};
           pc->AddLive(-static_cast<int64_t>(slot_size - old), -1);
+          EndFastPath(pc);
           return ViolationKind::kNone;
         }
       }
+      EndFastPath(pc);
     }
     return FreeSmallSlow(a, rec);
   }
@@ -1047,7 +1201,9 @@ PoolStats PoolImpl::Stats() const {
   s.abandoned_bytes = abandoned_bytes_;
   s.permanent = (opts_.flags & kPoolPermanent) != 0;
   s.permanent_enforced = permanent_enforced_;
-  s.write_rare = memfd_ >= 0;
+  s.write_rare = (opts_.flags & kPoolWriteRare) != 0;
+  s.write_rare_key = wr_key_ >= 0;
+  s.sealed_metadata_bytes = sealed_metadata_bytes_;
   s.write_rares = write_rares_;
   return s;
 }

@@ -104,6 +104,11 @@ class PoolImpl {
   bool CommitRange(const Extent& e, size_t first, size_t count)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SealSpans(size_t first, size_t count) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool WaitForFastPaths() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ProtectSealedMetadata(size_t first, size_t old_sealed, size_t new_sealed,
+                             bool protect_slack, bool permanent)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void UnprotectSealedMetadata() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ForkChildDropSharedMemory() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReturnSlot(SpanRecord* rec, void* slack)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -151,18 +156,45 @@ class PoolImpl {
   // Some guard of this pool is a PROT_NONE page (no guard markers here).
   bool prot_none_guards_ ABSL_GUARDED_BY(mu_) = false;
   size_t write_rares_ ABSL_GUARDED_BY(mu_) = 0;
+  // kPoolWriteRareKey pools on a CPU with keys: the protection key.
+  int wr_key_ ABSL_GUARDED_BY(mu_) = -1;
+  // Sealing made metadata read-only (and the bytes it covers).
+  size_t sealed_metadata_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  // Seal made slack pages read-only (a membarrier was available).
+  bool slack_protected_ ABSL_GUARDED_BY(mu_) = false;
 };
+
+// Test hook (internal/testing.h): `fn(arg)` runs on the writing thread
+// inside every write-rare window; nullptr removes it.
+void SetWriteRareWindowHook(void (*fn)(void*), void* arg);
+
+// The fast-path side of the seal handshake. A fast path marks its cache
+// busy, then checks the cache key, then may write a slack entry; Seal
+// changes the key, then runs a process-wide barrier (membarrier), then
+// waits for every cache of the pool to be idle. The barrier orders the
+// busy store before the key load on the fast path's CPU, so either Seal
+// sees the cache busy and waits for the write, or the fast path sees the
+// new key and takes the slow path: no slack write lands after the slack
+// pages turn read-only. The fast path pays two plain stores.
+inline void BeginFastPath(PoolCache* pc) {
+  pc->busy.store(1, std::memory_order_relaxed);
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+}
+inline void EndFastPath(PoolCache* pc) {
+  pc->busy.store(0, std::memory_order_release);
+}
 
 // Hot path of PoolImpl::Allocate: a pop from the thread's cache.
 inline void* PoolImpl::Allocate(size_t size, AllocError* err) {
   if (ABSL_PREDICT_TRUE(simple_ && size <= kMaxSmallSize)) {
     PoolCache* pc = tls_cache.slot[id_ & (kCacheSlots - 1)];
-    if (ABSL_PREDICT_TRUE(pc != nullptr && pc->pool == this &&
-                          pc->key == cache_key_.load(
-                                         std::memory_order_relaxed))) {
+    if (ABSL_PREDICT_TRUE(pc != nullptr && pc->pool == this)) {
+      BeginFastPath(pc);
       const int cls = ClassForSize(size);
       ClassCache* cc = pc->cls[cls];
-      if (ABSL_PREDICT_TRUE(cc != nullptr && cc->count > 0)) {
+      if (ABSL_PREDICT_TRUE(
+              pc->key == cache_key_.load(std::memory_order_relaxed) &&
+              cc != nullptr && cc->count > 0)) {
         const CacheEntry e = cc->e[--cc->count];
         const uint32_t slack = kClassSize[cls] - static_cast<uint32_t>(size);
         if (IsWide(cls)) {
@@ -173,8 +205,10 @@ inline void* PoolImpl::Allocate(size_t size, AllocError* err) {
                            static_cast<uint8_t>(slack), __ATOMIC_RELAXED);
         }
         pc->AddLive(static_cast<int64_t>(size), 1);
+        EndFastPath(pc);
         return reinterpret_cast<void*>(e.ptr);
       }
+      EndFastPath(pc);
     }
   }
   return AllocateSlow(size, err);

@@ -6,6 +6,7 @@
 
 #include "allocator/internal/arena.h"
 #include "allocator/internal/platform.h"
+#include "allocator/internal/pool_impl.h"
 #include "allocator/internal/thread_cache.h"
 
 namespace sealpool {
@@ -60,6 +61,28 @@ size_t CountMappings() {
 }
 
 void ForceProtNoneGuardsForTest(bool force) { SetForceProtNoneGuards(force); }
+
+void DisableProtectionKeysForTest(bool disabled) {
+  SetProtectionKeysDisabled(disabled);
+}
+
+bool ProtectionKeyDecidedForTest() { return ProtectionKeyDecided(); }
+
+void SetWriteRareWindowHookForTest(void (*fn)(void*), void* arg) {
+  SetWriteRareWindowHook(fn, arg);
+}
+
+MetadataAddresses MetadataOfForTest(const void* ptr) {
+  MetadataAddresses m;
+  const uintptr_t a = reinterpret_cast<uintptr_t>(ptr);
+  if (!InDataZone(a)) return m;
+  const uint64_t e = g_arena.table[PageIndex(a)].load(std::memory_order_acquire);
+  const size_t g = SpanGranule(e, a);
+  m.page_entry = reinterpret_cast<uintptr_t>(&g_arena.table[PageIndex(a)]);
+  m.span_record = reinterpret_cast<uintptr_t>(RecordAt(g));
+  m.slack_page = reinterpret_cast<uintptr_t>(SlackPage(g));
+  return m;
+}
 
 size_t CountArenaMappings() {
   FILE* f = std::fopen("/proc/self/maps", "r");

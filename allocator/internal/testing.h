@@ -52,6 +52,29 @@ bool GuardsUseMadvise();
 // Affects spans created afterwards; call before creating the test's pools.
 void ForceProtNoneGuardsForTest(bool force);
 
+// Makes kPoolWriteRareKey pools created afterwards fall back to the memfd
+// alias (true), as on a CPU without protection keys; false undoes it.
+void DisableProtectionKeysForTest(bool disabled);
+// True once this process has allocated its write-rare key, or decided it
+// has none (the decision is made once, at the first kPoolWriteRareKey
+// pool).
+bool ProtectionKeyDecidedForTest();
+
+// Runs `fn(arg)` on the writing thread inside every write-rare window
+// (writes enabled: the alias mapped, or the key writable); nullptr removes
+// it. Lets a test act while a window is open, without timing.
+void SetWriteRareWindowHookForTest(void (*fn)(void*), void* arg);
+
+// The metadata of the small or large object at `ptr`: the address of its
+// page-table entry, its span record and its slack page. 0 outside the
+// data zone.
+struct MetadataAddresses {
+  uintptr_t page_entry = 0;
+  uintptr_t span_record = 0;
+  uintptr_t slack_page = 0;
+};
+MetadataAddresses MetadataOfForTest(const void* ptr);
+
 }  // namespace internal
 }  // namespace sealpool
 

@@ -48,6 +48,11 @@ struct PoolCache {
   PoolImpl* pool = nullptr;
   uint32_t pool_id = 0;
   uint64_t key = 0;
+  // Non-zero while the owning thread is in a fast path that may write a
+  // slack entry of this pool: between its check of `key` and the write.
+  // Seal waits for it to clear before making slack pages read-only (see
+  // PoolImpl::WaitForFastPaths).
+  std::atomic<uint32_t> busy{0};
   // Written by the owning thread only (load + store), read by Stats().
   std::atomic<int64_t> live_bytes{0};
   std::atomic<int64_t> live_objects{0};

@@ -24,6 +24,9 @@ typedef struct sp_pool sp_pool;
 #define SP_POOL_PERMANENT 0x1u  /* seal also mseal()s; never destroyed */
 #define SP_POOL_WRITE_RARE 0x2u /* sealed objects changeable via sp_write_rare */
 #define SP_POOL_REDZONES 0x4u   /* redzone after every small object */
+/* Write-rare through a protection key where the CPU has one (implies
+ * SP_POOL_WRITE_RARE; falls back to the memfd alias elsewhere). */
+#define SP_POOL_WRITE_RARE_KEY 0x8u
 
 typedef struct sp_pool_options {
   size_t align;           /* power of two, 8..4096 (default 16) */
