@@ -16,6 +16,13 @@
 #include "sealpool/sealpool.h"
 
 
+// The C flag values are the C++ ones.
+static_assert(SP_POOL_PERMANENT == sealpool::kPoolPermanent, "flag values");
+static_assert(SP_POOL_WRITE_RARE == sealpool::kPoolWriteRare, "flag values");
+static_assert(SP_POOL_REDZONES == sealpool::kPoolRedzones, "flag values");
+static_assert(SP_POOL_WRITE_RARE_KEY == sealpool::kPoolWriteRareKey,
+              "flag values");
+
 namespace {
 
 sealpool::Pool* FromC(sp_pool* p) { return reinterpret_cast<sealpool::Pool*>(p); }

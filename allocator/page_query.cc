@@ -54,11 +54,12 @@ AddressInfo QueryAddress(const void* addr) {
   if (info.page == PageKind::kLargeSpan) {
     const size_t size = rec->mul.load(std::memory_order_relaxed);
     info.slot_size = size;
-    if (a < base || a - base >= size) return info;  // end-alignment padding
-    info.in_slot = true;
+    // The span's one object, also for its end-alignment padding (where
+    // in_slot stays false).
     info.object_start = base;
     info.live = rec->live.load(std::memory_order_acquire) != 0;
     if (info.live) info.object_size = size;
+    info.in_slot = a >= base && a - base < size;
     return info;
   }
   const uint64_t rel = a - base;

@@ -30,7 +30,8 @@ struct AddressInfo {
   bool in_slot = false;        // addr lies inside an object slot
   bool live = false;           // that slot holds a live object
   bool sealed = false;         // the span is sealed (read-only)
-  uintptr_t object_start = 0;  // slot start (valid when in_slot)
+  uintptr_t object_start = 0;  // slot start (valid when in_slot; for a
+                               // large span, also in its padding)
   size_t object_size = 0;      // requested size (valid when live)
   size_t slot_size = 0;        // size-class slot (or large span data) size
   size_t usercopy_offset = 0;  // the pool's usercopy window

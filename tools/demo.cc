@@ -25,6 +25,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_format.h"
+#include "allocator/kernel_calls.h"
 #include "allocator/options.h"
 #include "allocator/pool.h"
 #include "allocator/violation.h"
@@ -186,7 +187,8 @@ int main() {
     };
     absl::StatusOr<Pool*> table_pool = Pool::Create("policy-table");
     sealpool::PoolOptions wr_options;
-    wr_options.flags = sealpool::kPoolWriteRare;
+    // Protection keys where the CPU has them, else the memfd alias.
+    wr_options.flags = sealpool::kPoolWriteRareKey;
     absl::StatusOr<Pool*> limits_pool = Pool::Create("rate-limits", wr_options);
     if (!table_pool.ok() || !limits_pool.ok()) {
       absl::PrintF("  creating the sealed pools failed\n");
@@ -199,9 +201,15 @@ int main() {
       std::snprintf(rules[i].name, sizeof(rules[i].name), "%s", kNames[i]);
       rules[i].allow = i != 2;
     }
+    const sealpool::KernelCallCounts before = sealpool::GetKernelCallCounts();
     const absl::Status sealed = tp->Seal();
-    absl::PrintF("  built 4 rules, Seal() -> %s (%s made read-only)\n",
-                 sealed.ToString(), Bytes(tp->Stats().sealed_bytes));
+    const sealpool::KernelCallCounts seal_calls =
+        sealpool::GetKernelCallCounts() - before;
+    absl::PrintF(
+        "  built 4 rules, Seal() -> %s (%s made read-only, %s of its metadata;"
+        " %d system calls)\n",
+        sealed.ToString(), Bytes(tp->Stats().sealed_bytes),
+        Bytes(tp->Stats().sealed_metadata_bytes), seal_calls.Total());
     Expect(sealed.ok(), "Seal() must succeed");
     sealpool::SetMode(sealpool::Mode::kReport);
     const int on = 1;
@@ -231,16 +239,24 @@ int main() {
                  rules[2].allow ? "allowed" : "denied");
     Expect(faulted && rules[2].allow == 0, "a plain store into sealed memory must fault");
 
-    // A write-rare pool: sealed like the table, but changeable through a
-    // short-lived private alias of its pages.
+    // A write-rare pool: sealed like the table, but changeable by
+    // WriteRare: through a protection key enabled for this thread alone
+    // for the copy, or through a short-lived private alias of its pages.
     Pool* lp = *limits_pool;
     auto* limit = static_cast<int*>(*lp->Allocate(sizeof(int)));
     *limit = 100;
     Expect(lp->Seal().ok(), "Seal() of the write-rare pool must succeed");
     const int raised = 250;
+    const sealpool::KernelCallCounts wr_before = sealpool::GetKernelCallCounts();
     const absl::Status wr = Pool::WriteRare(limit, &raised, sizeof(raised));
-    absl::PrintF("  rate-limits sealed; WriteRare(limit = 250) -> %s; limit now %d\n",
-                 wr.ToString(), *limit);
+    const uint64_t wr_calls =
+        (sealpool::GetKernelCallCounts() - wr_before).Total();
+    absl::PrintF(
+        "  rate-limits sealed; WriteRare(limit = 250) -> %s; limit now %d\n"
+        "    (through %s: %d system calls)\n",
+        wr.ToString(), *limit,
+        lp->Stats().write_rare_key ? "a protection key" : "a memfd alias",
+        wr_calls);
     Expect(wr.ok() && *limit == 250, "write-rare must change the sealed value");
     pools.push_back(tp);
     pools.push_back(lp);

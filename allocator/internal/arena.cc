@@ -7,6 +7,7 @@
 #include <iterator>
 
 #include "absl/base/call_once.h"
+#include "allocator/internal/asan.h"
 #include "allocator/internal/check.h"
 #include "allocator/runtime_options.h"
 
@@ -38,6 +39,7 @@ size_t RoundUp(size_t v, size_t a) { return (v + a - 1) & ~(a - 1); }
 bool InitArena() {
   if (g_arena.data_size.load(std::memory_order_acquire) != 0) return true;
   GetRuntimeOptions();  // SEALPOOL_OPTIONS, before any violation can happen
+  InstallAsanReportHook();  // ASan builds: reports name the pool
   MutexLock lock(&init_mu);
   if (g_arena.data_size.load(std::memory_order_acquire) != 0) return true;
   SEALPOOL_CHECK(sysconf(_SC_PAGESIZE) == static_cast<long>(kPageSize),

@@ -13,6 +13,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "allocator/internal/asan.h"
 #include "allocator/internal/check.h"
 #include "allocator/internal/lookup.h"
 #include "allocator/internal/platform.h"
@@ -309,6 +310,7 @@ void PoolImpl::Release() {
         rec->canary.store(0, std::memory_order_relaxed);
       }
       DiscardPages(SlackPage(e.first), e.count * kPageSize);
+      AsanUnpoison(start, e.used << kGranuleShift);
       SEALPOOL_CHECK(DecommitPages(reinterpret_cast<void*>(start), bytes),
                      "cannot return pool memory to the arena");
       FreeGranules(e.first, e.count);
@@ -364,6 +366,7 @@ void* PoolImpl::AllocateSlow(size_t size, AllocError* err) {
       const CacheEntry e = cc->e[--cc->count];
       StoreSlack(e.slack, IsWide(cls),
                  kClassSize[cls] - static_cast<uint32_t>(size));
+      AsanObjectAllocated(e.ptr, size, kClassSize[cls]);
       pc->AddLive(static_cast<int64_t>(size), 1);
       EndFastPath(pc);
       return reinterpret_cast<void*>(e.ptr);
@@ -511,6 +514,7 @@ SpanRecord* PoolImpl::NewSmallSpan(int cls, AllocError* err) {
   rec->prev = rec->next = 0;
   SealCanary(rec);
   for (uint32_t i = 0; i < n; ++i) StoreSlack(SlackEntry(g, wide, i), wide, FreeMark(wide));
+  AsanPoison(start + kPageSize, size_t{n} * kClassSize[cls]);
   // Publish: the record is complete before any page points at it.
   SetPageEntries(start, 1, MakeEntry(EntryKind::kGuard, id_, g));
   for (size_t i = 0; i < granules; ++i) {
@@ -595,6 +599,9 @@ void* PoolImpl::AllocateLarge(size_t size, AllocError* err) {
   metadata_bytes_ += sizeof(SpanRecord) + (g_bytes >> kPageShift) * sizeof(uint64_t);
   live_bytes_ += static_cast<int64_t>(size);
   ++live_objects_;
+  AsanObjectAllocated(start + first_page_off, obj_off - first_page_off + size,
+                      end_off - first_page_off);
+  AsanPoison(start + first_page_off, obj_off - first_page_off);
   return reinterpret_cast<void*>(start + obj_off);
 }
 
@@ -986,6 +993,7 @@ ViolationKind PoolImpl::Free(void* ptr) {
         // (glibc's tcache makes the same trade); the slow path uses CAS.
         if (ABSL_PREDICT_TRUE(old < CachedMark(wide))) {
           StoreSlack(s, wide, CachedMark(wide));
+          AsanPoison(a, slot_size);
           cc->e[cc->count++] = CacheEntry{a, s};
           pc->AddLive(-static_cast<int64_t>(slot_size - old), -1);
           EndFastPath(pc);
@@ -1065,7 +1073,9 @@ ViolationKind PoolImpl::FreeSmallSlow(uintptr_t a, SpanRecord* rec) {
       }
       cc->e[cc->count++] = CacheEntry{a, s};
       pc->AddLive(-static_cast<int64_t>(slot_size - old), -1);
+      AsanPoison(a, slot_size);
     } else {
+      AsanPoison(a, slot_size);
       pool->ReturnSlot(rec, s);
       pool->live_bytes_ -= slot_size - old;
       --pool->live_objects_;
@@ -1092,6 +1102,7 @@ ViolationKind PoolImpl::FreeLarge(uintptr_t a, SpanRecord* rec) {
       bad = ViolationKind::kSealedFree;
     } else {
       rec->live.store(0, std::memory_order_release);
+      AsanPoison(base, size);
       const size_t g = RecordGranule(rec);
       const uintptr_t start = GranuleAddress(g);
       const size_t granules = rec->large_granules;

@@ -24,6 +24,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "allocator/internal/asan.h"
 #include "allocator/internal/mutex.h"
 #include "allocator/internal/arena.h"
 #include "allocator/internal/report.h"
@@ -204,6 +205,7 @@ inline void* PoolImpl::Allocate(size_t size, AllocError* err) {
           __atomic_store_n(static_cast<uint8_t*>(e.slack),
                            static_cast<uint8_t>(slack), __ATOMIC_RELAXED);
         }
+        AsanObjectAllocated(e.ptr, size, kClassSize[cls]);
         pc->AddLive(static_cast<int64_t>(size), 1);
         EndFastPath(pc);
         return reinterpret_cast<void*>(e.ptr);
