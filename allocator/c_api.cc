@@ -10,6 +10,7 @@
 #include <atomic>
 
 #include "allocator/internal/pool_impl.h"
+#include "allocator/inspect.h"
 #include "allocator/page_query.h"
 #include "allocator/pool.h"
 #include "allocator/violation.h"
@@ -166,5 +167,17 @@ void sp_set_violation_handler(sp_violation_handler fn, void* arg) {
 }
 
 uint64_t sp_violation_count(void) { return sealpool::ViolationCount(); }
+
+void sp_dump_stats(FILE* out) {
+  if (out != nullptr) sealpool::DumpStats(out);
+}
+
+int sp_dump_map(const char* path) {
+  if (path == nullptr || path[0] == '\0') return -EINVAL;
+  errno = 0;
+  const absl::Status s = sealpool::WriteArenaMap(path);
+  if (s.ok()) return 0;
+  return errno != 0 ? -errno : -EIO;
+}
 
 }  // extern "C"

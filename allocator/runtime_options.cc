@@ -10,6 +10,7 @@
 #include "absl/base/call_once.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "allocator/inspect.h"
 #include "allocator/internal/report.h"
 
 namespace sealpool {
@@ -63,6 +64,7 @@ bool Apply(const OptionSpec& spec, absl::string_view value, RuntimeOptions* o) {
     case kBool:
       if (value != "0" && value != "1") return false;
       if (name == "symbolize") o->symbolize = value == "1";
+      if (name == "print_stats") o->print_stats = value == "1";
       return true;
   }
   return false;
@@ -71,7 +73,13 @@ bool Apply(const OptionSpec& spec, absl::string_view value, RuntimeOptions* o) {
 RuntimeOptions g_options;
 absl::once_flag g_options_once;
 
+void DumpStatsAtExit() { DumpStats(stderr); }
+
 void ApplyToRuntime(const RuntimeOptions& o) {
+  if (o.print_stats) {
+    static const int registered = std::atexit(DumpStatsAtExit);
+    (void)registered;
+  }
   SetMode(o.mode);
   internal::SetReportLogPath(o.log_path);
   internal::SetReportStackDepth(o.stack_depth, o.symbolize);

@@ -27,6 +27,7 @@ struct RuntimeOptions {
   int arena_gib = 64;
   int stack_depth = kMaxStackFrames;
   bool symbolize = true;
+  bool print_stats = false;
 };
 
 // Parses `text` on top of `*out` (pairs not named keep their value).

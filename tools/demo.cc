@@ -25,6 +25,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_format.h"
+#include "allocator/inspect.h"
 #include "allocator/kernel_calls.h"
 #include "allocator/options.h"
 #include "allocator/pool.h"
@@ -66,7 +67,9 @@ struct Object {
 
 }  // namespace
 
-int main() {
+// Usage: sealpool_demo [MAP.svg] — also writes the arena map there.
+int main(int argc, char** argv) {
+  const char* map_path = argc > 1 ? argv[1] : nullptr;
   absl::PrintF("sealpool demo: named pools, exact object sizes, per-pool stats\n");
 
   absl::PrintF("\n== 1. Named pools ==\n");
@@ -262,20 +265,13 @@ int main() {
     pools.push_back(lp);
   }
 
-  absl::PrintF("\n== 7. Per-pool statistics ==\n");
-  absl::PrintF("  %-12s %3s %5s %10s %10s %10s %7s %10s %6s %5s %9s\n", "pool",
-               "id", "live", "live bytes", "committed", "reserved", "spans",
-               "metadata", "guards", "viol", "sealed");
-  absl::PrintF("  %-12s %3s %5s %10s %10s %10s %7s %10s %6s %5s %9s\n", "", "",
-               "objs", "", "", "", "sm/lg", "", "pages", "", "");
-  for (Pool* pool : pools) {
-    const sealpool::PoolStats s = pool->Stats();
-    absl::PrintF("  %-12s %3u %5zu %10s %10s %10s %3zu/%-3zu %10s %6zu %5u %9s\n",
-                 s.name, s.id, s.live_objects, Bytes(s.live_bytes),
-                 Bytes(s.committed_bytes), Bytes(s.reserved_bytes),
-                 s.small_spans, s.large_spans, Bytes(s.metadata_bytes),
-                 s.guard_pages, static_cast<unsigned>(s.violations),
-                 Bytes(s.sealed_bytes));
+  absl::PrintF("\n== 7. Per-pool statistics and the arena map ==\n");
+  std::fflush(stdout);
+  sealpool::DumpStats(stdout);
+  if (map_path != nullptr) {
+    const absl::Status st = sealpool::WriteArenaMap(map_path);
+    absl::PrintF("  arena map (SVG) -> %s: %s\n", map_path, st.ToString());
+    Expect(st.ok(), "the arena map must be written");
   }
 
   absl::PrintF("\n== 8. Destroy ==\n");

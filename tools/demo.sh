@@ -7,4 +7,4 @@ bash tools/setup.sh
 cmake --preset release >/dev/null
 cmake --build --preset release --target sealpool_demo
 echo
-exec ./build/release/tools/sealpool_demo
+exec ./build/release/tools/sealpool_demo build/release/sealpool-arena-map.svg

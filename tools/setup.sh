@@ -9,6 +9,7 @@ packages=(
   libabsl-dev
   googletest libgtest-dev libgmock-dev
   libbenchmark-dev
+  libxml2-utils
 )
 
 missing=()

@@ -1219,6 +1219,84 @@ PoolStats PoolImpl::Stats() const {
   return s;
 }
 
+std::vector<PoolImpl*> PoolImpl::RefAllLive() {
+  std::vector<PoolImpl*> out;
+  Registry& r = GetRegistry();
+  MutexLock l(&r.mu);  // Release() holds it while a pool turns kFree
+  for (uint32_t id = 1; id <= kMaxPools; ++id) {
+    PoolImpl* p = g_pools[id].load(std::memory_order_acquire);
+    if (p == nullptr || p->state_.load(std::memory_order_acquire) != kLive) continue;
+    p->Ref();
+    out.push_back(p);
+  }
+  return out;
+}
+
+void PoolImpl::View(PoolView* out) const {
+  out->stats = Stats();
+  MutexLock l(&mu_);
+  out->spans.clear();
+  for (const Extent& e : extents_) {
+    // Runs of granules with no span (never carved, or left over from a
+    // reused large span), merged.
+    auto add_uncarved = [&](size_t g, size_t n) {
+      if (n == 0) return;
+      const uintptr_t start = GranuleAddress(g);
+      const bool sealed = g < e.first + e.sealed;
+      if (!out->spans.empty()) {
+        SpanView& last = out->spans.back();
+        if (last.kind == SpanView::Kind::kUncarved && last.sealed == sealed &&
+            last.start + last.bytes == start) {
+          last.bytes += n << kGranuleShift;
+          return;
+        }
+      }
+      SpanView v;
+      v.kind = SpanView::Kind::kUncarved;
+      v.start = start;
+      v.bytes = n << kGranuleShift;
+      v.sealed = sealed;
+      out->spans.push_back(v);
+    };
+    for (size_t g = e.first; g < e.first + e.used;) {
+      const SpanRecord* rec = RecordAt(g);
+      const auto kind = static_cast<SpanKind>(rec->kind.load(std::memory_order_relaxed));
+      SpanView v;
+      v.start = GranuleAddress(g);
+      v.sealed = rec->sealed.load(std::memory_order_relaxed) != 0;
+      size_t step = 1;
+      if (kind == SpanKind::kSmall && rec->granules > 0) {
+        step = rec->granules;
+        v.kind = SpanView::Kind::kSmall;
+        v.slot_size = rec->slot_size.load(std::memory_order_relaxed);
+        v.slots = rec->nslots.load(std::memory_order_relaxed);
+        v.guard_bytes = 2 * kPageSize;
+        const bool wide = rec->wide.load(std::memory_order_relaxed) != 0;
+        for (uint32_t i = 0; i < v.slots; ++i) {
+          v.live += LoadSlack(SlackEntry(g, wide, i), wide) < CachedMark(wide);
+        }
+      } else if (kind == SpanKind::kLarge && rec->large_granules > 0) {
+        step = rec->large_granules;
+        v.kind = SpanView::Kind::kLarge;
+        v.slots = 1;
+        v.live = rec->live.load(std::memory_order_relaxed);
+        const uintptr_t first_page =
+            rec->base.load(std::memory_order_relaxed) & ~(kPageSize - 1);
+        v.guard_bytes = v.live ? first_page - v.start + kPageSize
+                               : step << kGranuleShift;
+      } else {
+        add_uncarved(g, 1);
+        ++g;
+        continue;
+      }
+      v.bytes = step << kGranuleShift;
+      out->spans.push_back(v);
+      g += step;
+    }
+    add_uncarved(e.first + e.used, e.count - e.used);
+  }
+}
+
 void PoolImpl::LockAllForFork() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   GetRegistry().mu.Lock();
   for (uint32_t id = 1; id <= kMaxPools; ++id) {

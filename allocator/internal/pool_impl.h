@@ -30,6 +30,7 @@
 #include "allocator/internal/report.h"
 #include "allocator/internal/size_class.h"
 #include "allocator/internal/thread_cache.h"
+#include "allocator/inspect.h"
 #include "allocator/options.h"
 #include "allocator/pool.h"
 
@@ -64,6 +65,11 @@ class PoolImpl {
   void Unref();
 
   PoolStats Stats() const;
+  // Every pool that is live (or destroyed but still referenced), each with
+  // a new reference the caller drops with Unref(); in id order.
+  static std::vector<PoolImpl*> RefAllLive();
+  // The pool's stats and spans, in address order (allocator/inspect.h).
+  void View(PoolView* out) const;
 
   Pool* handle() { return &handle_; }
   uint32_t id() const { return id_; }

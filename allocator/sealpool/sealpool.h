@@ -116,6 +116,12 @@ void sp_set_mode(sp_mode mode);
 void sp_set_violation_handler(sp_violation_handler fn, void *arg);
 uint64_t sp_violation_count(void);
 
+/* Inspection. sp_dump_stats prints the per-pool statistics table (also at
+ * exit with SEALPOOL_OPTIONS=print_stats=1); sp_dump_map writes an SVG
+ * picture of the arena to `path` (0 or -errno). */
+void sp_dump_stats(FILE *out);
+int sp_dump_map(const char *path);
+
 #ifdef __cplusplus
 }  /* extern "C" */
 #endif
