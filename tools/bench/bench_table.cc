@@ -2,7 +2,8 @@
 // sealpool_peer_bench runs into a Markdown table of medians and ratios to
 // glibc, a gnuplot data file of those ratios and a CSV of every statistic.
 //
-//   sealpool_bench_table [--markdown=F] [--data=F] [--csv=F] LABEL=FILE...
+//   sealpool_bench_table [--markdown=F] [--data=F] [--csv=F]
+//                        [--statistic=median|min] LABEL=FILE...
 //
 // LABEL names the allocator a file was measured with ("glibc", "jemalloc",
 // ..., "sealpool"); a label may be given many files (rounds, and the
@@ -35,6 +36,9 @@
 ABSL_FLAG(std::string, markdown, "", "write the Markdown table here (default: stdout)");
 ABSL_FLAG(std::string, data, "", "write gnuplot data (ratios to glibc) here");
 ABSL_FLAG(std::string, csv, "", "write label,benchmark,median,min,max,samples here");
+ABSL_FLAG(std::string, statistic, "median",
+          "what a cell shows of its samples: median, or min (the fastest, "
+          "least disturbed sample, for a machine with other work on it)");
 
 namespace {
 
@@ -56,6 +60,9 @@ struct Row {
   const char* counter;      // for kCounter
   double per;               // operations per iteration
   bool peers;               // show the peers, not only glibc
+  // The baseline (glibc column) is `system` measured in the sealpool run:
+  // plain memcpy between the same pool objects that sp_memcpy copies.
+  bool baseline_in_sealpool_run = false;
 };
 
 constexpr Row kRows[] = {
@@ -89,11 +96,12 @@ constexpr Row kRows[] = {
     {"`sp_check_copy(p + 7, 32)` vs glibc `malloc_usable_size(p)`",
      "check_copy", "BM_System_UsableSize", "BM_Sealpool_CheckCopy",
      Metric::kCpuTime, "", 1, false},
-    {"copy 64 B: `memcpy` / `sp_memcpy`", "copy 64B", "BM_System_Memcpy/64",
-     "BM_Sealpool_SpMemcpy/64", Metric::kCpuTime, "", 1, false},
-    {"copy 4 KiB: `memcpy` / `sp_memcpy`", "copy 4KiB",
-     "BM_System_Memcpy/4096", "BM_Sealpool_SpMemcpy/4096", Metric::kCpuTime,
-     "", 1, false},
+    {"copy 64 B between pool objects: `memcpy` / `sp_memcpy`", "copy 64B",
+     "BM_Sealpool_Memcpy/64", "BM_Sealpool_SpMemcpy/64", Metric::kCpuTime, "",
+     1, false, true},
+    {"copy 4 KiB between pool objects: `memcpy` / `sp_memcpy`", "copy 4KiB",
+     "BM_Sealpool_Memcpy/4096", "BM_Sealpool_SpMemcpy/4096", Metric::kCpuTime,
+     "", 1, false, true},
     {"RSS of 1,000,000 live 64-B objects", "RSS 1M x 64B",
      "BM_System_Memory64/iterations:1", "BM_Sealpool_Memory64/iterations:1",
      Metric::kCounter, "rss_MiB",
@@ -206,10 +214,13 @@ Stats StatsOf(std::vector<double> v) {
 }
 
 // The row's value for `label`, or a negative number when not measured.
-double Value(const Samples& samples, const std::string& label, const Row& row) {
-  const auto by_label = samples.find(label);
-  if (by_label == samples.end()) return -1;
+// `use_min`: the smallest sample rather than the median.
+double Value(const Samples& samples, const std::string& label, const Row& row,
+             bool use_min) {
   const std::string bench = label == kSealpool ? row.sealpool : row.system;
+  const auto by_label = samples.find(
+      label == kBaseline && row.baseline_in_sealpool_run ? kSealpool : label);
+  if (by_label == samples.end()) return -1;
   const auto by_bench = by_label->second.find(bench);
   if (by_bench == by_label->second.end()) return -1;
   const char* quantity = row.metric == Metric::kCpuTime    ? "cpu"
@@ -217,7 +228,8 @@ double Value(const Samples& samples, const std::string& label, const Row& row) {
                                                            : row.counter;
   const auto values = by_bench->second.find(quantity);
   if (values == by_bench->second.end() || values->second.empty()) return -1;
-  return StatsOf(values->second).median / row.per;
+  const Stats stats = StatsOf(values->second);
+  return (use_min ? stats.min : stats.median) / row.per;
 }
 
 // Three significant digits, in ns, µs or ms; MiB for memory.
@@ -277,6 +289,13 @@ int main(int argc, char** argv) {
     ok = AddFile(label, arg.substr(eq + 1), &samples) && ok;
   }
   if (!ok) return 1;
+  const std::string statistic = absl::GetFlag(FLAGS_statistic);
+  if (statistic != "median" && statistic != "min") {
+    absl::FPrintF(stderr, "sealpool_bench_table: --statistic=%s: expected median or min\n",
+                  statistic);
+    return 2;
+  }
+  const bool use_min = statistic == "min";
   if (std::find(labels.begin(), labels.end(), kBaseline) == labels.end()) {
     absl::FPrintF(stderr, "sealpool_bench_table: no '%s' files: no baseline\n",
                   kBaseline);
@@ -294,12 +313,12 @@ int main(int argc, char** argv) {
   md += "\n";
   std::string data = absl::StrCat("operation ", absl::StrJoin(labels, " "), "\n");
   for (const Row& row : kRows) {
-    const double base = Value(samples, kBaseline, row);
+    const double base = Value(samples, kBaseline, row, use_min);
     std::vector<std::string> cells, ratios;
     for (const std::string& label : labels) {
       const bool shown =
           label == kBaseline || label == kSealpool || row.peers;
-      const double v = shown ? Value(samples, label, row) : -1;
+      const double v = shown ? Value(samples, label, row, use_min) : -1;
       if (v < 0) {
         cells.push_back(shown ? "n/a" : "");
         ratios.push_back("-");

@@ -5,6 +5,7 @@
 #   raw/*.json     Google Benchmark's JSON output of every run
 #   stats.csv      median, min, max and sample count of every measurement
 #   table.md       the Markdown table (medians; ratio to glibc in brackets)
+#   table-min.md   the same with each cell's fastest sample
 #   ratios.dat     the ratios, as gnuplot data
 #   peers.svg      the chart (when gnuplot is installed)
 #   peers.md       machine, date, load, method, and the table
@@ -79,13 +80,11 @@ for peer in jemalloc mimalloc tcmalloc scudo; do
 done
 allocators=(glibc "${peers[@]}" sealpool)
 
-# What each allocator runs (Google Benchmark filters). The peers run the
-# benchmarks where the allocator matters; glibc also the plain copies, the
-# checked copies' baseline; sealpool its own set.
+# What each allocator runs (Google Benchmark filters): glibc and the peers
+# the malloc benchmarks, sealpool its own set.
 speed_filter() {
   case "$1" in
-    sealpool) echo '^BM_Sealpool_(PingPong|Batch|Random|ObjectSize|CheckCopy|SpMemcpy)' ;;
-    glibc) echo '^BM_System_(PingPong|Batch|Random|UsableSize|Memcpy)' ;;
+    sealpool) echo '^BM_Sealpool_(PingPong|Batch|Random|ObjectSize|CheckCopy|Memcpy|SpMemcpy)' ;;
     *) echo '^BM_System_(PingPong|Batch|Random|UsableSize)' ;;
   esac
 }
@@ -162,6 +161,7 @@ for label in "${allocators[@]}"; do
 done
 "$table" --markdown="$out_dir/table.md" --data="$out_dir/ratios.dat" \
   --csv="$out_dir/stats.csv" "${table_args[@]}"
+"$table" --statistic=min --markdown="$out_dir/table-min.md" "${table_args[@]}"
 
 if command -v gnuplot >/dev/null; then
   gnuplot -e "datafile='$out_dir/ratios.dat'; outfile='$out_dir/peers.svg'" \
@@ -187,5 +187,9 @@ fi
   echo "per sample. Lower is better everywhere. Min and max of every cell: stats.csv."
   echo
   cat "$out_dir/table.md"
+  echo
+  echo "The fastest sample of each cell (less disturbed by other work on the machine):"
+  echo
+  cat "$out_dir/table-min.md"
 } > "$out_dir/peers.md"
 cat "$out_dir/peers.md"
