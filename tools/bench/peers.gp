@@ -18,6 +18,7 @@ set datafile missing '-'
 set title 'Allocators relative to glibc (median time, or RSS; lower is better)'
 set ylabel 'ratio to glibc (log scale)'
 set logscale y 2
+set yrange [1.0/32:*]
 set format y '%g'
 set grid ytics lc rgb '#dddddd'
 set xtics rotate by 30 right scale 0 noenhanced
