@@ -33,9 +33,11 @@
 #include "absl/strings/str_join.h"
 #include "tools/report/json.h"
 
-ABSL_FLAG(std::string, markdown, "", "write the Markdown table here (default: stdout)");
+ABSL_FLAG(std::string, markdown, "",
+          "write the Markdown table here (default: stdout)");
 ABSL_FLAG(std::string, data, "", "write gnuplot data (ratios to glibc) here");
-ABSL_FLAG(std::string, csv, "", "write label,benchmark,median,min,max,samples here");
+ABSL_FLAG(std::string, csv, "",
+          "write label,benchmark,median,min,max,samples here");
 ABSL_FLAG(std::string, statistic, "median",
           "what a cell shows of its samples: median, or min (the fastest, "
           "least disturbed sample, for a machine with other work on it)");
@@ -54,8 +56,8 @@ enum class Metric { kCpuTime, kRealTime, kCounter };
 struct Row {
   const char* label;        // the table's words
   const char* short_label;  // the chart's
-  const char* system;       // BM_System_... (empty: no peer column)
-  const char* sealpool;     // BM_Sealpool_...
+  const char* system;       // the baseline's and the peers' benchmark
+  const char* sealpool;     // sealpool's benchmark
   Metric metric;
   const char* counter;      // for kCounter
   double per;               // operations per iteration
@@ -104,8 +106,7 @@ constexpr Row kRows[] = {
      "", 1, false, true},
     {"RSS of 1,000,000 live 64-B objects", "RSS 1M x 64B",
      "BM_System_Memory64/iterations:1", "BM_Sealpool_Memory64/iterations:1",
-     Metric::kCounter, "rss_MiB",
-     1, true},
+     Metric::kCounter, "rss_MiB", 1, true},
 };
 
 // --help lists this file's flags (absl looks for the program's name in the
@@ -124,7 +125,8 @@ struct Stats {
 // Samples per label, per benchmark name, per quantity ("cpu", "real" or a
 // counter name); times in nanoseconds.
 using Samples =
-    std::map<std::string, std::map<std::string, std::map<std::string, std::vector<double>>>>;
+    std::map<std::string,
+             std::map<std::string, std::map<std::string, std::vector<double>>>>;
 
 bool ReadFile(const std::string& path, std::string* out) {
   std::ifstream in(path, std::ios::binary);
@@ -144,7 +146,8 @@ double NanosPer(const std::string& unit) {
 
 // Adds the iteration runs of one JSON file to samples[label]. False, with
 // a message on stderr, when the file is unusable.
-bool AddFile(const std::string& label, const std::string& path, Samples* samples) {
+bool AddFile(const std::string& label, const std::string& path,
+             Samples* samples) {
   std::string text;
   if (!ReadFile(path, &text)) {
     absl::FPrintF(stderr, "sealpool_bench_table: cannot read %s\n", path);
@@ -157,13 +160,15 @@ bool AddFile(const std::string& label, const std::string& path, Samples* samples
     return false;
   }
   const JsonValue* context = doc->Find("context");
-  const JsonValue* malloc_name = context != nullptr ? context->Find("malloc") : nullptr;
+  const JsonValue* malloc_name =
+      context != nullptr ? context->Find("malloc") : nullptr;
   const std::string want = label == kSealpool ? kBaseline : label;
   if (malloc_name == nullptr || malloc_name->text() != want) {
     absl::FPrintF(stderr,
                   "sealpool_bench_table: %s ran with malloc '%s', not '%s' "
                   "(did LD_PRELOAD take effect?)\n",
-                  path, malloc_name != nullptr ? malloc_name->text() : "?", want);
+                  path, malloc_name != nullptr ? malloc_name->text() : "?",
+                  want);
     return false;
   }
   const JsonValue* runs = doc->Find("benchmarks");
@@ -175,7 +180,8 @@ bool AddFile(const std::string& label, const std::string& path, Samples* samples
     const JsonValue* type = run.Find("run_type");
     const JsonValue* name = run.Find("run_name");
     if (name == nullptr) name = run.Find("name");
-    if (name == nullptr || (type != nullptr && type->text() != "iteration")) continue;
+    if (name == nullptr || (type != nullptr && type->text() != "iteration"))
+      continue;
     const JsonValue* error = run.Find("error_occurred");
     if (error != nullptr && error->boolean()) {
       const JsonValue* message = run.Find("error_message");
@@ -279,7 +285,8 @@ int main(int argc, char** argv) {
     const std::string arg = args[i];
     const size_t eq = arg.find('=');
     if (eq == std::string::npos || eq == 0) {
-      absl::FPrintF(stderr, "sealpool_bench_table: expected LABEL=FILE, got '%s'\n", arg);
+      absl::FPrintF(
+          stderr, "sealpool_bench_table: expected LABEL=FILE, got '%s'\n", arg);
       return 2;
     }
     const std::string label = arg.substr(0, eq);
@@ -291,8 +298,10 @@ int main(int argc, char** argv) {
   if (!ok) return 1;
   const std::string statistic = absl::GetFlag(FLAGS_statistic);
   if (statistic != "median" && statistic != "min") {
-    absl::FPrintF(stderr, "sealpool_bench_table: --statistic=%s: expected median or min\n",
-                  statistic);
+    absl::FPrintF(
+        stderr,
+        "sealpool_bench_table: --statistic=%s: expected median or min\n",
+        statistic);
     return 2;
   }
   const bool use_min = statistic == "min";
@@ -307,17 +316,17 @@ int main(int argc, char** argv) {
   std::stable_partition(labels.begin(), labels.end(),
                         [](const std::string& l) { return l != kSealpool; });
 
-  std::string md = absl::StrCat("| operation | ", absl::StrJoin(labels, " | "),
-                                " |\n|---|");
+  std::string md =
+      absl::StrCat("| operation | ", absl::StrJoin(labels, " | "), " |\n|---|");
   for (size_t i = 0; i < labels.size(); ++i) md += "---:|";
   md += "\n";
-  std::string data = absl::StrCat("operation ", absl::StrJoin(labels, " "), "\n");
+  std::string data =
+      absl::StrCat("operation ", absl::StrJoin(labels, " "), "\n");
   for (const Row& row : kRows) {
     const double base = Value(samples, kBaseline, row, use_min);
     std::vector<std::string> cells, ratios;
     for (const std::string& label : labels) {
-      const bool shown =
-          label == kBaseline || label == kSealpool || row.peers;
+      const bool shown = label == kBaseline || label == kSealpool || row.peers;
       const double v = shown ? Value(samples, label, row, use_min) : -1;
       if (v < 0) {
         cells.push_back(shown ? "n/a" : "");
@@ -327,12 +336,15 @@ int main(int argc, char** argv) {
       if (label == kBaseline || base <= 0) {
         cells.push_back(FormatValue(v, row));
       } else {
-        cells.push_back(absl::StrFormat("%s (%.2f)", FormatValue(v, row), v / base));
+        cells.push_back(
+            absl::StrFormat("%s (%.2f)", FormatValue(v, row), v / base));
       }
       ratios.push_back(base > 0 ? absl::StrFormat("%.4f", v / base) : "-");
     }
-    absl::StrAppend(&md, "| ", row.label, " | ", absl::StrJoin(cells, " | "), " |\n");
-    absl::StrAppend(&data, "\"", row.short_label, "\" ", absl::StrJoin(ratios, " "), "\n");
+    absl::StrAppend(&md, "| ", row.label, " | ", absl::StrJoin(cells, " | "),
+                    " |\n");
+    absl::StrAppend(&data, "\"", row.short_label, "\" ",
+                    absl::StrJoin(ratios, " "), "\n");
   }
 
   std::string csv = "label,benchmark,quantity,median,min,max,samples\n";

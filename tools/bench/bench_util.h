@@ -104,7 +104,8 @@ inline const std::vector<RandomStep>& RandomSteps() {
     auto* v = new std::vector<RandomStep>(1 << 16);
     std::mt19937 rng(20261127);
     std::uniform_int_distribution<uint32_t> slot(0, kLiveSlots - 1);
-    std::uniform_int_distribution<uint32_t> size(kRandomMinSize, kRandomMaxSize);
+    std::uniform_int_distribution<uint32_t> size(kRandomMinSize,
+                                                 kRandomMaxSize);
     for (RandomStep& s : *v) s = {slot(rng), size(rng)};
     return v;
   }();

@@ -116,8 +116,12 @@ void BM_System_PingPong(benchmark::State& state) {
 void BM_Sealpool_PingPong(benchmark::State& state) {
   PingPong(state, SpAlloc, SpFree);
 }
-void BM_System_Batch(benchmark::State& state) { Batch(state, SysAlloc, SysFree); }
-void BM_Sealpool_Batch(benchmark::State& state) { Batch(state, SpAlloc, SpFree); }
+void BM_System_Batch(benchmark::State& state) {
+  Batch(state, SysAlloc, SysFree);
+}
+void BM_Sealpool_Batch(benchmark::State& state) {
+  Batch(state, SpAlloc, SpFree);
+}
 void BM_System_Random(benchmark::State& state) {
   RandomLiveSet(state, SysAlloc, SysFree);
 }
@@ -223,18 +227,16 @@ void CopyBetweenObjects(benchmark::State& state, AllocFn alloc, FreeFn free_fn,
 }
 
 void BM_Sealpool_Memcpy(benchmark::State& state) {
-  CopyBetweenObjects(state, SpAlloc, SpFree,
-                     [](void* d, const void* s, size_t n) {
-                       return std::memcpy(d, s, n);
-                     });
+  CopyBetweenObjects(
+      state, SpAlloc, SpFree,
+      [](void* d, const void* s, size_t n) { return std::memcpy(d, s, n); });
 }
 BENCHMARK(BM_Sealpool_Memcpy)->Arg(64)->Arg(4096);
 
 void BM_Sealpool_SpMemcpy(benchmark::State& state) {
-  CopyBetweenObjects(state, SpAlloc, SpFree,
-                     [](void* d, const void* s, size_t n) {
-                       return sp_memcpy(d, s, n);
-                     });
+  CopyBetweenObjects(
+      state, SpAlloc, SpFree,
+      [](void* d, const void* s, size_t n) { return sp_memcpy(d, s, n); });
 }
 BENCHMARK(BM_Sealpool_SpMemcpy)->Arg(64)->Arg(4096);
 

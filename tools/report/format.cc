@@ -79,21 +79,20 @@ std::string JsonGroup(const Summary& s, const ViolationGroup& g) {
   for (const std::string& d : g.dirs) dirs.push_back(JsonQuote(d));
   for (uint64_t pc : g.frames) frames.push_back(JsonQuote(FrameText(pc)));
   for (const RangeExample& e : g.examples) {
-    examples.push_back(absl::StrCat("{\"offset\":", e.offset, ",\"len\":", e.len,
-                                    ",\"object_size\":", e.object_size,
+    examples.push_back(absl::StrCat("{\"offset\":", e.offset, ",\"len\":",
+                                    e.len, ",\"object_size\":", e.object_size,
                                     ",\"dir\":", JsonQuote(e.dir), "}"));
   }
   return absl::StrCat(
       "{\"kind\":", JsonQuote(g.kind),
       ",\"pool\":", g.has_pool ? JsonQuote(g.pool) : "null",
-      ",\"count\":", g.count,
-      ",\"dirs\":[", absl::StrJoin(dirs, ","), "]",
+      ",\"count\":", g.count, ",\"dirs\":[", absl::StrJoin(dirs, ","), "]",
       ",\"frames\":[", absl::StrJoin(frames, ","), "]",
       ",\"first_time\":", g.has_time ? g.first_time_text : "null",
       ",\"last_time\":", g.has_time ? g.last_time_text : "null",
       ",\"first_seen\":", JsonPosition(s, g.first_seen),
-      ",\"last_seen\":", JsonPosition(s, g.last_seen),
-      ",\"examples\":[", absl::StrJoin(examples, ","), "]}");
+      ",\"last_seen\":", JsonPosition(s, g.last_seen), ",\"examples\":[",
+      absl::StrJoin(examples, ","), "]}");
 }
 
 }  // namespace
@@ -132,8 +131,7 @@ std::string FormatTable(const Summary& s) {
   absl::StrAppend(&out, " from ", Plural(s.inputs.size(), "input", "inputs"),
                   " (", Plural(s.lines, "line", "lines"), ")\n");
   if (s.malformed > 0) {
-    absl::StrAppend(&out, "malformed: ",
-                    Plural(s.malformed, "line", "lines"),
+    absl::StrAppend(&out, "malformed: ", Plural(s.malformed, "line", "lines"),
                     " skipped; the first at ",
                     Printable(PositionText(s, s.first_malformed)), ": ",
                     Printable(s.first_malformed_reason), "\n");
@@ -156,8 +154,7 @@ std::string FormatTable(const Summary& s) {
                     frames.empty() ? "-" : absl::StrJoin(frames, " "),
                     g.has_time ? FormatUtc(g.first_time) : "-",
                     g.has_time ? FormatUtc(g.last_time) : "-",
-                    Printable(PositionText(s, g.first_seen)),
-                    ExamplesText(g)});
+                    Printable(PositionText(s, g.first_seen)), ExamplesText(g)});
   }
   absl::StrAppend(&out, "\n", RenderTable(rows));
   if (s.options.frames > 0) {
@@ -169,9 +166,10 @@ std::string FormatTable(const Summary& s) {
               "ASLR keeps; FRAME shows the\ngroup's first record "
               "(--exact_frames compares whole addresses).",
         s.options.skip_frames > 0
-            ? absl::StrCat(" The top ",
-                           Plural(s.options.skip_frames, "frame is", "frames are"),
-                           " skipped.")
+            ? absl::StrCat(
+                  " The top ",
+                  Plural(s.options.skip_frames, "frame is", "frames are"),
+                  " skipped.")
             : "",
         "\n");
   }
@@ -188,9 +186,8 @@ std::string FormatJson(const Summary& s) {
   std::string out = absl::StrCat(
       "{\n  \"inputs\": [", absl::StrJoin(inputs, ", "), "],\n",
       "  \"unreadable\": [", absl::StrJoin(unreadable, ", "), "],\n",
-      "  \"lines\": ", s.lines, ",\n",
-      "  \"blank_lines\": ", s.blank_lines, ",\n",
-      "  \"records\": ", s.records, ",\n",
+      "  \"lines\": ", s.lines, ",\n", "  \"blank_lines\": ", s.blank_lines,
+      ",\n", "  \"records\": ", s.records, ",\n",
       "  \"malformed\": {\"count\": ", s.malformed, ", \"first\": ",
       s.malformed > 0 ? JsonPosition(s, s.first_malformed) : "null",
       ", \"reason\": ",

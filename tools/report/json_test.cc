@@ -27,9 +27,9 @@ std::string RefusalOf(absl::string_view text) {
 }
 
 TEST(JsonTest, ReadsAFlatObject) {
-  const JsonValue v = ParseOk(
-      R"( {"s":"x","n":42,"f":-1.5e3,"t":true,"z":false,"nil":null,)"
-      R"("a":["0x1","0xff"],"e":[],"o":{}} )");
+  const JsonValue v =
+      ParseOk(R"( {"s":"x","n":42,"f":-1.5e3,"t":true,"z":false,"nil":null,)"
+              R"("a":["0x1","0xff"],"e":[],"o":{}} )");
   ASSERT_TRUE(v.is_object());
   ASSERT_EQ(v.members().size(), 9u);
   EXPECT_EQ(v.Find("s")->text(), "x");
@@ -87,7 +87,8 @@ TEST(JsonTest, RefusesBadEscapes) {
   EXPECT_TRUE(absl::StrContains(RefusalOf(R"("\u12")"), "\\u escape"));
   EXPECT_TRUE(absl::StrContains(RefusalOf(R"("\u12G4")"), "bad \\u escape"));
   EXPECT_TRUE(absl::StrContains(RefusalOf(R"("\ud800")"), "unpaired high"));
-  EXPECT_TRUE(absl::StrContains(RefusalOf(R"("\ud800\u0041")"), "unpaired high"));
+  EXPECT_TRUE(
+      absl::StrContains(RefusalOf(R"("\ud800\u0041")"), "unpaired high"));
   EXPECT_TRUE(absl::StrContains(RefusalOf(R"("\udc00")"), "unpaired low"));
   EXPECT_TRUE(absl::StrContains(RefusalOf(R"("abc\)"), "unterminated"));
 }

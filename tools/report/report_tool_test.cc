@@ -70,7 +70,8 @@ std::string ReadAll(const std::string& path) {
   if (fd < 0) return out;
   char buf[4096];
   ssize_t n;
-  while ((n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
+  while ((n = read(fd, buf, sizeof(buf))) > 0)
+    out.append(buf, static_cast<size_t>(n));
   close(fd);
   return out;
 }
@@ -78,7 +79,8 @@ std::string ReadAll(const std::string& path) {
 double NowSeconds() {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+  return static_cast<double>(ts.tv_sec) +
+         static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
 // Output and exit status of a shell command.
@@ -213,7 +215,8 @@ TEST_F(RealLogTest, EveryLineIsTheRecordTheHandlerSaw) {
   while (start < text.size()) {
     const size_t nl = text.find('\n', start);
     ASSERT_NE(nl, std::string::npos) << "every line ends in a newline";
-    absl::StatusOr<LogRecord> r = ParseLogRecord(text.substr(start, nl - start));
+    absl::StatusOr<LogRecord> r =
+        ParseLogRecord(text.substr(start, nl - start));
     ASSERT_TRUE(r.ok()) << r.status() << "\n" << text.substr(start, nl - start);
     records.push_back(*r);
     start = nl + 1;
@@ -261,7 +264,8 @@ TEST_F(RealLogTest, GroupsMatchTheHandlersRecordsAcrossFiles) {
     for (const std::vector<Seen>* seen : {&seen_first, &seen_second}) {
       for (const Seen& s : *seen) {
         std::vector<uint64_t> key_frames;
-        for (size_t i = 0; i < s.stack.size() && i < static_cast<size_t>(frames); ++i) {
+        for (size_t i = 0;
+             i < s.stack.size() && i < static_cast<size_t>(frames); ++i) {
           key_frames.push_back(s.stack[i] & 0xfff);
         }
         const Key key{s.kind, s.has_pool ? s.pool : "(null)", key_frames};
@@ -305,7 +309,8 @@ TEST_F(RealLogTest, TheProgramPrintsTableAndJson) {
     const int fd = open(second.c_str(), O_WRONLY | O_APPEND);
     ASSERT_GE(fd, 0);
     const char cut[] = "{\"time\":1795800047.884,\"kind\":\"out-of-bo";
-    ASSERT_EQ(write(fd, cut, sizeof(cut) - 1), static_cast<ssize_t>(sizeof(cut) - 1));
+    ASSERT_EQ(write(fd, cut, sizeof(cut) - 1),
+              static_cast<ssize_t>(sizeof(cut) - 1));
     close(fd);
   }
   Summarizer summarizer;
@@ -314,17 +319,20 @@ TEST_F(RealLogTest, TheProgramPrintsTableAndJson) {
   const Summary want = summarizer.Finish();
   ASSERT_EQ(want.records, total);
 
-  const ToolRun table = RunCommand(Tool(absl::StrCat("'", first, "' '", second, "'")));
+  const ToolRun table =
+      RunCommand(Tool(absl::StrCat("'", first, "' '", second, "'")));
   EXPECT_EQ(table.status, 0) << table.out;
   EXPECT_EQ(table.out, FormatTable(want));
   EXPECT_TRUE(absl::StrContains(
-      table.out, absl::StrCat(total, " violations in ", want.groups.size(), " groups")))
+      table.out,
+      absl::StrCat(total, " violations in ", want.groups.size(), " groups")))
       << table.out;
-  EXPECT_TRUE(absl::StrContains(table.out, "malformed: 1 line skipped; the first at " +
-                                               second + ":"))
+  EXPECT_TRUE(absl::StrContains(
+      table.out, "malformed: 1 line skipped; the first at " + second + ":"))
       << table.out;
 
-  const ToolRun json = RunCommand(Tool(absl::StrCat("--json '", first, "' '", second, "'")));
+  const ToolRun json =
+      RunCommand(Tool(absl::StrCat("--json '", first, "' '", second, "'")));
   EXPECT_EQ(json.status, 0);
   const absl::StatusOr<JsonValue> parsed = ParseJson(json.out);
   ASSERT_TRUE(parsed.ok()) << parsed.status() << "\n" << json.out;
@@ -346,8 +354,8 @@ TEST_F(RealLogTest, TheProgramPrintsTableAndJson) {
   Summarizer one;
   ASSERT_TRUE(one.AddFile(first).ok());
   const Summary from_first = one.Finish();
-  EXPECT_TRUE(absl::StrContains(stdin_run.out,
-                                absl::StrCat(from_first.records, " violations")))
+  EXPECT_TRUE(absl::StrContains(
+      stdin_run.out, absl::StrCat(from_first.records, " violations")))
       << stdin_run.out;
   EXPECT_TRUE(absl::StrContains(stdin_run.out, " -:1 ")) << stdin_run.out;
 }
@@ -360,15 +368,19 @@ TEST(ReportProgramTest, ExitStatusAndEmptyInput) {
 
   const ToolRun empty = RunCommand(Tool("/dev/null"));
   EXPECT_EQ(empty.status, 0);
-  EXPECT_TRUE(absl::StrContains(empty.out, "no violations from 1 input (0 lines)"))
+  EXPECT_TRUE(
+      absl::StrContains(empty.out, "no violations from 1 input (0 lines)"))
       << empty.out;
 
-  const ToolRun missing = RunCommand(Tool("/dev/null /nonexistent/sealpool.jsonl"));
+  const ToolRun missing =
+      RunCommand(Tool("/dev/null /nonexistent/sealpool.jsonl"));
   EXPECT_EQ(missing.status, 1);
-  EXPECT_TRUE(absl::StrContains(missing.out, "unreadable: /nonexistent/sealpool.jsonl"))
+  EXPECT_TRUE(
+      absl::StrContains(missing.out, "unreadable: /nonexistent/sealpool.jsonl"))
       << missing.out;
 
-  const ToolRun missing_json = RunCommand(Tool("--json /nonexistent/sealpool.jsonl"));
+  const ToolRun missing_json =
+      RunCommand(Tool("--json /nonexistent/sealpool.jsonl"));
   EXPECT_EQ(missing_json.status, 1);
   EXPECT_TRUE(ParseJson(missing_json.out).ok()) << missing_json.out;
 }

@@ -21,10 +21,12 @@
 #include "tools/report/format.h"
 #include "tools/report/violation_log.h"
 
-ABSL_FLAG(bool, json, false,
-          "print one JSON object instead of the table (see tools/report/README.md)");
-ABSL_FLAG(int, frames, 1,
-          "top stack frames in the grouping key; 0 groups by pool and kind only");
+ABSL_FLAG(
+    bool, json, false,
+    "print one JSON object instead of the table (see tools/report/README.md)");
+ABSL_FLAG(
+    int, frames, 1,
+    "top stack frames in the grouping key; 0 groups by pool and kind only");
 ABSL_FLAG(int, skip_frames, 0,
           "frames dropped from the top of each stack before the key is taken");
 ABSL_FLAG(bool, exact_frames, false,

@@ -128,9 +128,12 @@ absl::StatusOr<LogRecord> ParseLogRecord(absl::string_view line) {
   if (!s.ok()) return s;
 
   const std::pair<const char*, uint64_t*> counts[] = {
-      {"pool_id", &r.pool_id},           {"addr", &r.addr},
-      {"len", &r.len},                   {"object_start", &r.object_start},
-      {"object_size", &r.object_size},   {"offset", &r.offset},
+      {"pool_id", &r.pool_id},
+      {"addr", &r.addr},
+      {"len", &r.len},
+      {"object_start", &r.object_start},
+      {"object_size", &r.object_size},
+      {"offset", &r.offset},
       {"thread", &r.thread}};
   for (const auto& [key, out] : counts) {
     s = ReadCount(object, key, out);
@@ -160,7 +163,8 @@ absl::StatusOr<LogRecord> ParseLogRecord(absl::string_view line) {
     for (const JsonValue& frame : stack->items()) {
       uint64_t pc = 0;
       if (!frame.is_string() || !ParseHexAddress(frame.text(), &pc)) {
-        return BadField("stack", "has an entry that is not a \"0x...\" address");
+        return BadField("stack",
+                        "has an entry that is not a \"0x...\" address");
       }
       r.stack.push_back(pc);
     }
@@ -169,9 +173,10 @@ absl::StatusOr<LogRecord> ParseLogRecord(absl::string_view line) {
 }
 
 std::string PositionText(const Summary& summary, const LogPosition& at) {
-  const absl::string_view name = at.input < summary.inputs.size()
-                                     ? absl::string_view(summary.inputs[at.input])
-                                     : absl::string_view("?");
+  const absl::string_view name =
+      at.input < summary.inputs.size()
+          ? absl::string_view(summary.inputs[at.input])
+          : absl::string_view("?");
   return absl::StrCat(name, ":", at.line);
 }
 
@@ -254,7 +259,8 @@ void Summarizer::EndLine(LineState* state) {
   const LogPosition at{state->input, state->line_no};
   ++summary_.lines;
   if (state->too_long) {
-    NoteMalformed(at, absl::StrCat("line longer than ", kMaxLineBytes, " bytes"));
+    NoteMalformed(at,
+                  absl::StrCat("line longer than ", kMaxLineBytes, " bytes"));
   } else {
     AddLine(state->line, at);
   }
@@ -275,7 +281,8 @@ void Summarizer::AddLine(absl::string_view line, const LogPosition& at) {
   AddRecord(*record, at);
 }
 
-void Summarizer::NoteMalformed(const LogPosition& at, absl::string_view reason) {
+void Summarizer::NoteMalformed(const LogPosition& at,
+                               absl::string_view reason) {
   if (summary_.malformed++ == 0) {
     summary_.first_malformed = at;
     summary_.first_malformed_reason = std::string(reason);
@@ -317,7 +324,8 @@ void Summarizer::AddRecord(const LogRecord& r, const LogPosition& at) {
     return e.offset == r.offset && e.len == r.len &&
            e.object_size == r.object_size && e.dir == r.dir;
   };
-  if (g.examples.size() < static_cast<size_t>(std::max(0, summary_.options.max_examples)) &&
+  if (g.examples.size() <
+          static_cast<size_t>(std::max(0, summary_.options.max_examples)) &&
       std::none_of(g.examples.begin(), g.examples.end(), same)) {
     g.examples.push_back(RangeExample{r.offset, r.len, r.object_size, r.dir});
   }

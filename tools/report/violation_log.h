@@ -40,8 +40,8 @@ inline constexpr double kMaxLogTime = 1e12;
 // One violation as a log line records it. Fields missing from the line keep
 // these defaults; fields the tool does not know are ignored.
 struct LogRecord {
-  std::string kind;          // required: "out-of-bounds", "double-free", ...
-  bool has_pool = false;     // false when "pool" is null or missing
+  std::string kind;       // required: "out-of-bounds", "double-free", ...
+  bool has_pool = false;  // false when "pool" is null or missing
   std::string pool;
   uint64_t pool_id = 0;
   uint64_t addr = 0;
@@ -53,8 +53,8 @@ struct LogRecord {
   uint64_t thread = 0;
   std::string detail;
   bool has_time = false;
-  double time = 0;           // seconds since the epoch, in [0, kMaxLogTime)
-  std::string time_text;     // the number as written, for exact output
+  double time = 0;              // seconds since the epoch, in [0, kMaxLogTime)
+  std::string time_text;        // the number as written, for exact output
   std::vector<uint64_t> stack;  // return addresses, innermost first
 };
 
@@ -125,7 +125,7 @@ struct Summary {
   uint64_t blank_lines = 0;
   uint64_t records = 0;
   uint64_t malformed = 0;
-  LogPosition first_malformed;          // valid when malformed > 0
+  LogPosition first_malformed;  // valid when malformed > 0
   std::string first_malformed_reason;
   // Largest count first; then earliest time, then first position.
   std::vector<ViolationGroup> groups;

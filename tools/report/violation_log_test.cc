@@ -42,8 +42,8 @@ struct Line {
   std::string Json() const {
     std::string frames;
     for (uint64_t pc : stack) {
-      absl::StrAppend(&frames, frames.empty() ? "" : ",", "\"0x",
-                      absl::Hex(pc), "\"");
+      absl::StrAppend(&frames, frames.empty() ? "" : ",", "\"0x", absl::Hex(pc),
+                      "\"");
     }
     return absl::StrCat(
         "{\"time\":", time, ",\"kind\":", JsonQuote(kind),
@@ -196,7 +196,8 @@ TEST(SummarizerTest, MalformedLinesAreCountedAndTheFirstIsLocated) {
 TEST(SummarizerTest, TheFinalLineNeedsNoNewline) {
   const std::string good = Line().Json();
   EXPECT_EQ(SummarizeText(good).records, 1u);
-  const Summary cut = SummarizeText(absl::StrCat(good, "\n", good.substr(0, 9)));
+  const Summary cut =
+      SummarizeText(absl::StrCat(good, "\n", good.substr(0, 9)));
   EXPECT_EQ(cut.records, 1u);
   EXPECT_EQ(cut.malformed, 1u);
   EXPECT_EQ(PositionText(cut, cut.first_malformed), "log:2");
@@ -282,7 +283,8 @@ TEST(SummarizerTest, FramesMatchByPageOffsetUnlessExact) {
   // The same call site in three processes that ASLR loaded differently,
   // and another site in the first.
   std::vector<std::string> lines;
-  for (uint64_t base : {0x555500000000ull, 0x561200000000ull, 0x5633aa000000ull}) {
+  for (uint64_t base :
+       {0x555500000000ull, 0x561200000000ull, 0x5633aa000000ull}) {
     Line l;
     l.stack = {base + 0x1c40, base + 0x2d08};
     lines.push_back(l.Json());
@@ -353,8 +355,9 @@ TEST(SummarizerTest, FirstAndLastSeenAcrossInputs) {
 }
 
 TEST(SummarizerTest, RecordsWithoutTimeShowPositionsOnly) {
-  const Summary s = SummarizeText(Join({R"({"kind":"double-free","pool":"p"})",
-                                        R"({"kind":"double-free","pool":"p"})"}));
+  const Summary s =
+      SummarizeText(Join({R"({"kind":"double-free","pool":"p"})",
+                          R"({"kind":"double-free","pool":"p"})"}));
   ASSERT_EQ(s.groups.size(), 1u);
   EXPECT_FALSE(s.groups[0].has_time);
   EXPECT_EQ(PositionText(s, s.groups[0].last_seen), "log:2");
@@ -469,7 +472,8 @@ TEST(FormatTest, JsonHoldsEverythingTheTableDoes) {
   ASSERT_TRUE(example.Find("object_size")->AsUint64(&n));
   EXPECT_EQ(n, a.object_size);
 
-  const absl::StatusOr<JsonValue> empty = ParseJson(FormatJson(SummarizeText("")));
+  const absl::StatusOr<JsonValue> empty =
+      ParseJson(FormatJson(SummarizeText("")));
   ASSERT_TRUE(empty.ok()) << empty.status();
   EXPECT_TRUE(empty->Find("groups")->items().empty());
   EXPECT_TRUE(empty->Find("malformed")->Find("first")->is_null());
