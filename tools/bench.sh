@@ -31,7 +31,7 @@ while [[ $# -gt 0 ]]; do
     --quick) peer_options+=("$1"); shift ;;
     --rounds|--repetitions|--min-time) peer_options+=("$1" "$2"); shift 2 ;;
     --build-dir) build_dir=$(absolute "$2"); shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     -*) echo "bench: unknown option '$1'" >&2; exit 2 ;;
     *) out_dir=$(absolute "$1"); shift ;;
   esac

@@ -8,7 +8,7 @@
 #   table-min.md   the same with each cell's fastest sample
 #   ratios.dat     the ratios, as gnuplot data
 #   peers.svg      the chart (when gnuplot is installed)
-#   peers.md       machine, date, load, method, and the table
+#   peers.md       machine, date, load, method, and both tables
 #
 # usage: tools/bench/peers.sh [--quick] [--rounds N] [--repetitions N]
 #                             [--min-time S] BUILD_DIR [OUT_DIR]
@@ -30,13 +30,13 @@ while [[ $# -gt 0 ]]; do
     --rounds) rounds="$2"; shift 2 ;;
     --repetitions) repetitions="$2"; shift 2 ;;
     --min-time) min_time="$2"; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     -*) echo "peers: unknown option '$1'" >&2; exit 2 ;;
     *) break ;;
   esac
 done
 if [[ $# -lt 1 || $# -gt 2 ]]; then
-  sed -n '15,20p' "$0" >&2
+  sed -n '13,17p' "$0" >&2
   exit 2
 fi
 build_dir=$1
