@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages sealpool needs to build, test and
 # benchmark, skipping those already installed. Run as root. Idempotent.
+#
+#   tools/setup.sh           build and test dependencies
+#   tools/setup.sh --bench   also the peer allocators and gnuplot that
+#                            tools/bench.sh compares against and plots with
 set -euo pipefail
 
 packages=(
@@ -11,6 +15,20 @@ packages=(
   libbenchmark-dev
   libxml2-utils
 )
+
+for arg in "$@"; do
+  case "$arg" in
+    --bench)
+      # jemalloc, mimalloc and tcmalloc as LD_PRELOAD libraries (scudo
+      # comes with libclang-rt-14-dev above), and gnuplot for the chart.
+      packages+=(libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 gnuplot-nox)
+      ;;
+    *)
+      echo "setup: unknown argument '$arg' (expected --bench)" >&2
+      exit 2
+      ;;
+  esac
+done
 
 missing=()
 for pkg in "${packages[@]}"; do

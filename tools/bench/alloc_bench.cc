@@ -32,9 +32,7 @@
 // time spent blocked on a lock would not show in "CPU".
 
 #include <errno.h>
-#include <fcntl.h>
 #include <malloc.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <cstddef>
@@ -48,13 +46,18 @@
 #include "allocator/pool.h"
 #include "benchmark/benchmark.h"
 #include "sealpool/sealpool.h"
+#include "tools/bench/bench_util.h"
 
 namespace {
+
+using sealpool_bench::Batch;
+using sealpool_bench::GrowthIn;
+using sealpool_bench::PingPong;
+using sealpool_bench::ResidentBytes;
 
 // ---------------------------------------------------------------------------
 // Helpers.
 
-constexpr int kBatchObjects = 1000;
 constexpr size_t kMemoryObjects = 1000000;
 constexpr size_t kMemoryObjectSize = 64;
 constexpr int kUntouchedPools = 100;
@@ -96,25 +99,6 @@ sealpool::PoolStats StatsOf(const sp_pool* pool) {
   return stats;
 }
 
-// Resident set size of the process in bytes, from /proc/self/statm (second
-// field, in pages). Reads into a stack buffer: no allocation.
-size_t ResidentBytes() {
-  char buf[256];
-  const int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  const ssize_t n = read(fd, buf, sizeof(buf) - 1);
-  close(fd);
-  if (n <= 0) return 0;
-  buf[n] = '\0';
-  unsigned long size_pages = 0, resident_pages = 0;
-  if (std::sscanf(buf, "%lu %lu", &size_pages, &resident_pages) != 2) return 0;
-  return resident_pages * static_cast<size_t>(sysconf(_SC_PAGESIZE));
-}
-
-double GrowthIn(size_t before, size_t after, double unit) {
-  return after > before ? static_cast<double>(after - before) / unit : 0.0;
-}
-
 // Makes sure the arena is reserved and the first pool-creation costs are
 // paid, so that the memory benchmarks measure what they allocate even when
 // run alone (--benchmark_filter).
@@ -130,49 +114,6 @@ void WarmUpArena() {
 
 void BenchSizes(benchmark::internal::Benchmark* b) {
   for (int size : {16, 64, 256, 1024}) b->Arg(size);
-}
-
-// ---------------------------------------------------------------------------
-// Shared bodies: the same loop for both allocators, with the allocator calls
-// inlined from lambdas.
-
-// One object allocated, written and freed per iteration.
-template <typename AllocFn, typename FreeFn>
-void PingPong(benchmark::State& state, AllocFn alloc, FreeFn free_fn) {
-  const size_t size = static_cast<size_t>(state.range(0));
-  for (auto _ : state) {
-    char* p = static_cast<char*>(alloc(size));
-    if (p == nullptr) {
-      state.SkipWithError("allocation failed");
-      break;
-    }
-    p[0] = 1;
-    benchmark::DoNotOptimize(p);
-    free_fn(p);
-  }
-}
-
-// kBatchObjects objects allocated (one byte written into each), then freed
-// in allocation order, per iteration.
-template <typename AllocFn, typename FreeFn>
-void Batch(benchmark::State& state, AllocFn alloc, FreeFn free_fn) {
-  const size_t size = static_cast<size_t>(state.range(0));
-  std::vector<char*> objects(kBatchObjects);
-  for (auto _ : state) {
-    for (int i = 0; i < kBatchObjects; ++i) {
-      char* p = static_cast<char*>(alloc(size));
-      if (p == nullptr) {
-        state.SkipWithError("allocation failed");
-        return;
-      }
-      p[0] = 1;
-      objects[i] = p;
-    }
-    benchmark::DoNotOptimize(objects.data());
-    benchmark::ClobberMemory();
-    for (int i = 0; i < kBatchObjects; ++i) free_fn(objects[i]);
-  }
-  state.SetItemsProcessed(state.iterations() * kBatchObjects);
 }
 
 // ---------------------------------------------------------------------------
