@@ -632,12 +632,13 @@ TEST_F(CheckCopyCApiTest, SpCheckCopyReturnsZeroOrMinusTheKind) {
             -SP_VIOLATION_IMAGE_SEGMENT);
   EXPECT_EQ(recorder_.Take().size(), 4u);
 
-  // A bad direction is a caller mistake, not a violation. (0 and 3 are the
-  // out-of-set values that C++ still allows for this enum; larger ones are
-  // undefined behaviour on the C++ side of the API.)
+  // A bad direction is a caller mistake, not a violation. The enum's
+  // range is every int, so any int a C host passes is defined in C++ too.
   const uint64_t before = ViolationCount();
   EXPECT_EQ(sp_check_copy(p, 1, static_cast<sp_copy_dir>(3)), -EINVAL);
   EXPECT_EQ(sp_check_copy(p, 1, static_cast<sp_copy_dir>(0)), -EINVAL);
+  EXPECT_EQ(sp_check_copy(p, 1, static_cast<sp_copy_dir>(-1)), -EINVAL);
+  EXPECT_EQ(sp_check_copy(p, 1, static_cast<sp_copy_dir>(INT32_MIN)), -EINVAL);
   EXPECT_EQ(ViolationCount(), before);
   EXPECT_TRUE(recorder_.Take().empty());
 

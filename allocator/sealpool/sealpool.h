@@ -39,10 +39,19 @@ typedef struct sp_pool_options {
 typedef enum sp_copy_dir {
   SP_COPY_READ = 1,
   SP_COPY_WRITE = 2,
-  SP_COPY_DIR_INT_MAX_ = 0x7fffffff /* any int is a valid value (-EINVAL) */
+  /* Any int is a valid value (others give -EINVAL): these two give the enum
+   * the range of int in C++ and the type int in C. */
+  SP_COPY_DIR_INT_MIN_ = -0x7fffffff - 1,
+  SP_COPY_DIR_INT_MAX_ = 0x7fffffff
 } sp_copy_dir;
 
-typedef enum sp_mode { SP_MODE_ABORT = 0, SP_MODE_REPORT = 1 } sp_mode;
+typedef enum sp_mode {
+  SP_MODE_ABORT = 0,
+  SP_MODE_REPORT = 1,
+  /* Any int is a valid value (others mean abort), as for sp_copy_dir. */
+  SP_MODE_INT_MIN_ = -0x7fffffff - 1,
+  SP_MODE_INT_MAX_ = 0x7fffffff
+} sp_mode;
 
 /* Violation codes (sp_violation.kind; return values in report mode). */
 typedef enum sp_violation_kind {
