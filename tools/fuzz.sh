@@ -66,8 +66,7 @@ common_flags=(-close_fd_mask=2 -timeout=30 -rss_limit_mb=2048 -print_final_stats
 # While fuzzing, no leak check after each input: sealpool keeps per-thread
 # caches and pool records across inputs by design, so nearly every input
 # would trigger a full LeakSanitizer scan (two thirds of the run time). The
-# replay stage keeps the per-input check, and LeakSanitizer still checks
-# the whole run at exit.
+# replay stage keeps the per-input check.
 fuzz_flags=(-detect_leaks=0)
 
 # Shows the tail of a failed run's log and where its input was saved.
