@@ -504,15 +504,22 @@ size_t PickSize(FuzzedDataProvider& fdp) {
   }
 }
 
-// Fills a new object with a pattern of its own: a copy that
-// lands in the wrong object shows. No coverage instrumentation: per-byte
-// loop compares of the harness would dominate the run time and guide the
-// fuzzer nowhere.
+// Fills a new object with a pattern of its own (a xorshift sequence seeded
+// by the object's serial), so that a copy that lands in the wrong object or
+// at the wrong offset shows. Word stores, and no coverage instrumentation:
+// this loop is the harness's hottest, and its compares guide the fuzzer
+// nowhere.
 __attribute__((noinline, no_sanitize("coverage"))) void FillPattern(uint8_t* p, size_t n,
-                                                          uint32_t serial) {
-  for (size_t i = 0; i < n; ++i) {
-    p[i] = static_cast<uint8_t>(serial * 131 + i * 7 + (i >> 8));
+                                                                    uint32_t serial) {
+  uint64_t x = serial * 0x9e3779b97f4a7c15ull + 1;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    std::memcpy(p + i, &x, 8);
   }
+  for (; i < n; ++i) p[i] = static_cast<uint8_t>((x >> (8 * (i & 7))) + i);
 }
 
 void OpAlloc(FuzzedDataProvider& fdp) {
