@@ -73,7 +73,9 @@ fuzz_flags=(-detect_leaks=0)
 show_failure() {
   local name=$1 log=$2
   echo "---- $name failed; last lines of $log:" >&2
-  grep -v -E '^#[0-9]+[[:space:]]+(NEW|REDUCE)|NEW_FUNC' "$log" | tail -n 40 >&2
+  grep -E '^Running: ' "$log" | tail -n 1 >&2 || true
+  grep -v -E '^#[0-9]+[[:space:]]+(NEW|REDUCE)|NEW_FUNC|^Running: |^Executed ' "$log" |
+    tail -n 40 >&2
   ls "$build"/fuzz-artifacts/"$name"-* 2>/dev/null | sed 's/^/saved input: /' >&2 || true
 }
 
