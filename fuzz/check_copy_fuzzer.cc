@@ -82,9 +82,9 @@ const void* Ptr(uintptr_t a) { return reinterpret_cast<const void*>(a); }
 // it and stays in [lo, hi) answers. A range that leaves [lo, hi) is
 // answered by `beyond` (or unknown).
 enum class Answer {
-  kAllow,        // memory sealpool does not own, or inside a live object
-  kObject,       // a live fixture object: the full object rules
-  kFreed,        // a freed slot or freed large object: use after free
+  kAllow,   // memory sealpool does not own, or inside a live object
+  kObject,  // a live fixture object: the full object rules
+  kFreed,   // a freed slot or freed large object: use after free
   kGuard,
   kMetadata,
   kMetadataOrGuard,
@@ -127,8 +127,9 @@ __attribute__((format(printf, 1, 2))) void Note(const char* format, ...) {
   const int n = std::vsnprintf(buf, sizeof(buf), format, args);
   va_end(args);
   if (n <= 0) return;
-  const size_t len = static_cast<size_t>(n) < sizeof(buf) - 1 ? static_cast<size_t>(n)
-                                                               : sizeof(buf) - 1;
+  const size_t len = static_cast<size_t>(n) < sizeof(buf) - 1
+                         ? static_cast<size_t>(n)
+                         : sizeof(buf) - 1;
   buf[len] = '\n';
   if (write(sealpool_fuzz::g_finding_fd, "check_copy_fuzzer: ", 19) < 0 ||
       write(sealpool_fuzz::g_finding_fd, buf, len + 1) < 0) {
@@ -149,7 +150,8 @@ void* MakeObject(Pool* pool, size_t size) {
   return *p;
 }
 
-void AddObject(Pool* pool, void* p, size_t size, const PoolOptions& o, bool sealed) {
+void AddObject(Pool* pool, void* p, size_t size, const PoolOptions& o,
+               bool sealed) {
   Region r;
   r.what = "live object";
   r.lo = Addr(p);
@@ -178,14 +180,15 @@ void AddRegion(const char* what, uintptr_t lo, uintptr_t hi, Answer answer,
 
 // A pool with live objects of `sizes`, and the slack after each in
 // redzone pools.
-Pool* PoolWith(const char* name, const PoolOptions& o, std::initializer_list<size_t> sizes) {
+Pool* PoolWith(const char* name, const PoolOptions& o,
+               std::initializer_list<size_t> sizes) {
   Pool* pool = MakePool(name, o);
   for (size_t size : sizes) {
     void* p = MakeObject(pool, size);
     AddObject(pool, p, size, o, false);
     if ((o.flags & sealpool::kPoolRedzones) != 0 && size + 16 <= 16384) {
-      AddRegion("redzone", Addr(p) + (size == 0 ? 1 : size), Addr(p) + size + 16,
-                Answer::kOutOfBounds,
+      AddRegion("redzone", Addr(p) + (size == 0 ? 1 : size),
+                Addr(p) + size + 16, Answer::kOutOfBounds,
                 std::string(pool->name()), Addr(p));
     }
   }
@@ -206,30 +209,35 @@ void BuildFixture() {
   g_fix = new Fixture();
   // Plain pool: sizes around every edge; two freed objects, small and large.
   PoolOptions plain;
-  Pool* p = PoolWith("cc-plain", plain,
-                     {0, 1, 15, 16, 17, 50, 64, 127, 128, 255, 256, 257, 1000, 4095, 4096,
-                      8191, 16383, 16384, 16385, 20000, 65536, 100000});
+  Pool* p = PoolWith(
+      "cc-plain", plain,
+      {0,   1,    15,   16,   17,   50,    64,    127,   128,   255,   256,
+       257, 1000, 4095, 4096, 8191, 16383, 16384, 16385, 20000, 65536, 100000});
   // A large object ends against its trailing guard page, and the pages
   // before its first page are guards too.
   void* large = MakeObject(p, 20480);
   AddObject(p, large, 20480, plain, false);
   if ((Addr(large) + 20480) % kPage == 0) {
-    AddRegion("trailing guard page", Addr(large) + 20480, Addr(large) + 20480 + kPage,
-              Answer::kGuard, "cc-plain");
+    AddRegion("trailing guard page", Addr(large) + 20480,
+              Addr(large) + 20480 + kPage, Answer::kGuard, "cc-plain");
   } else {
-    Note("a 20480-byte object at %#lx does not end on a page: no trailing guard page in "
-         "the model", Addr(large));
+    Note(
+        "a 20480-byte object at %#lx does not end on a page: no trailing guard "
+        "page in "
+        "the model",
+        Addr(large));
   }
   const uintptr_t first_page = Addr(large) & ~(kPage - 1);
-  AddRegion("leading guard page", first_page - kPage, first_page, Answer::kGuard, "cc-plain");
+  AddRegion("leading guard page", first_page - kPage, first_page,
+            Answer::kGuard, "cc-plain");
   // Freed last: a later allocation of the pool could take their place.
   void* small_freed = MakeObject(p, 40);
   void* large_freed = MakeObject(p, 30000);
   if (!Pool::Free(small_freed).ok() || !Pool::Free(large_freed).ok()) {
     Finding("fixture: Free failed");
   }
-  AddRegion("freed small slot", Addr(small_freed), Addr(small_freed) + 40, Answer::kFreed,
-            "cc-plain", Addr(small_freed));
+  AddRegion("freed small slot", Addr(small_freed), Addr(small_freed) + 40,
+            Answer::kFreed, "cc-plain", Addr(small_freed));
   AddRegion("freed large object", Addr(large_freed), Addr(large_freed) + 30000,
             Answer::kFreed, "cc-plain", Addr(large_freed));
 
@@ -243,10 +251,14 @@ void BuildFixture() {
     if (Addr(q) < lowest) lowest = Addr(q);
   }
   if (lowest % (64 * 1024) == kPage) {
-    AddRegion("span guard page", lowest - kPage, lowest, Answer::kGuard, "cc-span");
+    AddRegion("span guard page", lowest - kPage, lowest, Answer::kGuard,
+              "cc-span");
   } else {
-    Note("the lowest of 200 new 48-byte objects (%#lx) is not a span's first slot: no "
-         "span guard page in the model", lowest);
+    Note(
+        "the lowest of 200 new 48-byte objects (%#lx) is not a span's first "
+        "slot: no "
+        "span guard page in the model",
+        lowest);
   }
 
   PoolOptions window;
@@ -274,7 +286,8 @@ void BuildFixture() {
   void* gone_small = MakeObject(gone, 64);
   void* gone_large = MakeObject(gone, 50000);
   if (!gone->Destroy().ok()) Finding("fixture: Destroy failed");
-  AddRegion("released pool memory", Addr(gone_small), Addr(gone_small) + 64, Answer::kUnused);
+  AddRegion("released pool memory", Addr(gone_small), Addr(gone_small) + 64,
+            Answer::kUnused);
   AddRegion("released pool memory", Addr(gone_large), Addr(gone_large) + 50000,
             Answer::kUnused);
 
@@ -283,31 +296,41 @@ void BuildFixture() {
   g_fix->meta_base = sealpool::internal::ArenaMetadataBase();
   g_fix->data_base = sealpool::internal::ArenaDataBase();
   g_fix->data_end = g_fix->data_base + sealpool::internal::ArenaDataSize();
-  AddRegion("gap before the metadata", g_fix->meta_base - kGap, g_fix->meta_base,
+  AddRegion("gap before the metadata", g_fix->meta_base - kGap,
+            g_fix->meta_base, Answer::kGuard);
+  AddRegion("metadata", g_fix->meta_base, g_fix->data_base - 2 * kGap,
+            Answer::kMetadata);
+  AddRegion("metadata end or gap", g_fix->data_base - 2 * kGap,
+            g_fix->data_base - kGap, Answer::kMetadataOrGuard);
+  AddRegion("gap before the data", g_fix->data_base - kGap, g_fix->data_base,
             Answer::kGuard);
-  AddRegion("metadata", g_fix->meta_base, g_fix->data_base - 2 * kGap, Answer::kMetadata);
-  AddRegion("metadata end or gap", g_fix->data_base - 2 * kGap, g_fix->data_base - kGap,
-            Answer::kMetadataOrGuard);
-  AddRegion("gap before the data", g_fix->data_base - kGap, g_fix->data_base, Answer::kGuard);
-  AddRegion("unused data pages", g_fix->data_end - (size_t{1} << 30), g_fix->data_end,
-            Answer::kUnused);
-  AddRegion("gap after the data", g_fix->data_end, g_fix->data_end + kGap, Answer::kGuard);
+  AddRegion("unused data pages", g_fix->data_end - (size_t{1} << 30),
+            g_fix->data_end, Answer::kUnused);
+  AddRegion("gap after the data", g_fix->data_end, g_fix->data_end + kGap,
+            Answer::kGuard);
 
   // Memory sealpool does not own.
   g_fix->heap = static_cast<uint8_t*>(std::malloc(kHeapSize));
   g_fix->scratch = static_cast<uint8_t*>(std::malloc(kHeapSize));
   std::memset(g_fix->heap, 1, kHeapSize);
-  AddRegion("heap", Addr(g_fix->heap), Addr(g_fix->heap) + kHeapSize, Answer::kAllow);
+  AddRegion("heap", Addr(g_fix->heap), Addr(g_fix->heap) + kHeapSize,
+            Answer::kAllow);
   AddRegion("writable data", Addr(sealpool_fuzz_data),
-            Addr(sealpool_fuzz_data) + sizeof(sealpool_fuzz_data), Answer::kAllow);
+            Addr(sealpool_fuzz_data) + sizeof(sealpool_fuzz_data),
+            Answer::kAllow);
   AddRegion("read-only data", Addr(sealpool_fuzz_rodata),
-            Addr(sealpool_fuzz_rodata) + sizeof(sealpool_fuzz_rodata), Answer::kReadOnly);
+            Addr(sealpool_fuzz_rodata) + sizeof(sealpool_fuzz_rodata),
+            Answer::kReadOnly);
   AddRegion("RELRO", Addr(sealpool_fuzz_relro),
-            Addr(sealpool_fuzz_relro) + sizeof(sealpool_fuzz_relro), Answer::kReadOnly);
+            Addr(sealpool_fuzz_relro) + sizeof(sealpool_fuzz_relro),
+            Answer::kReadOnly);
   AddRegion("program code", Addr(reinterpret_cast<const void*>(&BuildFixture)),
-            Addr(reinterpret_cast<const void*>(&BuildFixture)) + 256, Answer::kCode);
-  AddRegion("libc code", Addr(reinterpret_cast<const void*>(&gnu_get_libc_version)),
-            Addr(reinterpret_cast<const void*>(&gnu_get_libc_version)) + 16, Answer::kCode);
+            Addr(reinterpret_cast<const void*>(&BuildFixture)) + 256,
+            Answer::kCode);
+  AddRegion("libc code",
+            Addr(reinterpret_cast<const void*>(&gnu_get_libc_version)),
+            Addr(reinterpret_cast<const void*>(&gnu_get_libc_version)) + 16,
+            Answer::kCode);
 
   // The thread's stack as the system describes it (the same bounds the
   // checker asks pthread for).
@@ -327,8 +350,8 @@ void BuildFixture() {
       const Region& x = g_fix->regions[i];
       const Region& y = g_fix->regions[j];
       if (x.lo < y.hi && y.lo < x.hi) {
-        Finding("fixture: %s [%#lx, %#lx) overlaps %s [%#lx, %#lx)", x.what, x.lo, x.hi,
-                y.what, y.lo, y.hi);
+        Finding("fixture: %s [%#lx, %#lx) overlaps %s [%#lx, %#lx)", x.what,
+                x.lo, x.hi, y.what, y.lo, y.hi);
       }
     }
   }
@@ -358,7 +381,8 @@ bool Overlaps(uintptr_t a, uintptr_t end, uintptr_t lo, uintptr_t hi) {
 
 // `live_frame`: the lowest frame address that is live while the checker
 // runs (the caller's); addresses below it are dead.
-Expect ExpectCheck(uintptr_t a, size_t len, CopyDirection dir, uintptr_t live_frame) {
+Expect ExpectCheck(uintptr_t a, size_t len, CopyDirection dir,
+                   uintptr_t live_frame) {
   Expect e;
   if (len == 0) return e;
   if (a < kPage || a + len < a) {
@@ -372,7 +396,8 @@ Expect ExpectCheck(uintptr_t a, size_t len, CopyDirection dir, uintptr_t live_fr
   const uintptr_t arena_lo = g_fix->meta_base - kGap;
   const uintptr_t arena_hi = g_fix->data_end + kGap;
   const bool in_arena = a >= arena_lo && a < arena_hi;
-  if ((a >= arena_lo - kGap && a < arena_lo) || (a >= arena_hi && a < arena_hi + 2 * kGap)) {
+  if ((a >= arena_lo - kGap && a < arena_lo) ||
+      (a >= arena_hi && a < arena_hi + 2 * kGap)) {
     e.known = false;  // maybe arena (a gap: guard-page), maybe not
     return e;
   }
@@ -420,7 +445,8 @@ Expect ExpectCheck(uintptr_t a, size_t len, CopyDirection dir, uintptr_t live_fr
       if (len > r->object_size - off) {
         e.kind = ViolationKind::kOutOfBounds;
       } else if (r->window_size != 0 &&
-                 (off < r->window_offset || off + len > r->window_offset + r->window_size)) {
+                 (off < r->window_offset ||
+                  off + len > r->window_offset + r->window_size)) {
         e.kind = ViolationKind::kUsercopyWindow;
       } else if (r->sealed && dir == CopyDirection::kWrite) {
         e.kind = ViolationKind::kSealedWrite;
@@ -478,59 +504,68 @@ void CheckResult(ViolationKind got, const Expect& e, uintptr_t a, size_t len,
   const char* where = e.region != nullptr ? e.region->what : "elsewhere";
   const char* d = dir == CopyDirection::kRead ? "read" : "write";
   if (!e.known) {
-    SEALPOOL_FUZZ_CHECK(g_log.count() == (got == ViolationKind::kNone ? 0 : 1) &&
-                            (got == ViolationKind::kNone || got == g_log.at(0).kind),
-                        "%s at %#lx len %zu (%s, %s): returned %s with %d violations", api, a,
-                        len, d, where, sealpool::ViolationKindName(got), g_log.count());
+    SEALPOOL_FUZZ_CHECK(
+        g_log.count() == (got == ViolationKind::kNone ? 0 : 1) &&
+            (got == ViolationKind::kNone || got == g_log.at(0).kind),
+        "%s at %#lx len %zu (%s, %s): returned %s with %d violations", api, a,
+        len, d, where, sealpool::ViolationKindName(got), g_log.count());
     g_log.Clear();
     return;
   }
   if (e.kind == ViolationKind::kNone) {
-    SEALPOOL_FUZZ_CHECK(got == ViolationKind::kNone && g_log.count() == 0,
-                        "%s at %#lx len %zu (%s, %s): refused as %s, model allows", api, a, len,
-                        d, where, sealpool::ViolationKindName(got));
+    SEALPOOL_FUZZ_CHECK(
+        got == ViolationKind::kNone && g_log.count() == 0,
+        "%s at %#lx len %zu (%s, %s): refused as %s, model allows", api, a, len,
+        d, where, sealpool::ViolationKindName(got));
     return;
   }
-  SEALPOOL_FUZZ_CHECK(got != ViolationKind::kNone && g_log.count() == 1 &&
-                          g_log.at(0).kind == got,
-                      "%s at %#lx len %zu (%s, %s): returned %s with %d violations, model "
-                      "refuses (%s)",
-                      api, a, len, d, where, sealpool::ViolationKindName(got), g_log.count(),
-                      sealpool::ViolationKindName(e.kind));
+  SEALPOOL_FUZZ_CHECK(
+      got != ViolationKind::kNone && g_log.count() == 1 &&
+          g_log.at(0).kind == got,
+      "%s at %#lx len %zu (%s, %s): returned %s with %d violations, model "
+      "refuses (%s)",
+      api, a, len, d, where, sealpool::ViolationKindName(got), g_log.count(),
+      sealpool::ViolationKindName(e.kind));
   if (e.either && e.alt == ViolationKind::kNone) {
-    SEALPOOL_FUZZ_CHECK(IsArenaKind(got), "%s at %#lx len %zu (%s, arena): refused as %s", api,
-                        a, len, d, sealpool::ViolationKindName(got));
+    SEALPOOL_FUZZ_CHECK(IsArenaKind(got),
+                        "%s at %#lx len %zu (%s, arena): refused as %s", api, a,
+                        len, d, sealpool::ViolationKindName(got));
   } else {
-    SEALPOOL_FUZZ_CHECK(got == e.kind || (e.either && got == e.alt),
-                        "%s at %#lx len %zu (%s, %s): refused as %s, model says %s", api, a, len,
-                        d, where, sealpool::ViolationKindName(got),
-                        sealpool::ViolationKindName(e.kind));
+    SEALPOOL_FUZZ_CHECK(
+        got == e.kind || (e.either && got == e.alt),
+        "%s at %#lx len %zu (%s, %s): refused as %s, model says %s", api, a,
+        len, d, where, sealpool::ViolationKindName(got),
+        sealpool::ViolationKindName(e.kind));
   }
   const Recorded& r = g_log.at(0);
   SEALPOOL_FUZZ_CHECK(r.addr == a && r.len == len && r.dir == dir,
-                      "%s at %#lx len %zu: record says %#lx len %zu dir %d", api, a, len, r.addr,
-                      r.len, static_cast<int>(r.dir));
+                      "%s at %#lx len %zu: record says %#lx len %zu dir %d",
+                      api, a, len, r.addr, r.len, static_cast<int>(r.dir));
   if (e.region != nullptr && !(e.either && e.alt == ViolationKind::kNone)) {
     const Region& g = *e.region;
     if (g.pool.empty()) {
-      SEALPOOL_FUZZ_CHECK(!r.has_pool_name, "%s at %#lx (%s): record names pool '%s'", api, a,
+      SEALPOOL_FUZZ_CHECK(!r.has_pool_name,
+                          "%s at %#lx (%s): record names pool '%s'", api, a,
                           where, r.pool_name);
     } else {
-      SEALPOOL_FUZZ_CHECK(r.has_pool_name && g.pool == r.pool_name,
-                          "%s at %#lx (%s): record names pool '%s', expected '%s'", api, a,
-                          where, r.has_pool_name ? r.pool_name : "(none)", g.pool.c_str());
+      SEALPOOL_FUZZ_CHECK(
+          r.has_pool_name && g.pool == r.pool_name,
+          "%s at %#lx (%s): record names pool '%s', expected '%s'", api, a,
+          where, r.has_pool_name ? r.pool_name : "(none)", g.pool.c_str());
     }
     if (g.answer == Answer::kObject) {
-      SEALPOOL_FUZZ_CHECK(r.object_start == g.object && r.object_size == g.object_size &&
-                              r.offset == a - g.object,
-                          "%s at %#lx: record names object %#lx size %zu offset %zu, expected "
-                          "%#lx size %zu",
-                          api, a, r.object_start, r.object_size, r.offset, g.object,
-                          g.object_size);
+      SEALPOOL_FUZZ_CHECK(
+          r.object_start == g.object && r.object_size == g.object_size &&
+              r.offset == a - g.object,
+          "%s at %#lx: record names object %#lx size %zu offset %zu, expected "
+          "%#lx size %zu",
+          api, a, r.object_start, r.object_size, r.offset, g.object,
+          g.object_size);
     } else if (g.object != 0) {
-      SEALPOOL_FUZZ_CHECK(r.object_start == g.object,
-                          "%s at %#lx (%s): record names object %#lx, expected %#lx", api, a,
-                          where, r.object_start, g.object);
+      SEALPOOL_FUZZ_CHECK(
+          r.object_start == g.object,
+          "%s at %#lx (%s): record names object %#lx, expected %#lx", api, a,
+          where, r.object_start, g.object);
     }
   }
   g_log.Clear();
@@ -552,15 +587,18 @@ uintptr_t PickStart(FuzzedDataProvider& fdp, uintptr_t frame, uintptr_t dead) {
         case 0:
           return r.lo;
         case 1:
-          return r.lo + fdp.ConsumeIntegralInRange<size_t>(0, span > 0 ? span - 1 : 0);
+          return r.lo +
+                 fdp.ConsumeIntegralInRange<size_t>(0, span > 0 ? span - 1 : 0);
         case 2:
           return r.hi - fdp.ConsumeIntegralInRange<size_t>(0, 64);
         default:
-          return r.lo + static_cast<uintptr_t>(fdp.ConsumeIntegralInRange<int64_t>(-9000, 9000));
+          return r.lo + static_cast<uintptr_t>(
+                            fdp.ConsumeIntegralInRange<int64_t>(-9000, 9000));
       }
     }
     case 5:  // the caller's live frames, up to the top of the stack
-      return frame + fdp.ConsumeIntegralInRange<size_t>(0, g_fix->stack_hi - frame);
+      return frame +
+             fdp.ConsumeIntegralInRange<size_t>(0, g_fix->stack_hi - frame);
     case 6:  // a dead frame, or the stack's ends
       switch (fdp.ConsumeIntegralInRange<int>(0, 2)) {
         case 0:
@@ -568,11 +606,12 @@ uintptr_t PickStart(FuzzedDataProvider& fdp, uintptr_t frame, uintptr_t dead) {
         case 1:
           return g_fix->stack_hi - fdp.ConsumeIntegralInRange<size_t>(0, 256);
         default:
-          return g_fix->stack_lo - 256 + fdp.ConsumeIntegralInRange<size_t>(0, 512);
+          return g_fix->stack_lo - 256 +
+                 fdp.ConsumeIntegralInRange<size_t>(0, 512);
       }
     case 7:  // anywhere in the arena's data zone
-      return g_fix->data_base +
-             fdp.ConsumeIntegralInRange<uintptr_t>(0, g_fix->data_end - g_fix->data_base - 1);
+      return g_fix->data_base + fdp.ConsumeIntegralInRange<uintptr_t>(
+                                    0, g_fix->data_end - g_fix->data_base - 1);
     case 8:  // null and the first page
       return fdp.ConsumeIntegralInRange<uintptr_t>(0, kPage);
     default:
@@ -597,7 +636,8 @@ size_t PickLength(FuzzedDataProvider& fdp, uintptr_t a) {
     case 5:
       return fdp.ConsumeIntegralInRange<size_t>(0, size_t{1} << 40);
     case 6:
-      return -a + fdp.ConsumeIntegralInRange<size_t>(0, 16);  // ends at or just past 2^64
+      return -a + fdp.ConsumeIntegralInRange<size_t>(
+                      0, 16);  // ends at or just past 2^64
     default:
       return fdp.ConsumeIntegral<size_t>();
   }
@@ -606,7 +646,8 @@ size_t PickLength(FuzzedDataProvider& fdp, uintptr_t a) {
 void Query(FuzzedDataProvider& fdp, uintptr_t frame, uintptr_t dead) {
   const uintptr_t a = PickStart(fdp, frame, dead);
   const size_t len = PickLength(fdp, a);
-  const CopyDirection dir = fdp.ConsumeBool() ? CopyDirection::kRead : CopyDirection::kWrite;
+  const CopyDirection dir =
+      fdp.ConsumeBool() ? CopyDirection::kRead : CopyDirection::kWrite;
   const int api = fdp.ConsumeIntegralInRange<int>(0, 4);
   const Expect e = ExpectCheck(a, len, dir, frame);
   ViolationKind got = ViolationKind::kNone;
@@ -617,13 +658,15 @@ void Query(FuzzedDataProvider& fdp, uintptr_t frame, uintptr_t dead) {
       return;
     case 1:
       got = static_cast<ViolationKind>(-sp_check_copy(
-          Ptr(a), len, dir == CopyDirection::kRead ? SP_COPY_READ : SP_COPY_WRITE));
+          Ptr(a), len,
+          dir == CopyDirection::kRead ? SP_COPY_READ : SP_COPY_WRITE));
       CheckResult(got, e, a, len, dir, "sp_check_copy");
       return;
     case 2: {
       const absl::Status s = sealpool::CheckCopyStatus(Ptr(a), len, dir);
       got = s.ok() ? ViolationKind::kNone
-                   : (g_log.count() > 0 ? g_log.at(0).kind : ViolationKind::kMetadataCorruption);
+                   : (g_log.count() > 0 ? g_log.at(0).kind
+                                        : ViolationKind::kMetadataCorruption);
       CheckResult(got, e, a, len, dir, "CheckCopyStatus");
       return;
     }
@@ -645,7 +688,8 @@ void Query(FuzzedDataProvider& fdp, uintptr_t frame, uintptr_t dead) {
   } else {
     r = sealpool::CheckedMemmove(reinterpret_cast<void*>(a), g_fix->heap, len);
   }
-  SEALPOOL_FUZZ_CHECK(r == nullptr, "checked copy %s %#lx len %zu done, model refuses",
+  SEALPOOL_FUZZ_CHECK(r == nullptr,
+                      "checked copy %s %#lx len %zu done, model refuses",
                       dir == CopyDirection::kRead ? "from" : "to", a, len);
   got = g_log.count() > 0 ? g_log.at(0).kind : ViolationKind::kNone;
   CheckResult(got, e, a, len, dir, "checked copy");
@@ -665,6 +709,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uintptr_t frame = Addr(__builtin_frame_address(0));
   const uintptr_t dead = DeepFrame(8);
   g_log.Clear();
-  for (int q = 0; q < kMaxQueries && fdp.remaining_bytes() > 0; ++q) Query(fdp, frame, dead);
+  for (int q = 0; q < kMaxQueries && fdp.remaining_bytes() > 0; ++q)
+    Query(fdp, frame, dead);
   return 0;
 }

@@ -40,9 +40,10 @@ inline int g_finding_fd = STDERR_FILENO;
   va_start(args, format);
   const int m = std::vsnprintf(buf + n, sizeof(buf) - n - 1, format, args);
   va_end(args);
-  n += m < 0 ? 0 : (m >= static_cast<int>(sizeof(buf)) - n - 1
-                        ? static_cast<int>(sizeof(buf)) - n - 2
-                        : m);
+  n += m < 0 ? 0
+             : (m >= static_cast<int>(sizeof(buf)) - n - 1
+                    ? static_cast<int>(sizeof(buf)) - n - 2
+                    : m);
   buf[n++] = '\n';
   const char* p = buf;
   while (n > 0) {
@@ -55,8 +56,8 @@ inline int g_finding_fd = STDERR_FILENO;
 }
 
 // Checks a model invariant; a failure is a finding.
-#define SEALPOOL_FUZZ_CHECK(cond, ...)                               \
-  do {                                                               \
+#define SEALPOOL_FUZZ_CHECK(cond, ...)                                       \
+  do {                                                                       \
     if (__builtin_expect(!(cond), 0)) ::sealpool_fuzz::Finding(__VA_ARGS__); \
   } while (0)
 

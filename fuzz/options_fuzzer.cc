@@ -35,7 +35,8 @@ using sealpool_fuzz::Finding;
 
 // The model: one pair applied to `o`; false when the key is unknown or the
 // value bad (then `o` is unchanged).
-bool ModelApply(absl::string_view key, absl::string_view value, RuntimeOptions* o) {
+bool ModelApply(absl::string_view key, absl::string_view value,
+                RuntimeOptions* o) {
   if (key == "mode") {
     if (value != "abort" && value != "report") return false;
     o->mode = value == "abort" ? Mode::kAbort : Mode::kReport;
@@ -51,7 +52,8 @@ bool ModelApply(absl::string_view key, absl::string_view value, RuntimeOptions* 
     int v = 0;
     if (!absl::SimpleAtoi(value, &v)) return false;
     const bool arena = key == "arena_gib";
-    if (arena ? (v < 1 || v > 1024) : (v < 0 || v > sealpool::kMaxStackFrames)) return false;
+    if (arena ? (v < 1 || v > 1024) : (v < 0 || v > sealpool::kMaxStackFrames))
+      return false;
     (arena ? o->arena_gib : o->stack_depth) = v;
     return true;
   }
@@ -89,13 +91,15 @@ std::string LogPath(const RuntimeOptions& o) {
 }
 
 bool Same(const RuntimeOptions& a, const RuntimeOptions& b) {
-  return a.mode == b.mode && LogPath(a) == LogPath(b) && a.arena_gib == b.arena_gib &&
-         a.stack_depth == b.stack_depth && a.symbolize == b.symbolize;
+  return a.mode == b.mode && LogPath(a) == LogPath(b) &&
+         a.arena_gib == b.arena_gib && a.stack_depth == b.stack_depth &&
+         a.symbolize == b.symbolize;
 }
 
 std::string Describe(const RuntimeOptions& o) {
-  return "mode=" + std::string(o.mode == Mode::kAbort ? "abort" : "report") + " log_path='" +
-         LogPath(o) + "' arena_gib=" + std::to_string(o.arena_gib) +
+  return "mode=" + std::string(o.mode == Mode::kAbort ? "abort" : "report") +
+         " log_path='" + LogPath(o) +
+         "' arena_gib=" + std::to_string(o.arena_gib) +
          " stack_depth=" + std::to_string(o.stack_depth) +
          " symbolize=" + std::to_string(o.symbolize);
 }
@@ -103,7 +107,8 @@ std::string Describe(const RuntimeOptions& o) {
 // Prints `o` in SEALPOOL_OPTIONS' grammar.
 std::string Print(const RuntimeOptions& o) {
   return "mode=" + std::string(o.mode == Mode::kAbort ? "abort" : "report") +
-         ":log_path=" + LogPath(o) + ":arena_gib=" + std::to_string(o.arena_gib) +
+         ":log_path=" + LogPath(o) +
+         ":arena_gib=" + std::to_string(o.arena_gib) +
          ":stack_depth=" + std::to_string(o.stack_depth) +
          ":symbolize=" + (o.symbolize ? "1" : "0");
 }
@@ -134,20 +139,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::Status s = sealpool::ParseRuntimeOptions(text, &got);
   RuntimeOptions want = start;
   const int bad = ModelParse(text, &want);
-  SEALPOOL_FUZZ_CHECK(s.ok() == (bad == 0),
-                      "parse of %zu bytes: status '%s', model counts %d bad pairs", text.size(),
-                      std::string(s.message()).c_str(), bad);
+  SEALPOOL_FUZZ_CHECK(
+      s.ok() == (bad == 0),
+      "parse of %zu bytes: status '%s', model counts %d bad pairs", text.size(),
+      std::string(s.message()).c_str(), bad);
   SEALPOOL_FUZZ_CHECK(s.ok() || s.code() == absl::StatusCode::kInvalidArgument,
                       "parse: status code %d", static_cast<int>(s.code()));
-  SEALPOOL_FUZZ_CHECK(Same(got, want), "parse of %zu bytes: got %s, model %s", text.size(),
-                      Describe(got).c_str(), Describe(want).c_str());
+  SEALPOOL_FUZZ_CHECK(Same(got, want), "parse of %zu bytes: got %s, model %s",
+                      text.size(), Describe(got).c_str(),
+                      Describe(want).c_str());
   if (!s.ok()) {
     // One message part per bad pair, separated by "; ".
     const std::string m(s.message());
     int parts = 1;
-    for (size_t p = m.find("; "); p != std::string::npos; p = m.find("; ", p + 2)) ++parts;
-    SEALPOOL_FUZZ_CHECK(parts >= bad, "error names %d parts for %d bad pairs: '%s'", parts, bad,
-                        m.c_str());
+    for (size_t p = m.find("; "); p != std::string::npos;
+         p = m.find("; ", p + 2))
+      ++parts;
+    SEALPOOL_FUZZ_CHECK(parts >= bad,
+                        "error names %d parts for %d bad pairs: '%s'", parts,
+                        bad, m.c_str());
   }
   SEALPOOL_FUZZ_CHECK(got.log_path[sizeof(got.log_path) - 1] == '\0',
                       "log_path is not NUL-terminated");
@@ -160,7 +170,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::Status s2 = sealpool::ParseRuntimeOptions(printed, &again);
   SEALPOOL_FUZZ_CHECK(s2.ok(), "re-parse of '%s' failed: %s", printed.c_str(),
                       std::string(s2.message()).c_str());
-  SEALPOOL_FUZZ_CHECK(Same(got, again), "round trip: %s printed as '%s' parses as %s",
-                      Describe(got).c_str(), printed.c_str(), Describe(again).c_str());
+  SEALPOOL_FUZZ_CHECK(
+      Same(got, again), "round trip: %s printed as '%s' parses as %s",
+      Describe(got).c_str(), printed.c_str(), Describe(again).c_str());
   return 0;
 }

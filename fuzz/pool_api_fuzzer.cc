@@ -43,7 +43,8 @@
 #include "sealpool/sealpool.h"
 
 // fuzz/c_api_shim.c: sp_check_copy called from C with an int direction.
-extern "C" int sealpool_fuzz_check_copy_int_dir(const void* ptr, size_t len, int dir);
+extern "C" int sealpool_fuzz_check_copy_int_dir(const void* ptr, size_t len,
+                                                int dir);
 
 namespace {
 
@@ -158,7 +159,8 @@ bool IsArenaKind(ViolationKind k) {
 
 bool InOutside(uintptr_t a, size_t len) {
   for (const uint8_t* b : g_outside) {
-    if (a >= Addr(b) && len <= kOutsideSize && a - Addr(b) <= kOutsideSize - len) {
+    if (a >= Addr(b) && len <= kOutsideSize &&
+        a - Addr(b) <= kOutsideSize - len) {
       return true;
     }
   }
@@ -209,37 +211,43 @@ Expect ExpectCheck(uintptr_t a, size_t len, CopyDirection dir) {
 void CheckRecord(const Recorded& r, const Expect& e, uintptr_t a, size_t len,
                  CopyDirection dir, const char* what) {
   if (e.exact) {
-    SEALPOOL_FUZZ_CHECK(r.kind == e.kind, "%s at %#lx len %zu (%s): reported %s, model says %s",
-                        what, a, len, DirName(dir), sealpool::ViolationKindName(r.kind),
-                        sealpool::ViolationKindName(e.kind));
+    SEALPOOL_FUZZ_CHECK(
+        r.kind == e.kind, "%s at %#lx len %zu (%s): reported %s, model says %s",
+        what, a, len, DirName(dir), sealpool::ViolationKindName(r.kind),
+        sealpool::ViolationKindName(e.kind));
   } else {
-    SEALPOOL_FUZZ_CHECK(IsArenaKind(r.kind),
-                        "%s at %#lx len %zu (%s) outside live objects: reported %s",
-                        what, a, len, DirName(dir), sealpool::ViolationKindName(r.kind));
+    SEALPOOL_FUZZ_CHECK(
+        IsArenaKind(r.kind),
+        "%s at %#lx len %zu (%s) outside live objects: reported %s", what, a,
+        len, DirName(dir), sealpool::ViolationKindName(r.kind));
   }
-  SEALPOOL_FUZZ_CHECK(r.addr == a && r.len == len && r.dir == dir,
-                      "%s: record says addr %#lx len %zu dir %d, the call was %#lx %zu %d",
-                      what, r.addr, r.len, static_cast<int>(r.dir), a, len,
-                      static_cast<int>(dir));
+  SEALPOOL_FUZZ_CHECK(
+      r.addr == a && r.len == len && r.dir == dir,
+      "%s: record says addr %#lx len %zu dir %d, the call was %#lx %zu %d",
+      what, r.addr, r.len, static_cast<int>(r.dir), a, len,
+      static_cast<int>(dir));
   if (e.slot >= 0) {
     const ModelPool& p = g_model->pools[e.slot];
-    SEALPOOL_FUZZ_CHECK(r.has_pool_name && p.name == r.pool_name && r.pool_id == p.id,
-                        "%s at %#lx: record names pool '%s' (id %u), expected '%s' (id %u)",
-                        what, a, r.has_pool_name ? r.pool_name : "(none)", r.pool_id,
-                        p.name.c_str(), p.id);
+    SEALPOOL_FUZZ_CHECK(
+        r.has_pool_name && p.name == r.pool_name && r.pool_id == p.id,
+        "%s at %#lx: record names pool '%s' (id %u), expected '%s' (id %u)",
+        what, a, r.has_pool_name ? r.pool_name : "(none)", r.pool_id,
+        p.name.c_str(), p.id);
   }
   if (e.object != nullptr) {
-    SEALPOOL_FUZZ_CHECK(r.object_start == e.object->start && r.object_size == e.object->size &&
-                            r.offset == a - e.object->start,
-                        "%s at %#lx: record names object %#lx size %zu offset %zu, "
-                        "expected %#lx size %zu offset %zu",
-                        what, a, r.object_start, r.object_size, r.offset, e.object->start,
-                        e.object->size, a - e.object->start);
+    SEALPOOL_FUZZ_CHECK(
+        r.object_start == e.object->start && r.object_size == e.object->size &&
+            r.offset == a - e.object->start,
+        "%s at %#lx: record names object %#lx size %zu offset %zu, "
+        "expected %#lx size %zu offset %zu",
+        what, a, r.object_start, r.object_size, r.offset, e.object->start,
+        e.object->size, a - e.object->start);
   }
   if (e.dead_start != 0) {
-    SEALPOOL_FUZZ_CHECK(r.object_start == e.dead_start,
-                        "%s at %#lx in a freed slot at %#lx: record names object %#lx", what,
-                        a, e.dead_start, r.object_start);
+    SEALPOOL_FUZZ_CHECK(
+        r.object_start == e.dead_start,
+        "%s at %#lx in a freed slot at %#lx: record names object %#lx", what, a,
+        e.dead_start, r.object_start);
   }
 }
 
@@ -252,14 +260,17 @@ void CheckVerdict(ViolationKind got, const Expect& e, uintptr_t a, size_t len,
   }
   if (e.kind == ViolationKind::kNone) {
     SEALPOOL_FUZZ_CHECK(got == ViolationKind::kNone && g_log.count() == 0,
-                        "%s at %#lx len %zu (%s): refused (%s), model allows", what, a, len,
-                        DirName(dir), sealpool::ViolationKindName(got));
+                        "%s at %#lx len %zu (%s): refused (%s), model allows",
+                        what, a, len, DirName(dir),
+                        sealpool::ViolationKindName(got));
   } else {
-    SEALPOOL_FUZZ_CHECK(got != ViolationKind::kNone && g_log.count() == 1,
-                        "%s at %#lx len %zu (%s): %s with %d violations, model refuses (%s)",
-                        what, a, len, DirName(dir), sealpool::ViolationKindName(got),
-                        g_log.count(), sealpool::ViolationKindName(e.kind));
-    SEALPOOL_FUZZ_CHECK(got == g_log.at(0).kind, "%s: returned %s but reported %s", what,
+    SEALPOOL_FUZZ_CHECK(
+        got != ViolationKind::kNone && g_log.count() == 1,
+        "%s at %#lx len %zu (%s): %s with %d violations, model refuses (%s)",
+        what, a, len, DirName(dir), sealpool::ViolationKindName(got),
+        g_log.count(), sealpool::ViolationKindName(e.kind));
+    SEALPOOL_FUZZ_CHECK(got == g_log.at(0).kind,
+                        "%s: returned %s but reported %s", what,
                         sealpool::ViolationKindName(got),
                         sealpool::ViolationKindName(g_log.at(0).kind));
     CheckRecord(g_log.at(0), e, a, len, dir, what);
@@ -275,8 +286,10 @@ void VerifyObject(const Object& o) {
   if (o.size != 0 && std::memcmp(p, o.bytes.data(), o.size) != 0) {
     size_t i = 0;
     while (p[i] == o.bytes[i]) ++i;
-    Finding("object %#lx (size %zu, pool '%s'): byte %zu is %#x, model says %#x", o.start,
-            o.size, g_model->pools[o.slot].name.c_str(), i, p[i], o.bytes[i]);
+    Finding(
+        "object %#lx (size %zu, pool '%s'): byte %zu is %#x, model says %#x",
+        o.start, o.size, g_model->pools[o.slot].name.c_str(), i, p[i],
+        o.bytes[i]);
   }
   SEALPOOL_FUZZ_CHECK(Pool::ObjectSize(Ptr(o.start)) == o.size &&
                           sp_object_size(Ptr(o.start)) == o.size,
@@ -284,24 +297,28 @@ void VerifyObject(const Object& o) {
                       Pool::ObjectSize(Ptr(o.start)), o.size);
   if (o.size > 1) {
     SEALPOOL_FUZZ_CHECK(Pool::ObjectSize(Ptr(o.start + o.size - 1)) == o.size,
-                        "ObjectSize of the last byte of %#lx (size %zu) is %zu", o.start,
-                        o.size, Pool::ObjectSize(Ptr(o.start + o.size - 1)));
+                        "ObjectSize of the last byte of %#lx (size %zu) is %zu",
+                        o.start, o.size,
+                        Pool::ObjectSize(Ptr(o.start + o.size - 1)));
   }
   const ModelPool& mp = g_model->pools[o.slot];
   SEALPOOL_FUZZ_CHECK(Pool::Owner(Ptr(o.start)) == mp.pool,
                       "Owner(%#lx) is not pool '%s'", o.start, mp.name.c_str());
   const sealpool::AddressInfo info = sealpool::QueryAddress(Ptr(o.start));
-  SEALPOOL_FUZZ_CHECK(
-      (info.page == sealpool::PageKind::kSmallSpan ||
-       info.page == sealpool::PageKind::kLargeSpan) &&
-          info.in_slot && info.live && info.object_start == o.start &&
-          info.object_size == o.size && info.pool_id == mp.id && info.sealed == o.sealed &&
-          info.usercopy_offset == mp.options.usercopy_offset &&
-          info.usercopy_size == mp.options.usercopy_size,
-      "QueryAddress(%#lx): page %d slot %d live %d start %#lx size %zu pool %u sealed %d; "
-      "model: size %zu pool %u sealed %d",
-      o.start, static_cast<int>(info.page), info.in_slot, info.live, info.object_start,
-      info.object_size, info.pool_id, info.sealed, o.size, mp.id, o.sealed);
+  SEALPOOL_FUZZ_CHECK((info.page == sealpool::PageKind::kSmallSpan ||
+                       info.page == sealpool::PageKind::kLargeSpan) &&
+                          info.in_slot && info.live &&
+                          info.object_start == o.start &&
+                          info.object_size == o.size && info.pool_id == mp.id &&
+                          info.sealed == o.sealed &&
+                          info.usercopy_offset == mp.options.usercopy_offset &&
+                          info.usercopy_size == mp.options.usercopy_size,
+                      "QueryAddress(%#lx): page %d slot %d live %d start %#lx "
+                      "size %zu pool %u sealed %d; "
+                      "model: size %zu pool %u sealed %d",
+                      o.start, static_cast<int>(info.page), info.in_slot,
+                      info.live, info.object_start, info.object_size,
+                      info.pool_id, info.sealed, o.size, mp.id, o.sealed);
 }
 
 void VerifyAll() {
@@ -317,26 +334,30 @@ void VerifyAll() {
                         "ObjectSize(%#lx) of a freed object is %zu", start,
                         Pool::ObjectSize(Ptr(start)));
     const sealpool::AddressInfo info = sealpool::QueryAddress(Ptr(start));
-    SEALPOOL_FUZZ_CHECK(info.page == sealpool::PageKind::kSmallSpan && info.in_slot &&
-                            !info.live && info.object_start == start,
-                        "QueryAddress(%#lx) of a freed small object: page %d slot %d live %d "
-                        "start %#lx",
-                        start, static_cast<int>(info.page), info.in_slot, info.live,
-                        info.object_start);
+    SEALPOOL_FUZZ_CHECK(
+        info.page == sealpool::PageKind::kSmallSpan && info.in_slot &&
+            !info.live && info.object_start == start,
+        "QueryAddress(%#lx) of a freed small object: page %d slot %d live %d "
+        "start %#lx",
+        start, static_cast<int>(info.page), info.in_slot, info.live,
+        info.object_start);
   }
   for (int s = 0; s < kMaxSlots; ++s) {
     const ModelPool& mp = g_model->pools[s];
     if (!mp.used) continue;
     const sealpool::PoolStats st = mp.pool->Stats();
-    SEALPOOL_FUZZ_CHECK(st.live_objects == objects[s] && st.live_bytes == bytes[s],
-                        "pool '%s' stats: %zu live objects, %zu live bytes; model: %zu, %zu",
-                        mp.name.c_str(), st.live_objects, st.live_bytes, objects[s], bytes[s]);
+    SEALPOOL_FUZZ_CHECK(
+        st.live_objects == objects[s] && st.live_bytes == bytes[s],
+        "pool '%s' stats: %zu live objects, %zu live bytes; model: %zu, %zu",
+        mp.name.c_str(), st.live_objects, st.live_bytes, objects[s], bytes[s]);
     SEALPOOL_FUZZ_CHECK(st.refs == mp.refs && st.destroyed == mp.destroyed,
                         "pool '%s' stats: refs %d destroyed %d; model: %d %d",
-                        mp.name.c_str(), st.refs, st.destroyed, mp.refs, mp.destroyed);
-    SEALPOOL_FUZZ_CHECK(mp.options.max_bytes == 0 || st.committed_bytes <= mp.options.max_bytes,
-                        "pool '%s' committed %zu bytes over its cap of %zu", mp.name.c_str(),
-                        st.committed_bytes, mp.options.max_bytes);
+                        mp.name.c_str(), st.refs, st.destroyed, mp.refs,
+                        mp.destroyed);
+    SEALPOOL_FUZZ_CHECK(
+        mp.options.max_bytes == 0 || st.committed_bytes <= mp.options.max_bytes,
+        "pool '%s' committed %zu bytes over its cap of %zu", mp.name.c_str(),
+        st.committed_bytes, mp.options.max_bytes);
   }
 }
 
@@ -370,7 +391,8 @@ void OpCreate(FuzzedDataProvider& fdp) {
   int s = 0;
   while (s < kMaxSlots && g_model->pools[s].used) ++s;
   if (s == kMaxSlots) return;
-  static const char* const kNames[] = {"sessions", "keys", "policy", "records", "p", "p"};
+  static const char* const kNames[] = {"sessions", "keys", "policy",
+                                       "records",  "p",    "p"};
   std::string name;
   if (fdp.ConsumeBool()) {
     name = fdp.PickValueInArray(kNames);
@@ -409,16 +431,19 @@ void OpCreate(FuzzedDataProvider& fdp) {
   o.flags = fdp.ConsumeIntegral<uint8_t>() & 0x0f;
   const bool use_c = fdp.ConsumeBool();
   std::string model_name = name;
-  if (use_c) model_name = std::string(name.c_str());  // the C API sees a C string
+  if (use_c)
+    model_name = std::string(name.c_str());  // the C API sees a C string
 
   // The model of Create's validation, in its order.
-  bool valid_name = !model_name.empty() && model_name.size() <= sealpool::kMaxPoolNameLength;
+  bool valid_name =
+      !model_name.empty() && model_name.size() <= sealpool::kMaxPoolNameLength;
   for (char c : model_name) valid_name &= c >= 0x20 && c <= 0x7e;
-  const bool bad_option =
-      !valid_name || o.align < 8 || o.align > 4096 || (o.align & (o.align - 1)) != 0 ||
-      (o.flags & ~sealpool::kPoolAllFlags) != 0 ||
-      (o.usercopy_size == 0 && o.usercopy_offset != 0) || o.usercopy_offset > UINT32_MAX ||
-      o.usercopy_size > UINT32_MAX;
+  const bool bad_option = !valid_name || o.align < 8 || o.align > 4096 ||
+                          (o.align & (o.align - 1)) != 0 ||
+                          (o.flags & ~sealpool::kPoolAllFlags) != 0 ||
+                          (o.usercopy_size == 0 && o.usercopy_offset != 0) ||
+                          o.usercopy_offset > UINT32_MAX ||
+                          o.usercopy_size > UINT32_MAX;
   // A permanent pool could never be destroyed: only where Create must fail.
   if (!bad_option) o.flags &= ~sealpool::kPoolPermanent;
   const bool taken = g_model->NameTaken(model_name);
@@ -455,10 +480,12 @@ void OpCreate(FuzzedDataProvider& fdp) {
   const absl::StatusCode want = bad_option ? absl::StatusCode::kInvalidArgument
                                 : taken    ? absl::StatusCode::kAlreadyExists
                                            : absl::StatusCode::kOk;
-  SEALPOOL_FUZZ_CHECK(code == want, "Create('%s', align %zu, window %zu+%zu, cap %zu, flags %#x): "
-                      "status %d, model says %d",
-                      model_name.c_str(), o.align, o.usercopy_offset, o.usercopy_size,
-                      o.max_bytes, o.flags, static_cast<int>(code), static_cast<int>(want));
+  SEALPOOL_FUZZ_CHECK(
+      code == want,
+      "Create('%s', align %zu, window %zu+%zu, cap %zu, flags %#x): "
+      "status %d, model says %d",
+      model_name.c_str(), o.align, o.usercopy_offset, o.usercopy_size,
+      o.max_bytes, o.flags, static_cast<int>(code), static_cast<int>(want));
   if (pool == nullptr) return;
   ModelPool& mp = g_model->pools[s];
   mp.used = true;
@@ -468,13 +495,14 @@ void OpCreate(FuzzedDataProvider& fdp) {
   mp.options = o;
   mp.refs = 1;
   SEALPOOL_FUZZ_CHECK(pool->name() == model_name &&
-                          std::string(sp_pool_name(reinterpret_cast<sp_pool*>(pool))) ==
-                              model_name,
+                          std::string(sp_pool_name(
+                              reinterpret_cast<sp_pool*>(pool))) == model_name,
                       "pool '%s' calls itself '%s'", model_name.c_str(),
                       std::string(pool->name()).c_str());
   for (int t = 0; t < kMaxSlots; ++t) {
-    SEALPOOL_FUZZ_CHECK(t == s || !g_model->pools[t].used || g_model->pools[t].id != mp.id,
-                        "two live pools share id %u", mp.id);
+    SEALPOOL_FUZZ_CHECK(
+        t == s || !g_model->pools[t].used || g_model->pools[t].id != mp.id,
+        "two live pools share id %u", mp.id);
   }
 }
 
@@ -509,8 +537,8 @@ size_t PickSize(FuzzedDataProvider& fdp) {
 // at the wrong offset shows. Word stores, and no coverage instrumentation:
 // this loop is the harness's hottest, and its compares guide the fuzzer
 // nowhere.
-__attribute__((noinline, no_sanitize("coverage"))) void FillPattern(uint8_t* p, size_t n,
-                                                                    uint32_t serial) {
+__attribute__((noinline, no_sanitize("coverage"))) void FillPattern(
+    uint8_t* p, size_t n, uint32_t serial) {
   uint64_t x = serial * 0x9e3779b97f4a7c15ull + 1;
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
@@ -550,47 +578,54 @@ void OpAlloc(FuzzedDataProvider& fdp) {
   }
   SEALPOOL_FUZZ_CHECK(g_log.count() == 0, "Allocate reported a violation");
   if (mp.destroyed) {
-    SEALPOOL_FUZZ_CHECK(p == nullptr && code == absl::StatusCode::kFailedPrecondition,
-                        "Allocate(%zu) from destroyed pool '%s': status %d", size,
-                        mp.name.c_str(), static_cast<int>(code));
+    SEALPOOL_FUZZ_CHECK(
+        p == nullptr && code == absl::StatusCode::kFailedPrecondition,
+        "Allocate(%zu) from destroyed pool '%s': status %d", size,
+        mp.name.c_str(), static_cast<int>(code));
     return;
   }
   if (p == nullptr) {
     // Only a byte cap may refuse: everything else fits in the arena.
-    SEALPOOL_FUZZ_CHECK(code == absl::StatusCode::kResourceExhausted && mp.options.max_bytes != 0,
-                        "Allocate(%zu) from pool '%s' (cap %zu) failed: status %d", size,
-                        mp.name.c_str(), mp.options.max_bytes, static_cast<int>(code));
+    SEALPOOL_FUZZ_CHECK(
+        code == absl::StatusCode::kResourceExhausted &&
+            mp.options.max_bytes != 0,
+        "Allocate(%zu) from pool '%s' (cap %zu) failed: status %d", size,
+        mp.name.c_str(), mp.options.max_bytes, static_cast<int>(code));
     return;
   }
   const uintptr_t a = Addr(p);
   const size_t align = std::max<size_t>(mp.options.align, 16);
-  SEALPOOL_FUZZ_CHECK(a % align == 0, "Allocate(%zu) from pool '%s' (align %zu) gave %#lx",
+  SEALPOOL_FUZZ_CHECK(a % align == 0,
+                      "Allocate(%zu) from pool '%s' (align %zu) gave %#lx",
                       size, mp.name.c_str(), mp.options.align, a);
   // The new object must not overlap any live one (a zero-size object owns
   // its first byte).
   const size_t extent = size == 0 ? 1 : size;
   auto next = g_model->live.lower_bound(a);
   if (next != g_model->live.end()) {
-    SEALPOOL_FUZZ_CHECK(next->first >= a + extent,
-                        "Allocate(%zu) gave %#lx, overlapping live object %#lx (size %zu)",
-                        size, a, next->first, next->second.size);
+    SEALPOOL_FUZZ_CHECK(
+        next->first >= a + extent,
+        "Allocate(%zu) gave %#lx, overlapping live object %#lx (size %zu)",
+        size, a, next->first, next->second.size);
   }
   if (next != g_model->live.begin()) {
     const Object& prev = std::prev(next)->second;
-    SEALPOOL_FUZZ_CHECK(prev.start + (prev.size == 0 ? 1 : prev.size) <= a,
-                        "Allocate(%zu) gave %#lx, inside live object %#lx (size %zu)", size,
-                        a, prev.start, prev.size);
+    SEALPOOL_FUZZ_CHECK(
+        prev.start + (prev.size == 0 ? 1 : prev.size) <= a,
+        "Allocate(%zu) gave %#lx, inside live object %#lx (size %zu)", size, a,
+        prev.start, prev.size);
   }
   // A freed slot taken again; freed objects it overlaps are gone.
   for (auto it = g_model->dead.lower_bound(a > 16384 ? a - 16384 : 0);
        it != g_model->dead.end() && it->first < a + extent;) {
     const size_t dead_extent = it->second.size == 0 ? 1 : it->second.size;
     if (it->first + dead_extent > a) {
-      SEALPOOL_FUZZ_CHECK(it->first == a && it->second.slot == s,
-                          "Allocate(%zu) in pool '%s' gave %#lx, across the freed object at "
-                          "%#lx of pool '%s'",
-                          size, mp.name.c_str(), a, it->first,
-                          g_model->pools[it->second.slot].name.c_str());
+      SEALPOOL_FUZZ_CHECK(
+          it->first == a && it->second.slot == s,
+          "Allocate(%zu) in pool '%s' gave %#lx, across the freed object at "
+          "%#lx of pool '%s'",
+          size, mp.name.c_str(), a, it->first,
+          g_model->pools[it->second.slot].name.c_str());
       it = g_model->dead.erase(it);
     } else {
       ++it;
@@ -612,7 +647,7 @@ void OpAlloc(FuzzedDataProvider& fdp) {
 // Where an operation aims: an address and what the model knows there.
 struct Target {
   uintptr_t addr = 0;
-  size_t room = 0;     // bytes from addr a length may cover (outside buffers)
+  size_t room = 0;  // bytes from addr a length may cover (outside buffers)
   bool outside = false;
   bool pool_memory = false;
 };
@@ -622,7 +657,8 @@ Target PickTarget(FuzzedDataProvider& fdp) {
   const int kind = fdp.ConsumeIntegralInRange<int>(0, 9);
   if (kind <= 5 && !g_model->live.empty()) {
     auto it = g_model->live.begin();
-    std::advance(it, fdp.ConsumeIntegralInRange<size_t>(0, g_model->live.size() - 1));
+    std::advance(
+        it, fdp.ConsumeIntegralInRange<size_t>(0, g_model->live.size() - 1));
     const Object& o = it->second;
     int64_t off = 0;
     switch (fdp.ConsumeIntegralInRange<int>(0, 3)) {
@@ -630,13 +666,16 @@ Target PickTarget(FuzzedDataProvider& fdp) {
         off = 0;
         break;
       case 1:
-        off = static_cast<int64_t>(fdp.ConsumeIntegralInRange<size_t>(0, o.size));
+        off =
+            static_cast<int64_t>(fdp.ConsumeIntegralInRange<size_t>(0, o.size));
         break;
       case 2:
-        off = fdp.ConsumeIntegralInRange<int64_t>(-80, static_cast<int64_t>(o.size) + 80);
+        off = fdp.ConsumeIntegralInRange<int64_t>(
+            -80, static_cast<int64_t>(o.size) + 80);
         break;
       default:
-        off = fdp.ConsumeIntegralInRange<int64_t>(-(int64_t{1} << 22), int64_t{1} << 22);
+        off = fdp.ConsumeIntegralInRange<int64_t>(-(int64_t{1} << 22),
+                                                  int64_t{1} << 22);
         break;
     }
     t.addr = o.start + static_cast<uintptr_t>(off);
@@ -645,8 +684,10 @@ Target PickTarget(FuzzedDataProvider& fdp) {
   }
   if (kind <= 6 && !g_model->dead.empty()) {
     auto it = g_model->dead.begin();
-    std::advance(it, fdp.ConsumeIntegralInRange<size_t>(0, g_model->dead.size() - 1));
-    t.addr = it->first + fdp.ConsumeIntegralInRange<size_t>(0, it->second.size + 32);
+    std::advance(
+        it, fdp.ConsumeIntegralInRange<size_t>(0, g_model->dead.size() - 1));
+    t.addr =
+        it->first + fdp.ConsumeIntegralInRange<size_t>(0, it->second.size + 32);
     t.pool_memory = true;
     return t;
   }
@@ -710,16 +751,20 @@ void OpCheck(FuzzedDataProvider& fdp) {
       break;
     case 1: {
       const absl::Status s = sealpool::CheckCopyStatus(Ptr(t.addr), len, dir);
-      SEALPOOL_FUZZ_CHECK(s.ok() || s.code() == absl::StatusCode::kPermissionDenied,
-                          "CheckCopyStatus: code %d", static_cast<int>(s.code()));
-      got = s.ok() ? ViolationKind::kNone
-                   : (g_log.count() > 0 ? g_log.at(0).kind : ViolationKind::kNone);
-      SEALPOOL_FUZZ_CHECK(s.ok() || g_log.count() > 0, "CheckCopyStatus refused unreported");
+      SEALPOOL_FUZZ_CHECK(
+          s.ok() || s.code() == absl::StatusCode::kPermissionDenied,
+          "CheckCopyStatus: code %d", static_cast<int>(s.code()));
+      got = s.ok()
+                ? ViolationKind::kNone
+                : (g_log.count() > 0 ? g_log.at(0).kind : ViolationKind::kNone);
+      SEALPOOL_FUZZ_CHECK(s.ok() || g_log.count() > 0,
+                          "CheckCopyStatus refused unreported");
       break;
     }
     case 2: {
-      const int r = sp_check_copy(Ptr(t.addr), len,
-                                  dir == CopyDirection::kRead ? SP_COPY_READ : SP_COPY_WRITE);
+      const int r = sp_check_copy(
+          Ptr(t.addr), len,
+          dir == CopyDirection::kRead ? SP_COPY_READ : SP_COPY_WRITE);
       got = static_cast<ViolationKind>(-r);
       break;
     }
@@ -727,11 +772,14 @@ void OpCheck(FuzzedDataProvider& fdp) {
       // A direction that is neither, passed as a C host passes it (any int
       // converts to the enum in C): refused as EINVAL, nothing reported.
       int bad = fdp.PickValueInArray({0, 3, -1, 255, INT32_MIN, INT32_MAX});
-      if (bad < 0 && sealpool_fuzz::SkipKnownFinding("c-api-negative-direction")) bad = 3;
+      if (bad < 0 &&
+          sealpool_fuzz::SkipKnownFinding("c-api-negative-direction"))
+        bad = 3;
       const int r = sealpool_fuzz_check_copy_int_dir(Ptr(t.addr), len, bad);
-      SEALPOOL_FUZZ_CHECK(r == -EINVAL && g_log.count() == 0,
-                          "sp_check_copy with direction %d returned %d (%d violations)", bad,
-                          r, g_log.count());
+      SEALPOOL_FUZZ_CHECK(
+          r == -EINVAL && g_log.count() == 0,
+          "sp_check_copy with direction %d returned %d (%d violations)", bad, r,
+          g_log.count());
       return;
     }
   }
@@ -754,7 +802,8 @@ bool ModelBytes(uintptr_t a, size_t n, std::vector<uint8_t>* out) {
 }
 
 void OpCopy(FuzzedDataProvider& fdp) {
-  const int kind = fdp.ConsumeIntegralInRange<int>(0, 5);  // memcpy, memmove, memset x C/C++
+  const int kind =
+      fdp.ConsumeIntegralInRange<int>(0, 5);  // memcpy, memmove, memset x C/C++
   const bool is_set = kind >= 4;
   const bool use_c = kind % 2 == 1;
   Target dst = PickTarget(fdp);
@@ -763,24 +812,30 @@ void OpCopy(FuzzedDataProvider& fdp) {
   if (src.outside && n > src.room && src.addr + n >= src.addr) n = src.room;
   if (dst.outside && n > dst.room && dst.addr + n >= dst.addr) n = dst.room;
   const uint8_t fill = fdp.ConsumeIntegral<uint8_t>();
-  const Expect es = is_set ? Expect() : ExpectCheck(src.addr, n, CopyDirection::kRead);
+  const Expect es =
+      is_set ? Expect() : ExpectCheck(src.addr, n, CopyDirection::kRead);
   const Expect ed = ExpectCheck(dst.addr, n, CopyDirection::kWrite);
   // Copies only touch memory the model knows; the rest is for OpCheck.
   if (!es.known || !ed.known) return;
-  const bool allowed = es.kind == ViolationKind::kNone && ed.kind == ViolationKind::kNone;
-  const bool overlap = !is_set && n != 0 && src.addr < dst.addr + n && dst.addr < src.addr + n;
-  const bool is_move = kind == 2 || kind == 3 || (overlap && allowed);  // memcpy must not overlap
+  const bool allowed =
+      es.kind == ViolationKind::kNone && ed.kind == ViolationKind::kNone;
+  const bool overlap =
+      !is_set && n != 0 && src.addr < dst.addr + n && dst.addr < src.addr + n;
+  const bool is_move = kind == 2 || kind == 3 ||
+                       (overlap && allowed);  // memcpy must not overlap
   std::vector<uint8_t> expect;
   if (allowed) {
     if (is_set) {
       expect.assign(n, fill);
     } else if (!ModelBytes(src.addr, n, &expect)) {
-      Finding("copy source %#lx len %zu allowed but unknown to the model", src.addr, n);
+      Finding("copy source %#lx len %zu allowed but unknown to the model",
+              src.addr, n);
     }
   }
   void* r = nullptr;
   if (is_set) {
-    r = use_c ? sp_memset(Ptr(dst.addr), fill, n) : sealpool::CheckedMemset(Ptr(dst.addr), fill, n);
+    r = use_c ? sp_memset(Ptr(dst.addr), fill, n)
+              : sealpool::CheckedMemset(Ptr(dst.addr), fill, n);
   } else if (is_move) {
     r = use_c ? sp_memmove(Ptr(dst.addr), Ptr(src.addr), n)
               : sealpool::CheckedMemmove(Ptr(dst.addr), Ptr(src.addr), n);
@@ -788,25 +843,31 @@ void OpCopy(FuzzedDataProvider& fdp) {
     r = use_c ? sp_memcpy(Ptr(dst.addr), Ptr(src.addr), n)
               : sealpool::CheckedMemcpy(Ptr(dst.addr), Ptr(src.addr), n);
   }
-  const char* what = is_set ? "checked memset" : is_move ? "checked memmove" : "checked memcpy";
+  const char* what = is_set    ? "checked memset"
+                     : is_move ? "checked memmove"
+                               : "checked memcpy";
   if (!allowed) {
-    SEALPOOL_FUZZ_CHECK(r == nullptr, "%s %#lx <- %#lx len %zu: done, model refuses", what,
+    SEALPOOL_FUZZ_CHECK(r == nullptr,
+                        "%s %#lx <- %#lx len %zu: done, model refuses", what,
                         dst.addr, src.addr, n);
     // The source is checked first; the copy reports one violation.
     const bool src_bad = es.kind != ViolationKind::kNone;
-    const ViolationKind got = g_log.count() > 0 ? g_log.at(0).kind : ViolationKind::kNone;
+    const ViolationKind got =
+        g_log.count() > 0 ? g_log.at(0).kind : ViolationKind::kNone;
     CheckVerdict(got, src_bad ? es : ed, src_bad ? src.addr : dst.addr, n,
                  src_bad ? CopyDirection::kRead : CopyDirection::kWrite, what);
   } else {
-    SEALPOOL_FUZZ_CHECK(r == Ptr(dst.addr) && g_log.count() == 0,
-                        "%s %#lx <- %#lx len %zu: returned %p with %d violations, model allows",
-                        what, dst.addr, src.addr, n, r, g_log.count());
+    SEALPOOL_FUZZ_CHECK(
+        r == Ptr(dst.addr) && g_log.count() == 0,
+        "%s %#lx <- %#lx len %zu: returned %p with %d violations, model allows",
+        what, dst.addr, src.addr, n, r, g_log.count());
     if (n != 0) {
       if (Object* o = g_model->Containing(dst.addr)) {
         std::memcpy(o->bytes.data() + (dst.addr - o->start), expect.data(), n);
       } else {
         SEALPOOL_FUZZ_CHECK(std::memcmp(Ptr(dst.addr), expect.data(), n) == 0,
-                            "%s into an outside buffer wrote the wrong bytes", what);
+                            "%s into an outside buffer wrote the wrong bytes",
+                            what);
       }
     }
   }
@@ -821,15 +882,21 @@ void OpFree(FuzzedDataProvider& fdp) {
   const int kind = fdp.ConsumeIntegralInRange<int>(0, 5);
   if (kind <= 2 && !g_model->live.empty()) {
     auto it = g_model->live.begin();
-    std::advance(it, fdp.ConsumeIntegralInRange<size_t>(0, g_model->live.size() - 1));
+    std::advance(
+        it, fdp.ConsumeIntegralInRange<size_t>(0, g_model->live.size() - 1));
     t.addr = it->first;
-    if (kind == 2) t.addr += fdp.ConsumeIntegralInRange<size_t>(0, it->second.size + 48);
+    if (kind == 2)
+      t.addr += fdp.ConsumeIntegralInRange<size_t>(0, it->second.size + 48);
   } else if (kind == 3 && !g_model->dead.empty()) {
     auto it = g_model->dead.begin();
-    std::advance(it, fdp.ConsumeIntegralInRange<size_t>(0, g_model->dead.size() - 1));
-    t.addr = it->first + (fdp.ConsumeBool() ? 0 : fdp.ConsumeIntegralInRange<size_t>(0, 40));
+    std::advance(
+        it, fdp.ConsumeIntegralInRange<size_t>(0, g_model->dead.size() - 1));
+    t.addr =
+        it->first +
+        (fdp.ConsumeBool() ? 0 : fdp.ConsumeIntegralInRange<size_t>(0, 40));
   } else if (kind == 4) {
-    t.addr = Addr(g_outside[0]) + fdp.ConsumeIntegralInRange<size_t>(0, 64);  // foreign
+    t.addr = Addr(g_outside[0]) +
+             fdp.ConsumeIntegralInRange<size_t>(0, 64);  // foreign
   } else {
     t = PickTarget(fdp);
   }
@@ -854,7 +921,8 @@ void OpFree(FuzzedDataProvider& fdp) {
     want = ViolationKind::kInvalidFree;
     e.slot = o->slot;
   } else if (d != nullptr) {
-    want = dead_start == a ? ViolationKind::kDoubleFree : ViolationKind::kInvalidFree;
+    want = dead_start == a ? ViolationKind::kDoubleFree
+                           : ViolationKind::kInvalidFree;
     e.slot = d->slot;
   } else {
     want = ViolationKind::kInvalidFree;
@@ -866,24 +934,29 @@ void OpFree(FuzzedDataProvider& fdp) {
   } else {
     const absl::Status s = Pool::Free(Ptr(a));
     SEALPOOL_FUZZ_CHECK(s.ok() || s.code() == absl::StatusCode::kDataLoss,
-                        "Free(%#lx): status code %d", a, static_cast<int>(s.code()));
+                        "Free(%#lx): status code %d", a,
+                        static_cast<int>(s.code()));
     got = s.ok() ? ViolationKind::kNone
-                 : (g_log.count() > 0 ? g_log.at(0).kind : ViolationKind::kMetadataCorruption);
+                 : (g_log.count() > 0 ? g_log.at(0).kind
+                                      : ViolationKind::kMetadataCorruption);
   }
   if (want == ViolationKind::kNone) {
     SEALPOOL_FUZZ_CHECK(got == ViolationKind::kNone && g_log.count() == 0,
-                        "Free(%#lx) of a live object: %s", a, sealpool::ViolationKindName(got));
+                        "Free(%#lx) of a live object: %s", a,
+                        sealpool::ViolationKindName(got));
   } else {
     SEALPOOL_FUZZ_CHECK(g_log.count() == 1 && g_log.at(0).kind == got,
-                        "Free(%#lx): returned %s with %d violations recorded", a,
-                        sealpool::ViolationKindName(got), g_log.count());
+                        "Free(%#lx): returned %s with %d violations recorded",
+                        a, sealpool::ViolationKindName(got), g_log.count());
     if (exact) {
       SEALPOOL_FUZZ_CHECK(got == want, "Free(%#lx): %s, model says %s", a,
-                          sealpool::ViolationKindName(got), sealpool::ViolationKindName(want));
+                          sealpool::ViolationKindName(got),
+                          sealpool::ViolationKindName(want));
     } else {
-      SEALPOOL_FUZZ_CHECK(got == ViolationKind::kInvalidFree || got == ViolationKind::kDoubleFree,
-                          "Free(%#lx) of arena memory outside live objects: %s", a,
-                          sealpool::ViolationKindName(got));
+      SEALPOOL_FUZZ_CHECK(got == ViolationKind::kInvalidFree ||
+                              got == ViolationKind::kDoubleFree,
+                          "Free(%#lx) of arena memory outside live objects: %s",
+                          a, sealpool::ViolationKindName(got));
     }
     const Recorded& r = g_log.at(0);
     SEALPOOL_FUZZ_CHECK(r.addr == a && r.dir == CopyDirection::kNone,
@@ -891,9 +964,10 @@ void OpFree(FuzzedDataProvider& fdp) {
                         static_cast<int>(r.dir));
     if (e.slot >= 0) {
       const ModelPool& mp = g_model->pools[e.slot];
-      SEALPOOL_FUZZ_CHECK(r.has_pool_name && mp.name == r.pool_name && r.pool_id == mp.id,
-                          "Free(%#lx): record names pool '%s', expected '%s'", a,
-                          r.has_pool_name ? r.pool_name : "(none)", mp.name.c_str());
+      SEALPOOL_FUZZ_CHECK(
+          r.has_pool_name && mp.name == r.pool_name && r.pool_id == mp.id,
+          "Free(%#lx): record names pool '%s', expected '%s'", a,
+          r.has_pool_name ? r.pool_name : "(none)", mp.name.c_str());
     }
   }
   g_log.Clear();
@@ -917,17 +991,18 @@ void OpSeal(FuzzedDataProvider& fdp) {
   absl::StatusCode code;
   if (use_c) {
     const int r = sp_pool_seal(reinterpret_cast<sp_pool*>(mp.pool));
-    code = r == 0 ? absl::StatusCode::kOk
+    code = r == 0         ? absl::StatusCode::kOk
            : r == -EINVAL ? absl::StatusCode::kFailedPrecondition
                           : absl::StatusCode::kUnknown;
   } else {
     code = mp.pool->Seal().code();
   }
-  const absl::StatusCode want =
-      mp.destroyed ? absl::StatusCode::kFailedPrecondition : absl::StatusCode::kOk;
+  const absl::StatusCode want = mp.destroyed
+                                    ? absl::StatusCode::kFailedPrecondition
+                                    : absl::StatusCode::kOk;
   SEALPOOL_FUZZ_CHECK(code == want && g_log.count() == 0,
-                      "Seal of pool '%s' (destroyed %d): status %d", mp.name.c_str(),
-                      mp.destroyed, static_cast<int>(code));
+                      "Seal of pool '%s' (destroyed %d): status %d",
+                      mp.name.c_str(), mp.destroyed, static_cast<int>(code));
   if (code != absl::StatusCode::kOk) return;
   for (auto& [start, o] : g_model->live) {
     if (o.slot == s) o.sealed = true;
@@ -950,10 +1025,12 @@ void OpWriteRare(FuzzedDataProvider& fdp) {
       break;
   }
   const bool use_c = fdp.ConsumeBool();
-  const size_t src_off = fdp.ConsumeIntegralInRange<size_t>(0, kOutsideSize - n);
+  const size_t src_off =
+      fdp.ConsumeIntegralInRange<size_t>(0, kOutsideSize - n);
   const uint8_t* src = g_outside[1] + src_off;
   const uintptr_t a = t.addr;
-  if (!t.outside && a >= 4096 && !sealpool::InArena(Ptr(a), 1)) return;  // unknown memory
+  if (!t.outside && a >= 4096 && !sealpool::InArena(Ptr(a), 1))
+    return;  // unknown memory
   // The model, in WriteRare's order: a live object, the pool's flag, the
   // object's end, the sealed state.
   absl::StatusCode want = absl::StatusCode::kOk;
@@ -966,7 +1043,8 @@ void OpWriteRare(FuzzedDataProvider& fdp) {
   } else if (o == nullptr) {
     want = absl::StatusCode::kPermissionDenied;
     violation = true;
-  } else if ((g_model->pools[o->slot].options.flags & sealpool::kPoolWriteRare) == 0) {
+  } else if ((g_model->pools[o->slot].options.flags &
+              sealpool::kPoolWriteRare) == 0) {
     want = absl::StatusCode::kFailedPrecondition;
   } else if (n > o->size - (a - o->start)) {
     want = absl::StatusCode::kPermissionDenied;
@@ -977,31 +1055,33 @@ void OpWriteRare(FuzzedDataProvider& fdp) {
   absl::StatusCode code;
   if (use_c) {
     const int r = sp_write_rare(Ptr(a), src, n);
-    code = r == 0 ? absl::StatusCode::kOk
-           : r == -EPERM ? absl::StatusCode::kPermissionDenied
+    code = r == 0         ? absl::StatusCode::kOk
+           : r == -EPERM  ? absl::StatusCode::kPermissionDenied
            : r == -EINVAL ? absl::StatusCode::kFailedPrecondition
                           : absl::StatusCode::kUnknown;
   } else {
     code = Pool::WriteRare(Ptr(a), src, n).code();
   }
-  SEALPOOL_FUZZ_CHECK(code == want, "WriteRare(%#lx, %zu): status %d, model says %d", a, n,
+  SEALPOOL_FUZZ_CHECK(code == want,
+                      "WriteRare(%#lx, %zu): status %d, model says %d", a, n,
                       static_cast<int>(code), static_cast<int>(want));
   SEALPOOL_FUZZ_CHECK(g_log.count() == (violation ? 1 : 0),
-                      "WriteRare(%#lx, %zu): %d violations, model says %d", a, n,
-                      g_log.count(), violation ? 1 : 0);
+                      "WriteRare(%#lx, %zu): %d violations, model says %d", a,
+                      n, g_log.count(), violation ? 1 : 0);
   if (violation) {
     const Recorded& r = g_log.at(0);
-    SEALPOOL_FUZZ_CHECK(r.kind == ViolationKind::kOutOfBounds && r.addr == a && r.len == n &&
-                            r.dir == CopyDirection::kWrite,
-                        "WriteRare(%#lx, %zu): recorded %s at %#lx len %zu", a, n,
-                        sealpool::ViolationKindName(r.kind), r.addr, r.len);
+    SEALPOOL_FUZZ_CHECK(r.kind == ViolationKind::kOutOfBounds && r.addr == a &&
+                            r.len == n && r.dir == CopyDirection::kWrite,
+                        "WriteRare(%#lx, %zu): recorded %s at %#lx len %zu", a,
+                        n, sealpool::ViolationKindName(r.kind), r.addr, r.len);
     if (o != nullptr) {
       const ModelPool& mp = g_model->pools[o->slot];
-      SEALPOOL_FUZZ_CHECK(r.has_pool_name && mp.name == r.pool_name &&
-                              r.object_start == o->start && r.object_size == o->size,
-                          "WriteRare(%#lx, %zu): record names '%s' object %#lx size %zu", a,
-                          n, r.has_pool_name ? r.pool_name : "(none)", r.object_start,
-                          r.object_size);
+      SEALPOOL_FUZZ_CHECK(
+          r.has_pool_name && mp.name == r.pool_name &&
+              r.object_start == o->start && r.object_size == o->size,
+          "WriteRare(%#lx, %zu): record names '%s' object %#lx size %zu", a, n,
+          r.has_pool_name ? r.pool_name : "(none)", r.object_start,
+          r.object_size);
     }
   }
   g_log.Clear();
@@ -1020,9 +1100,11 @@ void OpRefs(FuzzedDataProvider& fdp) {
   switch (what) {
     case 0: {  // Ref
       if (mp.refs >= 8) return;
-      Pool* r = use_c ? reinterpret_cast<Pool*>(sp_pool_ref(reinterpret_cast<sp_pool*>(mp.pool)))
+      Pool* r = use_c ? reinterpret_cast<Pool*>(
+                            sp_pool_ref(reinterpret_cast<sp_pool*>(mp.pool)))
                       : mp.pool->Ref();
-      SEALPOOL_FUZZ_CHECK(r == mp.pool, "Ref of pool '%s' returned another pool",
+      SEALPOOL_FUZZ_CHECK(r == mp.pool,
+                          "Ref of pool '%s' returned another pool",
                           mp.name.c_str());
       ++mp.refs;
       return;
@@ -1040,16 +1122,18 @@ void OpRefs(FuzzedDataProvider& fdp) {
       absl::StatusCode code;
       if (use_c) {
         const int r = sp_pool_destroy(reinterpret_cast<sp_pool*>(mp.pool));
-        code = r == 0 ? absl::StatusCode::kOk
+        code = r == 0         ? absl::StatusCode::kOk
                : r == -EINVAL ? absl::StatusCode::kFailedPrecondition
                               : absl::StatusCode::kUnknown;
       } else {
         code = mp.pool->Destroy().code();
       }
-      const absl::StatusCode want =
-          mp.destroyed ? absl::StatusCode::kFailedPrecondition : absl::StatusCode::kOk;
-      SEALPOOL_FUZZ_CHECK(code == want, "Destroy of pool '%s' (destroyed %d): status %d",
-                          mp.name.c_str(), mp.destroyed, static_cast<int>(code));
+      const absl::StatusCode want = mp.destroyed
+                                        ? absl::StatusCode::kFailedPrecondition
+                                        : absl::StatusCode::kOk;
+      SEALPOOL_FUZZ_CHECK(
+          code == want, "Destroy of pool '%s' (destroyed %d): status %d",
+          mp.name.c_str(), mp.destroyed, static_cast<int>(code));
       if (code == absl::StatusCode::kOk) {
         mp.destroyed = true;
         DropRef(s);
@@ -1065,14 +1149,16 @@ void OpRefs(FuzzedDataProvider& fdp) {
         if (q.used && !q.destroyed && q.name == mp.name) owner = t;
       }
       if (owner < 0) {
-        SEALPOOL_FUZZ_CHECK(!f.ok() && f.status().code() == absl::StatusCode::kNotFound,
-                            "Find('%s') of a destroyed pool: status %d", mp.name.c_str(),
-                            static_cast<int>(f.status().code()));
+        SEALPOOL_FUZZ_CHECK(
+            !f.ok() && f.status().code() == absl::StatusCode::kNotFound,
+            "Find('%s') of a destroyed pool: status %d", mp.name.c_str(),
+            static_cast<int>(f.status().code()));
         return;
       }
-      SEALPOOL_FUZZ_CHECK(f.ok() && *f == g_model->pools[owner].pool,
-                          "Find('%s') did not return the live pool of that name",
-                          mp.name.c_str());
+      SEALPOOL_FUZZ_CHECK(
+          f.ok() && *f == g_model->pools[owner].pool,
+          "Find('%s') did not return the live pool of that name",
+          mp.name.c_str());
       ++g_model->pools[owner].refs;
       return;
     }
@@ -1093,7 +1179,8 @@ void TearDown() {
     if (!mp.used) continue;
     if (!mp.destroyed) {
       const absl::Status st = mp.pool->Destroy();
-      SEALPOOL_FUZZ_CHECK(st.ok(), "final Destroy of pool '%s' failed", mp.name.c_str());
+      SEALPOOL_FUZZ_CHECK(st.ok(), "final Destroy of pool '%s' failed",
+                          mp.name.c_str());
       mp.destroyed = true;
       DropRef(s);
     }
@@ -1102,13 +1189,16 @@ void TearDown() {
       DropRef(s);
     }
   }
-  SEALPOOL_FUZZ_CHECK(sealpool::LivePoolCount() == 0, "%zu pools alive after the input",
+  SEALPOOL_FUZZ_CHECK(sealpool::LivePoolCount() == 0,
+                      "%zu pools alive after the input",
                       sealpool::LivePoolCount());
   for (uintptr_t a : starts) {
     SEALPOOL_FUZZ_CHECK(Pool::ObjectSize(Ptr(a)) == 0,
-                        "object %#lx still found after its pool was released", a);
+                        "object %#lx still found after its pool was released",
+                        a);
   }
-  SEALPOOL_FUZZ_CHECK(g_log.count() == 0, "%d violations during the tear-down", g_log.count());
+  SEALPOOL_FUZZ_CHECK(g_log.count() == 0, "%d violations during the tear-down",
+                      g_log.count());
 }
 
 }  // namespace
@@ -1117,7 +1207,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   sealpool_fuzz::InitFuzzing(&g_log);
   for (uint8_t*& b : g_outside) {
     b = static_cast<uint8_t*>(std::malloc(kOutsideSize));
-    for (size_t i = 0; i < kOutsideSize; ++i) b[i] = static_cast<uint8_t>(i * 13 + 5);
+    for (size_t i = 0; i < kOutsideSize; ++i)
+      b[i] = static_cast<uint8_t>(i * 13 + 5);
   }
   return 0;
 }

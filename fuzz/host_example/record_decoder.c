@@ -8,7 +8,7 @@
 #include "sealpool/sealpool.h"
 
 #define NAME_MAX_LEN 32
-#define HEARTBEAT_HEADER 3  /* hb_type:u8 payload_len:u16 */
+#define HEARTBEAT_HEADER 3 /* hb_type:u8 payload_len:u16 */
 #define HEARTBEAT_PADDING 16
 #define REPLIES_MAX 64
 
@@ -19,10 +19,10 @@ struct session {
 };
 
 struct connection {
-  struct session *session;  /* pool "sessions" */
-  uint8_t *data;            /* pool "records": DATA bodies, concatenated */
+  struct session *session; /* pool "sessions" */
+  uint8_t *data;           /* pool "records": DATA bodies, concatenated */
   size_t data_len, data_cap;
-  uint8_t *replies[REPLIES_MAX];  /* pool "replies" */
+  uint8_t *replies[REPLIES_MAX]; /* pool "replies" */
   size_t nreplies;
 };
 
@@ -78,9 +78,10 @@ static int handle_data(struct connection *c, const uint8_t *body, size_t len) {
   return 0;
 }
 
-static int handle_heartbeat(struct connection *c, const uint8_t *body, size_t len) {
+static int handle_heartbeat(struct connection *c, const uint8_t *body,
+                            size_t len) {
   if (len < HEARTBEAT_HEADER || c->nreplies == REPLIES_MAX) return -1;
-  if (body[0] != 1) return 0;  /* only requests are answered */
+  if (body[0] != 1) return 0; /* only requests are answered */
   const size_t payload_len = be16(body + 1);
   /* THE MISTAKE: the payload length is checked against the record's
    * length, not against what follows the 3-byte header (nor does it leave
@@ -92,15 +93,17 @@ static int handle_heartbeat(struct connection *c, const uint8_t *body, size_t le
    * record — the shape of Heartbleed. sealpool stops the sp_memcpy at the
    * object's edge: "memory exposure attempt detected from pool 'records'". */
   if (payload_len > len) return -1;
-  uint8_t *reply = sp_alloc(replies_pool, HEARTBEAT_HEADER + payload_len + HEARTBEAT_PADDING);
+  uint8_t *reply = sp_alloc(replies_pool,
+                            HEARTBEAT_HEADER + payload_len + HEARTBEAT_PADDING);
   if (reply == NULL) return -1;
   reply[0] = 2;
   reply[1] = (uint8_t)(payload_len >> 8);
   reply[2] = (uint8_t)payload_len;
-  if (sp_memcpy(reply + HEARTBEAT_HEADER, body + HEARTBEAT_HEADER, payload_len) == NULL ||
-      sp_memset(reply + HEARTBEAT_HEADER + payload_len, 0, HEARTBEAT_PADDING) == NULL) {
+  uint8_t *echo = reply + HEARTBEAT_HEADER;
+  if (sp_memcpy(echo, body + HEARTBEAT_HEADER, payload_len) == NULL ||
+      sp_memset(echo + payload_len, 0, HEARTBEAT_PADDING) == NULL) {
     sp_free(reply);
-    return -1;  /* refused (report mode) */
+    return -1; /* refused (report mode) */
   }
   c->replies[c->nreplies++] = reply;
   return 0;

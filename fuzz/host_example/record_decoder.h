@@ -59,7 +59,7 @@ size_t connection_data_size(const struct connection *c);
 void connection_close(struct connection *c);
 
 #ifdef __cplusplus
-}  /* extern "C" */
+} /* extern "C" */
 #endif
 
 #endif /* SEALPOOL_FUZZ_HOST_EXAMPLE_RECORD_DECODER_H_ */
