@@ -57,9 +57,9 @@ bool ModelApply(absl::string_view key, absl::string_view value,
     (arena ? o->arena_gib : o->stack_depth) = v;
     return true;
   }
-  if (key == "symbolize") {
+  if (key == "symbolize" || key == "print_stats") {
     if (value != "0" && value != "1") return false;
-    o->symbolize = value == "1";
+    (key == "symbolize" ? o->symbolize : o->print_stats) = value == "1";
     return true;
   }
   return false;
@@ -93,7 +93,7 @@ std::string LogPath(const RuntimeOptions& o) {
 bool Same(const RuntimeOptions& a, const RuntimeOptions& b) {
   return a.mode == b.mode && LogPath(a) == LogPath(b) &&
          a.arena_gib == b.arena_gib && a.stack_depth == b.stack_depth &&
-         a.symbolize == b.symbolize;
+         a.symbolize == b.symbolize && a.print_stats == b.print_stats;
 }
 
 std::string Describe(const RuntimeOptions& o) {
@@ -101,7 +101,8 @@ std::string Describe(const RuntimeOptions& o) {
          " log_path='" + LogPath(o) +
          "' arena_gib=" + std::to_string(o.arena_gib) +
          " stack_depth=" + std::to_string(o.stack_depth) +
-         " symbolize=" + std::to_string(o.symbolize);
+         " symbolize=" + std::to_string(o.symbolize) +
+         " print_stats=" + std::to_string(o.print_stats);
 }
 
 // Prints `o` in SEALPOOL_OPTIONS' grammar.
@@ -110,7 +111,8 @@ std::string Print(const RuntimeOptions& o) {
          ":log_path=" + LogPath(o) +
          ":arena_gib=" + std::to_string(o.arena_gib) +
          ":stack_depth=" + std::to_string(o.stack_depth) +
-         ":symbolize=" + (o.symbolize ? "1" : "0");
+         ":symbolize=" + (o.symbolize ? "1" : "0") +
+         ":print_stats=" + (o.print_stats ? "1" : "0");
 }
 
 }  // namespace
@@ -132,6 +134,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     start.arena_gib = 3;
     start.stack_depth = 5;
     start.symbolize = false;
+    start.print_stats = true;
   }
   const std::string text = fdp.ConsumeRemainingBytesAsString();
 

@@ -428,7 +428,7 @@ void OpCreate(FuzzedDataProvider& fdp) {
   if (fdp.ConsumeIntegralInRange<int>(0, 3) == 0) {
     o.max_bytes = fdp.ConsumeIntegralInRange<size_t>(0, size_t{1} << 20);
   }
-  o.flags = fdp.ConsumeIntegral<uint8_t>() & 0x0f;
+  o.flags = fdp.ConsumeIntegral<uint8_t>() & 0x1f;  // 0x10: not a flag
   const bool use_c = fdp.ConsumeBool();
   std::string model_name = name;
   if (use_c)
@@ -493,6 +493,10 @@ void OpCreate(FuzzedDataProvider& fdp) {
   mp.name = model_name;
   mp.id = pool->id();
   mp.options = o;
+  // The protection-key flag implies write-rare (whichever way it is done).
+  if (o.flags & sealpool::kPoolWriteRareKey) {
+    mp.options.flags |= sealpool::kPoolWriteRare;
+  }
   mp.refs = 1;
   SEALPOOL_FUZZ_CHECK(pool->name() == model_name &&
                           std::string(sp_pool_name(

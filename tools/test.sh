@@ -5,7 +5,10 @@
 #      program against it, through CMake and through pkg-config;
 #   3. asan preset (clang, ASan + UBSan): build everything, run every test
 #      and the demo;
-#   4. tsan preset (clang, TSan): build the concurrency tests, run them.
+#   4. tsan preset (clang, TSan): build the concurrency tests, run them;
+#   5. fuzz preset (clang, libFuzzer): tools/fuzz.sh 30 — replay the corpora
+#      and reproducers, fuzz each library fuzzer for 30 s, check that the
+#      host example's planted bug is found and names its pool.
 # Exits non-zero at the first failure. Run as root on Debian 12 (the setup
 # step installs missing packages).
 set -euo pipefail
@@ -108,5 +111,10 @@ if [[ $tsan_rc -ne 0 ]]; then
   exit "$tsan_rc"
 fi
 stage_done "tsan"
+
+# --- 5. Fuzzing (libFuzzer + ASan + UBSan) ------------------------------------
+section "fuzz (clang, libFuzzer): replay corpora and reproducers, 30 s per fuzzer"
+bash tools/fuzz.sh 30
+stage_done "fuzz"
 
 section "all stages passed"
