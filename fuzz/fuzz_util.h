@@ -62,7 +62,7 @@ inline int g_finding_fd = STDERR_FILENO;
   } while (0)
 
 // Library bugs that a fuzzer has found and that are not fixed yet are
-// listed in fuzz/README.md ("Findings"), each with a short name. A fuzzer
+// listed in README.md ("Findings"), each with a short name. A fuzzer
 // that reaches one reaches it again within seconds, so a long run that is
 // to look for others may name it in SEALPOOL_FUZZ_SKIP (comma-separated);
 // nothing skips by default, and tools/fuzz.sh never sets it.

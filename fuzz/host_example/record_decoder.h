@@ -1,6 +1,6 @@
 /* record_decoder — a small record decoder of the kind sealpool protects,
  * and the template for fuzzing host code that keeps its data in sealpool
- * pools (see fuzz/README.md, "Fuzzing your own code").
+ * pools (see README.md, "Fuzzing your own code").
  *
  * Wire format: a stream of records, each
  *

@@ -1,5 +1,5 @@
 // record_decoder_fuzzer — fuzzing host code that keeps its data in
-// sealpool pools: the template to copy (fuzz/README.md, "Fuzzing your own
+// sealpool pools: the template to copy (README.md, "Fuzzing your own
 // code").
 //
 // Three things make this different from fuzzing the same decoder over
