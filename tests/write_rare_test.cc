@@ -625,14 +625,9 @@ class StoreFromOtherThread {
   std::thread thread_;
 };
 
-TEST(WriteRareDeathTest, OtherThreadStoreFaultsInsideTheAliasWindow) {
-  GTEST_FLAG_SET(death_test_style, "threadsafe");
-  internal::DisableProtectionKeysForTest(true);
-  SEALPOOL_ASSERT_CREATE(pool, UniqueName("wr-window-alias"),
-                         WriteRareOptions());
-  SEALPOOL_ASSERT_ALLOC(p, pool, kSmall);
-  std::memset(p, 0, kSmall);
-  ASSERT_TRUE(pool->Seal().ok());
+// A write-rare into sealed object `p`, during whose window another thread
+// stores to `p`: the store must fault (death test; threadsafe style).
+void ExpectOtherThreadStoreFaultsInWindow(void* p) {
   EXPECT_EXIT(
       {
         StoreFromOtherThread s(AsBytes(p) + 64);
@@ -643,6 +638,17 @@ TEST(WriteRareDeathTest, OtherThreadStoreFaultsInsideTheAliasWindow) {
         std::_Exit(0);
       },
       DiedOfSegv, "");
+}
+
+TEST(WriteRareDeathTest, OtherThreadStoreFaultsInsideTheAliasWindow) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  internal::DisableProtectionKeysForTest(true);
+  SEALPOOL_ASSERT_CREATE(pool, UniqueName("wr-window-alias"),
+                         WriteRareOptions());
+  SEALPOOL_ASSERT_ALLOC(p, pool, kSmall);
+  std::memset(p, 0, kSmall);
+  ASSERT_TRUE(pool->Seal().ok());
+  ExpectOtherThreadStoreFaultsInWindow(p);
   internal::DisableProtectionKeysForTest(false);
 }
 
@@ -746,16 +752,7 @@ TEST(WriteRareKeyDeathTest, OtherThreadStoreFaultsInsideTheKeyWindow) {
   SEALPOOL_ASSERT_ALLOC(p, pool, kSmall);
   std::memset(p, 0, kSmall);
   ASSERT_TRUE(pool->Seal().ok());
-  EXPECT_EXIT(
-      {
-        StoreFromOtherThread s(AsBytes(p) + 64);
-        internal::SetWriteRareWindowHookForTest(StoreFromOtherThread::InWindow,
-                                                &s);
-        const uint32_t v = 7;
-        (void)Pool::WriteRare(AsBytes(p) + 8, &v, sizeof(v));
-        std::_Exit(0);
-      },
-      DiedOfSegv, "");
+  ExpectOtherThreadStoreFaultsInWindow(p);
 }
 
 TEST(WriteRareKeyDeathTest, WritersOwnStoreFaultsOnceTheWindowCloses) {
