@@ -52,8 +52,8 @@ absl::Status Pool::Free(void* ptr) {
 
 size_t Pool::ObjectSize(const void* ptr) {
   ObjectBounds b;
-  return internal::LookupObjectInline(reinterpret_cast<uintptr_t>(ptr), &b) ==
-                 Lookup::kObject
+  return internal::LookupObjectInline(reinterpret_cast<uintptr_t>(ptr), &b,
+                                     /*attributes=*/false) == Lookup::kObject
              ? b.size
              : 0;
 }
