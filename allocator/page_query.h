@@ -58,7 +58,19 @@ struct ObjectBounds {
 // object, whose start is `addr`). On kBad, QueryAddress() tells why.
 // Inline: a table load, a load from a constant per-class table and a slack
 // load; no lock, no divide, no call.
-inline Lookup LookupObject(const void* addr, ObjectBounds* out);
+//
+// `fields` says which of the object's attributes the caller needs: start,
+// size and pool id always come back; the sealed state and the usercopy
+// window only when asked for (each is another load). Fields not asked for
+// are left as they were.
+enum LookupFields : unsigned {
+  kLookupBounds = 0,      // start, size, pool id
+  kLookupWindow = 1,      // + usercopy_offset, usercopy_size
+  kLookupSealed = 2,      // + sealed
+  kLookupAll = kLookupWindow | kLookupSealed,
+};
+inline Lookup LookupObject(const void* addr, ObjectBounds* out,
+                           unsigned fields = kLookupAll);
 
 // Answers what `addr` is, in full (for reports and tools). One compare for non-arena addresses,
 // then a table load, a span-record load and a slack load. Never blocks.

@@ -53,7 +53,7 @@ absl::Status Pool::Free(void* ptr) {
 size_t Pool::ObjectSize(const void* ptr) {
   ObjectBounds b;
   return internal::LookupObjectInline(reinterpret_cast<uintptr_t>(ptr), &b,
-                                     /*attributes=*/false) == Lookup::kObject
+                                     kLookupBounds) == Lookup::kObject
              ? b.size
              : 0;
 }

@@ -157,7 +157,11 @@ ABSL_ATTRIBUTE_NOINLINE ViolationKind CheckCopySlow(const void* ptr, size_t len,
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool FastAllowed(const void* ptr, size_t len,
                                                      CopyDirection dir) {
   ObjectBounds b;
-  if (ABSL_PREDICT_FALSE(len == 0 || LookupObject(ptr, &b) != Lookup::kObject)) {
+  // A read never needs the sealed state.
+  const unsigned fields =
+      dir == CopyDirection::kWrite ? kLookupAll : kLookupWindow;
+  if (ABSL_PREDICT_FALSE(len == 0 ||
+                         LookupObject(ptr, &b, fields) != Lookup::kObject)) {
     return false;
   }
   const size_t off = reinterpret_cast<uintptr_t>(ptr) - b.start;

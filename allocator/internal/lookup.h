@@ -16,12 +16,12 @@
 namespace sealpool {
 namespace internal {
 
-// Hot path: the body of LookupObject(), inlined where it matters. With
-// `attributes` false (a constant at every call site) only start, size and
-// pool id are filled in: the sealed state and the usercopy window are not
-// loaded, which spares the size query a load from the span record's line.
+// Hot path: the body of LookupObject(), inlined where it matters.
+// `fields` (LookupFields; a constant at most call sites) picks the
+// attributes to load: the size query needs neither the sealed state (a load
+// from the span record's cache line) nor the usercopy window.
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline Lookup LookupObjectInline(
-    uintptr_t a, ObjectBounds* out, bool attributes = true) {
+    uintptr_t a, ObjectBounds* out, unsigned fields = kLookupAll) {
   if (ABSL_PREDICT_FALSE(!InDataZone(a))) {
     return InReservation(a, 1) ? Lookup::kBad : Lookup::kNotOurs;
   }
@@ -62,13 +62,15 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline Lookup LookupObjectInline(
   out->start = start;
   out->size = size;
   out->pool_id = pool_id;
-  if (!attributes) return Lookup::kObject;
-  const uint64_t window =
-      g_usercopy_window[pool_id <= kMaxPoolIds ? pool_id : 0]
-          .load(std::memory_order_relaxed);  // in parallel with the above
-  out->sealed = rec->sealed.load(std::memory_order_acquire) != 0;
-  out->usercopy_offset = static_cast<uint32_t>(window >> 32);
-  out->usercopy_size = static_cast<uint32_t>(window);
+  if (fields & kLookupWindow) {
+    const uint64_t window = g_usercopy_window[pool_id <= kMaxPoolIds ? pool_id : 0]
+                                .load(std::memory_order_relaxed);
+    out->usercopy_offset = static_cast<uint32_t>(window >> 32);
+    out->usercopy_size = static_cast<uint32_t>(window);
+  }
+  if (fields & kLookupSealed) {
+    out->sealed = rec->sealed.load(std::memory_order_acquire) != 0;
+  }
   return Lookup::kObject;
 }
 
@@ -79,8 +81,10 @@ inline bool InArenaInline(const void* addr, size_t len) {
 }
 
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline Lookup LookupObject(const void* addr,
-                                                        ObjectBounds* out) {
-  return internal::LookupObjectInline(reinterpret_cast<uintptr_t>(addr), out);
+                                                        ObjectBounds* out,
+                                                        unsigned fields) {
+  return internal::LookupObjectInline(reinterpret_cast<uintptr_t>(addr), out,
+                                      fields);
 }
 
 }  // namespace sealpool
