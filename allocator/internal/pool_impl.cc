@@ -212,7 +212,6 @@ absl::StatusOr<Pool*> PoolImpl::Create(absl::string_view name,
     p->permanent_enforced_ = false;
     p->prot_none_guards_ = false;
     p->sealed_metadata_bytes_ = 0;
-    p->slack_protected_ = false;
     p->memfd_ = -1;
     p->memfd_size_ = 0;
     p->wr_key_ = (o.flags & kPoolWriteRareKey) ? WriteRareKey() : -1;
@@ -726,10 +725,7 @@ void PoolImpl::ProtectSealedMetadata(size_t first, size_t old_sealed,
   };
   protect(before.table, after.table);
   protect(before.records, after.records);
-  if (protect_slack) {
-    protect(before.slack, after.slack);
-    slack_protected_ = true;
-  }
+  if (protect_slack) protect(before.slack, after.slack);
 }
 
 // Destroy: the sealed metadata becomes writable again, to be cleared.

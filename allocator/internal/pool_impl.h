@@ -167,8 +167,6 @@ class PoolImpl {
   int wr_key_ ABSL_GUARDED_BY(mu_) = -1;
   // Sealing made metadata read-only (and the bytes it covers).
   size_t sealed_metadata_bytes_ ABSL_GUARDED_BY(mu_) = 0;
-  // Seal made slack pages read-only (a membarrier was available).
-  bool slack_protected_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // Test hook (internal/testing.h): `fn(arg)` runs on the writing thread
