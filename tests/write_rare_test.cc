@@ -721,6 +721,36 @@ TEST(WriteRareKeyTest, ChangesExactlyTheRequestedBytesWithoutSystemCalls) {
   EXPECT_EQ(pool->Stats().write_rares, 2u);
 }
 
+// The checks are the same whatever the mechanism: through the key, a
+// write one byte past the end is a violation and writes nothing; the exact
+// end is allowed.
+TEST_F(WriteRareReportTest, KeyPoolPastTheEndIsAViolationAndWritesNothing) {
+  const std::string name = UniqueName("wrk-past");
+  SEALPOOL_ASSERT_CREATE(pool, name, KeyOptions());
+  SKIP_WITHOUT_KEYS(pool.get());
+  for (size_t size : {size_t{40}, kLarge}) {
+    SCOPED_TRACE(size);
+    SEALPOOL_ASSERT_ALLOC(p, pool, size);
+    FillPattern(p, size);
+    ASSERT_TRUE(pool->Seal().ok());
+    recorder_.Take();
+    const unsigned char src[9] = {0xee, 0xee, 0xee, 0xee, 0xee,
+                                  0xee, 0xee, 0xee, 0xee};
+    absl::Status st = Pool::WriteRare(AsBytes(p) + size - 8, src, 9);
+    EXPECT_EQ(st.code(), absl::StatusCode::kPermissionDenied) << st;
+    EXPECT_TRUE(PatternIntact(p, size));
+    const auto records = recorder_.Take();
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_EQ(records[0].kind, ViolationKind::kOutOfBounds);
+    EXPECT_EQ(records[0].pool_name, name);
+    // The legal neighbour: up to the exact end.
+    st = Pool::WriteRare(AsBytes(p) + size - 8, src, 8);
+    EXPECT_TRUE(st.ok()) << st;
+    EXPECT_TRUE(PatternIntactExcept(p, size, size - 8, 8));
+    EXPECT_TRUE(recorder_.Take().empty());
+  }
+}
+
 TEST(WriteRareKeyTest, SealedPagesCarryTheKey) {
   SEALPOOL_ASSERT_CREATE(pool, UniqueName("wrk-smaps"), KeyOptions());
   SKIP_WITHOUT_KEYS(pool.get());
