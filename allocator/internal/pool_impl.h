@@ -37,6 +37,10 @@
 namespace sealpool {
 namespace internal {
 
+// Extents double from 4 MiB up to 1 GiB.
+inline constexpr size_t kFirstExtentGranules = 64;
+inline constexpr size_t kMaxExtentGranules = 16384;
+
 // Why an allocation failed (the C API turns these into errno values).
 enum class AllocError { kOk = 0, kInvalid, kNoMemory, kDestroyed };
 
@@ -168,6 +172,20 @@ class PoolImpl {
   // Sealing made metadata read-only (and the bytes it covers).
   size_t sealed_metadata_bytes_ ABSL_GUARDED_BY(mu_) = 0;
 };
+
+// A fresh cache key (see PoolImpl::cache_key()); never repeats.
+uint64_t NewCacheKey();
+
+// Reports a violation involving pool `pool_id` (0 = none), naming the pool
+// when it is live; returns what ReportViolation() returns.
+ViolationKind ReportPoolViolation(ViolationKind kind, uint32_t pool_id,
+                                  uintptr_t addr, uintptr_t object,
+                                  size_t object_size, const char* detail);
+
+// Corrupt metadata is never worked around: it is reported (so that the
+// handler and the JSON log see it) and then aborts, in every mode.
+[[noreturn]] ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD void ReportCorruption(
+    const SpanRecord* rec, const char* what);
 
 // Test hook (internal/testing.h): `fn(arg)` runs on the writing thread
 // inside every write-rare window; nullptr removes it.

@@ -1,0 +1,330 @@
+// sealpool — small-object allocation: the slow path behind the thread
+// cache, refill from spans, span carving, the partial-span lists, and
+// thread-cache registration and flush.
+
+#include "allocator/internal/pool_impl.h"
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "allocator/internal/asan.h"
+#include "allocator/internal/check.h"
+#include "allocator/internal/lookup.h"
+#include "allocator/internal/platform.h"
+#include "allocator/internal/slot.h"
+
+namespace sealpool {
+namespace internal {
+
+void* PoolImpl::AllocateSlow(size_t size, AllocError* err) {
+  if (destroyed_.load(std::memory_order_acquire)) {
+    *err = AllocError::kDestroyed;
+    return nullptr;
+  }
+  if (size > g_arena.data_size.load(std::memory_order_relaxed)) {
+    *err = AllocError::kNoMemory;
+    return nullptr;
+  }
+  const int cls = size + redzone_ <= kMaxSmallSize
+                      ? ClassFor(size + redzone_, opts_.align)
+                      : -1;
+  if (cls < 0) return AllocateLarge(size, err);
+
+  // A seal between the refill and the slack write makes the cache stale
+  // (its slots may be sealed now): the write happens under the handshake
+  // of BeginFastPath(), and a stale cache starts over.
+  for (;;) {
+    PoolCache* pc = AcquirePoolCache(this);
+    if (pc == nullptr) {
+      *err = AllocError::kDestroyed;
+      return nullptr;
+    }
+    ClassCache* cc = pc->cls[cls];
+    if (cc == nullptr) {
+      cc = new ClassCache();
+      pc->cls[cls] = cc;
+    }
+    if (cc->count == 0) {
+      MutexLock l(&mu_);
+      if (!Refill(pc, cls, err)) return nullptr;
+    }
+    BeginFastPath(pc);
+    if (pc->key == cache_key_.load(std::memory_order_relaxed) && cc->count > 0) {
+      const CacheEntry e = cc->e[--cc->count];
+      StoreSlack(e.slack, IsWide(cls),
+                 kClassSize[cls] - static_cast<uint32_t>(size));
+      AsanObjectAllocated(e.ptr, size, kClassSize[cls]);
+      pc->AddLive(static_cast<int64_t>(size), 1);
+      EndFastPath(pc);
+      return reinterpret_cast<void*>(e.ptr);
+    }
+    EndFastPath(pc);
+  }
+}
+
+bool PoolImpl::Refill(PoolCache* pc, int cls, AllocError* err) {
+  ClassCache* cc = pc->cls[cls];
+  const bool wide = IsWide(cls);
+  const uint32_t free_mark = FreeMark(wide);
+  while (cc->count < kCacheCap / 2) {
+    SpanRecord* rec = partial_[cls] != 0 ? RecordAt(partial_[cls] - 1)
+                                         : NewSmallSpan(cls, err);
+    if (rec == nullptr) break;
+    if (!CanaryOk(rec)) ReportCorruption(rec, "span record canary");
+    const size_t g = RecordGranule(rec);
+    const uint32_t n = rec->nslots.load(std::memory_order_relaxed);
+    const uintptr_t base = rec->base.load(std::memory_order_relaxed);
+    uint32_t i = rec->scan_cursor;
+    for (uint32_t seen = 0; seen < n && rec->free_count > 0 &&
+                            cc->count < kCacheCap / 2;
+         ++seen, i = (i + 1 == n) ? 0 : i + 1) {
+      void* s = SlackEntry(g, wide, i);
+      if (LoadSlack(s, wide) != free_mark) continue;
+      StoreSlack(s, wide, CachedMark(wide));
+      --rec->free_count;
+      cc->e[cc->count++] = CacheEntry{base + size_t{i} * kClassSize[cls], s};
+    }
+    rec->scan_cursor = i;
+    if (rec->free_count == 0) UnlinkPartial(rec);
+  }
+  return cc->count > 0;
+}
+
+bool PoolImpl::CarveGranules(size_t count, size_t* first, AllocError* err) {
+  // 1. A freed large span, first fit.
+  for (size_t i = 0; i < free_spans_.size(); ++i) {
+    auto& fs = free_spans_[i];
+    if (fs.second < count) continue;
+    const uintptr_t addr = GranuleAddress(fs.first);
+    if (!RemoveGuard(reinterpret_cast<void*>(addr), count << kGranuleShift)) {
+      *err = AllocError::kNoMemory;
+      return false;
+    }
+    *first = fs.first;
+    fs.first += count;
+    fs.second -= count;
+    if (fs.second == 0) free_spans_.erase(free_spans_.begin() + i);
+    return true;
+  }
+  // 2. The rest of the newest extent.
+  if (!extents_.empty()) {
+    Extent& e = extents_.back();
+    if (e.count - e.used >= count) {
+      if (!CommitRange(e, e.first + e.used, count)) {
+        *err = AllocError::kNoMemory;
+        return false;
+      }
+      *first = e.first + e.used;
+      e.used += count;
+      return true;
+    }
+  }
+  // 3. A new extent, twice the size of the last one.
+  size_t want = next_extent_granules_ > count ? next_extent_granules_ : count;
+  size_t start = 0;
+  if (!AllocateGranules(want, &start)) {
+    want = count;
+    if (!AllocateGranules(want, &start)) {
+      *err = AllocError::kNoMemory;
+      return false;
+    }
+  }
+  Extent e{start, want, count, 0, memfd_size_};
+  if (memfd_ >= 0 && !ResizeMemfd(memfd_, memfd_size_ + (want << kGranuleShift))) {
+    FreeGranules(start, want);
+    *err = AllocError::kNoMemory;
+    return false;
+  }
+  if (!CommitRange(e, start, count)) {
+    FreeGranules(start, want);
+    *err = AllocError::kNoMemory;
+    return false;
+  }
+  if (memfd_ >= 0) memfd_size_ += want << kGranuleShift;
+  extents_.push_back(e);
+  if (next_extent_granules_ < kMaxExtentGranules) next_extent_granules_ *= 2;
+  *first = start;
+  return true;
+}
+
+// Makes granules [first, first+count) of extent `e` usable: private
+// anonymous pages, or the matching part of the pool's memfd (kept out of
+// fork children, which must not share a write-rare pool's pages).
+bool PoolImpl::CommitRange(const Extent& e, size_t first, size_t count) {
+  void* addr = reinterpret_cast<void*>(GranuleAddress(first));
+  const size_t bytes = count << kGranuleShift;
+  if (memfd_ < 0) return CommitPages(addr, bytes);
+  const uint64_t off = e.file_offset + ((first - e.first) << kGranuleShift);
+  if (!CommitSharedPages(addr, bytes, memfd_, off)) return false;
+  if (!DontFork(addr, bytes)) {
+    DecommitPages(addr, bytes);
+    return false;
+  }
+  return true;
+}
+
+SpanRecord* PoolImpl::NewSmallSpan(int cls, AllocError* err) {
+  const size_t granules = SpanGranules(cls);
+  const size_t data_bytes = SpanDataBytes(granules);
+  if (opts_.max_bytes != 0 && committed_ + data_bytes > opts_.max_bytes) {
+    *err = AllocError::kNoMemory;
+    return nullptr;
+  }
+  size_t g = 0;
+  if (!CarveGranules(granules, &g, err)) return nullptr;
+  const uintptr_t start = GranuleAddress(g);
+  const uintptr_t end = start + (granules << kGranuleShift);
+  if (!InstallGuard(reinterpret_cast<void*>(start), kPageSize, &prot_none_guards_) ||
+      !InstallGuard(reinterpret_cast<void*>(end - kPageSize), kPageSize,
+                    &prot_none_guards_)) {
+    free_spans_.emplace_back(g, granules);
+    *err = AllocError::kNoMemory;
+    return nullptr;
+  }
+  const bool wide = IsWide(cls);
+  const uint32_t n = SlotCount(cls);
+  SpanRecord* rec = RecordAt(g);
+  rec->base.store(start + kPageSize, std::memory_order_relaxed);
+  rec->mul.store(ClassMul(cls), std::memory_order_relaxed);
+  rec->slot_size.store(kClassSize[cls], std::memory_order_relaxed);
+  rec->nslots.store(n, std::memory_order_relaxed);
+  rec->pool_id.store(id_, std::memory_order_relaxed);
+  rec->kind.store(static_cast<uint8_t>(SpanKind::kSmall), std::memory_order_relaxed);
+  rec->wide.store(wide ? 1 : 0, std::memory_order_relaxed);
+  rec->sealed.store(0, std::memory_order_relaxed);
+  rec->live.store(0, std::memory_order_relaxed);
+  rec->class_idx = static_cast<uint8_t>(cls);
+  rec->granules = static_cast<uint8_t>(granules);
+  rec->large_granules = 0;
+  rec->free_count = n;
+  rec->scan_cursor = 0;
+  rec->prev = rec->next = 0;
+  SealCanary(rec);
+  for (uint32_t i = 0; i < n; ++i) StoreSlack(SlackEntry(g, wide, i), wide, FreeMark(wide));
+  AsanPoison(start + kPageSize, size_t{n} * kClassSize[cls]);
+  // Publish: the record is complete before any page points at it.
+  SetPageEntries(start, 1, MakeEntry(EntryKind::kGuard, id_, g));
+  for (size_t i = 0; i < granules; ++i) {
+    // Data pages of granule i: all but the guard pages at the span's ends.
+    const uintptr_t lo = i == 0 ? start + kPageSize : start + (i << kGranuleShift);
+    const uintptr_t hi = i + 1 == granules ? end - kPageSize
+                                           : start + ((i + 1) << kGranuleShift);
+    SetPageEntries(lo, (hi - lo) >> kPageShift, MakeSmallEntry(id_, cls, i));
+  }
+  SetPageEntries(end - kPageSize, 1, MakeEntry(EntryKind::kGuard, id_, g));
+  committed_ += data_bytes;
+  ++small_spans_;
+  guard_pages_ += 2;
+  metadata_bytes_ += sizeof(SpanRecord) + n * SlackWidth(cls) +
+                     (granules * kPagesPerGranule) * sizeof(uint64_t);
+  PushPartial(rec);
+  return rec;
+}
+
+
+// ---------------------------------------------------------------------------
+// Partial-span lists (doubly linked through granule index + 1, with the
+// neighbours' links verified on every update, as CONFIG_DEBUG_LIST does).
+
+void PoolImpl::PushPartial(SpanRecord* rec) {
+  const int cls = rec->class_idx;
+  const uint32_t me = static_cast<uint32_t>(RecordGranule(rec)) + 1;
+  const uint32_t head = partial_[cls];
+  if (head != 0) {
+    SpanRecord* h = RecordAt(head - 1);
+    if (h->prev != 0) ReportCorruption(h, "partial list head has a prev link");
+    h->prev = me;
+  }
+  rec->prev = 0;
+  rec->next = head;
+  partial_[cls] = me;
+}
+
+void PoolImpl::UnlinkPartial(SpanRecord* rec) {
+  const int cls = rec->class_idx;
+  const uint32_t me = static_cast<uint32_t>(RecordGranule(rec)) + 1;
+  if (rec->next > g_arena.granules || rec->prev > g_arena.granules) {
+    ReportCorruption(rec, "partial list: link out of range");
+  }
+  if (rec->next != 0 && RecordAt(rec->next - 1)->prev != me) {
+    ReportCorruption(rec, "partial list: next->prev does not point back");
+  }
+  if (rec->prev != 0 ? RecordAt(rec->prev - 1)->next != me
+                     : partial_[cls] != me) {
+    ReportCorruption(rec, "partial list: prev->next does not point back");
+  }
+  if (rec->next != 0) RecordAt(rec->next - 1)->prev = rec->prev;
+  if (rec->prev != 0) {
+    RecordAt(rec->prev - 1)->next = rec->next;
+  } else {
+    partial_[cls] = rec->next;
+  }
+  rec->prev = rec->next = 0;
+}
+
+void PoolImpl::ReturnSlot(SpanRecord* rec, void* slack) {
+  if (rec->sealed.load(std::memory_order_relaxed) != 0) {
+    // A slot cached before its span was sealed: abandoned with the span
+    // (whose slack page may be read-only now).
+    abandoned_bytes_ += rec->slot_size.load(std::memory_order_relaxed);
+    return;
+  }
+  const bool wide = rec->wide.load(std::memory_order_relaxed) != 0;
+  StoreSlack(slack, wide, FreeMark(wide));
+  if (rec->free_count++ == 0) PushPartial(rec);
+}
+
+
+// ---------------------------------------------------------------------------
+// Thread caches.
+
+bool PoolImpl::RegisterCache(PoolCache* pc) {
+  MutexLock l(&mu_);
+  if (destroyed_.load(std::memory_order_relaxed) ||
+      state_.load(std::memory_order_relaxed) != kLive) {
+    return false;
+  }
+  pc->pool = this;
+  pc->pool_id = id_;
+  pc->key = cache_key_.load(std::memory_order_relaxed);
+  pc->orphaned = false;
+  pc->prev = nullptr;
+  pc->next = caches_;
+  if (caches_ != nullptr) caches_->prev = pc;
+  caches_ = pc;
+  return true;
+}
+
+void PoolImpl::FlushLocked(PoolCache* pc) {
+  for (int cls = 0; cls < kNumClasses; ++cls) {
+    ClassCache* cc = pc->cls[cls];
+    if (cc == nullptr) continue;
+    for (uint32_t i = 0; i < cc->count; ++i) {
+      const size_t g =
+          static_cast<size_t>(static_cast<uint8_t*>(cc->e[i].slack) - g_arena.slack) >>
+          kPageShift;
+      SpanRecord* rec = RecordAt(g);
+      if (!CanaryOk(rec)) ReportCorruption(rec, "span record canary");
+      ReturnSlot(rec, cc->e[i].slack);
+    }
+    cc->count = 0;
+  }
+}
+
+void PoolImpl::EvictCache(PoolCache* pc) {
+  MutexLock l(&mu_);
+  if (pc->orphaned) return;
+  FlushLocked(pc);
+  live_bytes_ += pc->live_bytes.load(std::memory_order_relaxed);
+  live_objects_ += pc->live_objects.load(std::memory_order_relaxed);
+  pc->live_bytes.store(0, std::memory_order_relaxed);
+  pc->live_objects.store(0, std::memory_order_relaxed);
+  if (pc->prev != nullptr) pc->prev->next = pc->next;
+  if (pc->next != nullptr) pc->next->prev = pc->prev;
+  if (caches_ == pc) caches_ = pc->next;
+  pc->prev = pc->next = nullptr;
+  pc->orphaned = true;
+}
+
+}  // namespace internal
+}  // namespace sealpool

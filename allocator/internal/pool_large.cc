@@ -1,0 +1,141 @@
+// sealpool — large objects: one span each, end-aligned against a
+// trailing guard page; free turns the object's pages into guard pages.
+
+#include "allocator/internal/pool_impl.h"
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "allocator/internal/asan.h"
+#include "allocator/internal/check.h"
+#include "allocator/internal/lookup.h"
+#include "allocator/internal/platform.h"
+#include "allocator/internal/slot.h"
+
+namespace sealpool {
+namespace internal {
+namespace {
+
+size_t RoundUp(size_t v, size_t a) { return (v + a - 1) & ~(a - 1); }
+
+}  // namespace
+
+void* PoolImpl::AllocateLarge(size_t size, AllocError* err) {
+  if (size > (size_t{1} << 40)) {
+    *err = AllocError::kNoMemory;
+    return nullptr;
+  }
+  const size_t align = opts_.align < 16 ? 16 : opts_.align;
+  const size_t span_pages =
+      (RoundUp(size + align, kPageSize) >> kPageShift) + 2;
+  const size_t granules = RoundUp(span_pages, kPagesPerGranule) / kPagesPerGranule;
+  MutexLock l(&mu_);
+  if (destroyed_.load(std::memory_order_relaxed)) {
+    *err = AllocError::kDestroyed;
+    return nullptr;
+  }
+  // Object pages: from the page holding the (aligned, end-placed) start to
+  // the trailing guard page.
+  const size_t g_bytes = granules << kGranuleShift;
+  const size_t end_off = g_bytes - kPageSize;
+  const size_t obj_off = (end_off - size) & ~(align - 1);
+  const size_t first_page_off = obj_off & ~(kPageSize - 1);
+  const size_t obj_pages = (end_off - first_page_off) >> kPageShift;
+  if (opts_.max_bytes != 0 &&
+      committed_ + (obj_pages << kPageShift) > opts_.max_bytes) {
+    *err = AllocError::kNoMemory;
+    return nullptr;
+  }
+  size_t g = 0;
+  if (!CarveGranules(granules, &g, err)) return nullptr;
+  const uintptr_t start = GranuleAddress(g);
+  if (!InstallGuard(reinterpret_cast<void*>(start), first_page_off,
+                    &prot_none_guards_) ||
+      !InstallGuard(reinterpret_cast<void*>(start + end_off), kPageSize,
+                    &prot_none_guards_)) {
+    InstallGuard(reinterpret_cast<void*>(start), g_bytes);
+    free_spans_.emplace_back(g, granules);
+    *err = AllocError::kNoMemory;
+    return nullptr;
+  }
+  SpanRecord* rec = RecordAt(g);
+  rec->base.store(start + obj_off, std::memory_order_relaxed);
+  rec->mul.store(size, std::memory_order_relaxed);  // large: the exact size
+  rec->slot_size.store(0, std::memory_order_relaxed);
+  rec->nslots.store(1, std::memory_order_relaxed);
+  rec->pool_id.store(id_, std::memory_order_relaxed);
+  rec->kind.store(static_cast<uint8_t>(SpanKind::kLarge), std::memory_order_relaxed);
+  rec->wide.store(0, std::memory_order_relaxed);
+  rec->sealed.store(0, std::memory_order_relaxed);
+  rec->class_idx = 0;
+  rec->granules = 0;
+  rec->large_granules = static_cast<uint32_t>(granules);
+  rec->free_count = 0;
+  rec->prev = rec->next = 0;
+  SealCanary(rec);
+  rec->live.store(1, std::memory_order_release);
+  SetPageEntries(start, first_page_off >> kPageShift,
+                 MakeEntry(EntryKind::kGuard, id_, g));
+  SetPageEntries(start + first_page_off, obj_pages,
+                 MakeEntry(EntryKind::kLarge, id_, g));
+  SetPageEntries(start + end_off, 1, MakeEntry(EntryKind::kGuard, id_, g));
+  committed_ += obj_pages << kPageShift;
+  ++large_spans_;
+  guard_pages_ += (first_page_off >> kPageShift) + 1;
+  metadata_bytes_ += sizeof(SpanRecord) + (g_bytes >> kPageShift) * sizeof(uint64_t);
+  live_bytes_ += static_cast<int64_t>(size);
+  ++live_objects_;
+  AsanObjectAllocated(start + first_page_off, obj_off - first_page_off + size,
+                      end_off - first_page_off);
+  AsanPoison(start + first_page_off, obj_off - first_page_off);
+  return reinterpret_cast<void*>(start + obj_off);
+}
+
+
+ViolationKind PoolImpl::FreeLarge(uintptr_t a, SpanRecord* rec) {
+  const uint32_t pool_id = rec->pool_id.load(std::memory_order_relaxed);
+  PoolImpl* pool = VerifiedOwner(rec);
+  const uintptr_t base = rec->base.load(std::memory_order_relaxed);
+  const size_t size = rec->mul.load(std::memory_order_relaxed);
+  ViolationKind bad = ViolationKind::kNone;
+  {
+    MutexLock l(&pool->mu_);
+    if (a != base) {
+      bad = ViolationKind::kInvalidFree;
+    } else if (rec->live.load(std::memory_order_relaxed) == 0) {
+      bad = ViolationKind::kDoubleFree;
+    } else if (rec->sealed.load(std::memory_order_relaxed) != 0) {
+      bad = ViolationKind::kSealedFree;
+    } else {
+      rec->live.store(0, std::memory_order_release);
+      AsanPoison(base, size);
+      const size_t g = RecordGranule(rec);
+      const uintptr_t start = GranuleAddress(g);
+      const size_t granules = rec->large_granules;
+      const uintptr_t first_page = base & ~(kPageSize - 1);
+      const uintptr_t end = start + (granules << kGranuleShift) - kPageSize;
+      // The object's pages become guard pages until the span is reused, so
+      // that a stale pointer faults; the table keeps naming the object so
+      // that the checker reports a use after free.
+      if (!InstallGuard(reinterpret_cast<void*>(first_page), end - first_page,
+                        &pool->prot_none_guards_)) {
+        // Out of kernel mappings (PROT_NONE fallback): the pages are still
+        // dropped and the table still calls them freed, they just do not
+        // fault on a plain access.
+        DiscardPages(reinterpret_cast<void*>(first_page), end - first_page);
+      }
+      pool->committed_ -= end - first_page;
+      pool->guard_pages_ += (end - first_page) >> kPageShift;
+      pool->live_bytes_ -= static_cast<int64_t>(size);
+      --pool->live_objects_;
+      pool->free_spans_.emplace_back(g, granules);
+    }
+  }
+  if (bad == ViolationKind::kNone) return bad;
+  return ReportPoolViolation(bad, pool_id, a, base, size,
+                bad == ViolationKind::kInvalidFree ? "not the start of a live object"
+                                                   : nullptr);
+}
+
+}  // namespace internal
+}  // namespace sealpool

@@ -1,0 +1,334 @@
+// sealpool — the pool registry: creation, lookup by name and id, destroy,
+// reference counting and release; the fork handlers that hold every pool
+// lock across fork().
+
+#include "allocator/internal/pool_impl.h"
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "allocator/internal/asan.h"
+#include "allocator/internal/check.h"
+#include "allocator/internal/lookup.h"
+#include "allocator/internal/platform.h"
+#include "allocator/internal/slot.h"
+
+#include <pthread.h>
+
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+
+namespace sealpool {
+namespace internal {
+namespace {
+
+
+struct Registry {
+  Mutex mu;
+  absl::flat_hash_map<std::string, PoolImpl*> by_name ABSL_GUARDED_BY(mu);
+  uint32_t next_id ABSL_GUARDED_BY(mu) = 1;
+  size_t live ABSL_GUARDED_BY(mu) = 0;
+};
+
+Registry& GetRegistry() {
+  static Registry* r = new Registry();  // never destroyed
+  return *r;
+}
+
+std::atomic<PoolImpl*> g_pools[kMaxPools + 1];
+std::atomic<uint64_t> g_next_key{1};
+
+uint64_t NewKey() { return g_next_key.fetch_add(1, std::memory_order_relaxed); }
+
+
+bool ValidName(absl::string_view name) {
+  if (name.empty() || name.size() > kMaxPoolNameLength) return false;
+  for (char c : name) {
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+bool IsPowerOfTwo(size_t v) { return v != 0 && (v & (v - 1)) == 0; }
+
+void ForkPrepare() { PoolImpl::LockAllForFork(); }
+void ForkParent() { PoolImpl::UnlockAllAfterFork(); }
+void ForkChild() { PoolImpl::UnlockAllAfterForkInChild(); }
+
+}  // namespace
+
+uint64_t NewCacheKey() { return NewKey(); }
+
+
+// Reports a violation involving `pool_id` (may be 0).
+ViolationKind ReportPoolViolation(ViolationKind kind, uint32_t pool_id, uintptr_t addr,
+                     uintptr_t object, size_t object_size, const char* detail) {
+  Violation v;
+  v.kind = kind;
+  v.pool_id = pool_id;
+  if (PoolImpl* p = PoolImpl::ById(pool_id); p != nullptr && p->live()) {
+    v.pool_name = p->name();
+  }
+  v.addr = addr;
+  v.object_start = object;
+  v.object_size = object_size;
+  v.offset = object != 0 ? addr - object : 0;
+  v.detail = detail;
+  return ReportViolation(v, 1);
+}
+
+// Corrupt metadata is never worked around: it is reported (so that the
+// handler and the JSON log see it) and then aborts, in every mode.
+void ReportCorruption(const SpanRecord* rec,
+                                                          const char* what) {
+  ReportPoolViolation(ViolationKind::kMetadataCorruption,
+         rec->pool_id.load(std::memory_order_relaxed),
+         reinterpret_cast<uintptr_t>(rec), 0, 0, what);
+  abort();
+}
+
+std::atomic<uint64_t> g_usercopy_window[kMaxPools + 1];
+
+PoolImpl::PoolImpl(uint32_t id) : handle_(this), id_(id) {}
+
+PoolImpl* PoolImpl::ById(uint32_t id) {
+  if (id == 0 || id > kMaxPools) return nullptr;
+  return g_pools[id].load(std::memory_order_acquire);
+}
+
+size_t PoolImpl::LiveCount() {
+  Registry& r = GetRegistry();
+  MutexLock l(&r.mu);
+  return r.live;
+}
+
+absl::StatusOr<Pool*> PoolImpl::Create(absl::string_view name,
+                                       const PoolOptions& o) {
+  if (!ValidName(name)) {
+    return absl::InvalidArgumentError(
+        "pool name must be 1 to 63 printable ASCII characters");
+  }
+  if (!IsPowerOfTwo(o.align) || o.align < kMinAlign || o.align > kMaxAlign) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "pool '", name, "': alignment ", o.align,
+        " is not a power of two between 8 and 4096"));
+  }
+  if ((o.flags & ~kPoolAllFlags) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("pool '", name, "': unknown flags ", o.flags));
+  }
+  if (o.usercopy_size == 0 && o.usercopy_offset != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "pool '", name, "': usercopy_offset needs a usercopy_size"));
+  }
+  if (o.usercopy_offset > UINT32_MAX || o.usercopy_size > UINT32_MAX) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("pool '", name, "': usercopy window out of range"));
+  }
+  if (!InitArena()) {
+    return absl::ResourceExhaustedError(
+        "cannot reserve the sealpool arena (mmap failed)");
+  }
+  static const int fork_handlers =
+      pthread_atfork(ForkPrepare, ForkParent, ForkChild);
+  (void)fork_handlers;
+
+  Registry& r = GetRegistry();
+  MutexLock l(&r.mu);
+  if (r.by_name.contains(name)) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("a pool named '", name, "' already exists"));
+  }
+  // Round-robin over ids, so that a just-released id is reused last.
+  uint32_t id = 0;
+  for (uint32_t i = 0; i < kMaxPools; ++i) {
+    const uint32_t cand = (r.next_id + i - 1) % kMaxPools + 1;
+    PoolImpl* p = g_pools[cand].load(std::memory_order_acquire);
+    if (p == nullptr || p->state_.load(std::memory_order_acquire) == kFree) {
+      id = cand;
+      break;
+    }
+  }
+  if (id == 0) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("too many live pools (", kMaxPools, ")"));
+  }
+  r.next_id = id % kMaxPools + 1;
+  PoolImpl* p = g_pools[id].load(std::memory_order_acquire);
+  if (p == nullptr) {
+    p = new PoolImpl(id);
+    g_pools[id].store(p, std::memory_order_release);
+  }
+  {
+    MutexLock pl(&p->mu_);
+    std::memset(p->name_, 0, sizeof(p->name_));
+    std::memcpy(p->name_, name.data(), name.size());
+    p->opts_ = o;
+    p->redzone_ = (o.flags & kPoolRedzones) ? 16 : 0;
+    p->simple_ = o.align <= 16 && p->redzone_ == 0;
+    p->extents_.clear();
+    p->free_spans_.clear();
+    std::memset(p->partial_, 0, sizeof(p->partial_));
+    p->caches_ = nullptr;
+    p->next_extent_granules_ = kFirstExtentGranules;
+    p->committed_ = p->small_spans_ = p->large_spans_ = 0;
+    p->guard_pages_ = p->metadata_bytes_ = 0;
+    p->live_bytes_ = p->live_objects_ = 0;
+    p->seals_ = p->sealed_bytes_ = p->abandoned_bytes_ = p->write_rares_ = 0;
+    p->permanent_enforced_ = false;
+    p->prot_none_guards_ = false;
+    p->sealed_metadata_bytes_ = 0;
+    p->memfd_ = -1;
+    p->memfd_size_ = 0;
+    p->wr_key_ = (o.flags & kPoolWriteRareKey) ? WriteRareKey() : -1;
+    if (p->opts_.flags & kPoolWriteRareKey) p->opts_.flags |= kPoolWriteRare;
+    if ((p->opts_.flags & kPoolWriteRare) && p->wr_key_ < 0) {
+      p->memfd_ = CreateMemfd(absl::StrCat("sealpool:", name).c_str());
+      if (p->memfd_ < 0) {
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "pool '", name, "': cannot create the memfd behind write-rare memory"));
+      }
+    }
+    p->destroyed_.store(false, std::memory_order_relaxed);
+    p->refs_.store(1, std::memory_order_relaxed);
+    p->cache_key_.store(NewKey(), std::memory_order_release);
+    g_usercopy_window[id].store(
+        (uint64_t{o.usercopy_offset} << 32) | o.usercopy_size,
+        std::memory_order_release);
+    ResetPoolViolationCount(id);
+    p->state_.store(kLive, std::memory_order_release);
+  }
+  r.by_name.emplace(std::string(name), p);
+  ++r.live;
+  return &p->handle_;
+}
+
+absl::StatusOr<Pool*> PoolImpl::Find(absl::string_view name) {
+  Registry& r = GetRegistry();
+  MutexLock l(&r.mu);
+  auto it = r.by_name.find(name);
+  if (it == r.by_name.end()) {
+    return absl::NotFoundError(absl::StrCat("no live pool named '", name, "'"));
+  }
+  it->second->Ref();
+  return &it->second->handle_;
+}
+
+absl::Status PoolImpl::Destroy() {
+  if (opts_.flags & kPoolPermanent) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "pool '", name_, "' is permanent: it lives until the process exits"));
+  }
+  {
+    Registry& r = GetRegistry();
+    MutexLock l(&r.mu);
+    if (destroyed_.exchange(true, std::memory_order_acq_rel)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("pool '", name_, "' was already destroyed"));
+    }
+    // The name is free for a new pool from now on.
+    r.by_name.erase(name_);
+  }
+  cache_key_.store(NewKey(), std::memory_order_release);
+  Unref();
+  return absl::OkStatus();
+}
+
+void PoolImpl::Unref() {
+  const int prev = refs_.fetch_sub(1, std::memory_order_acq_rel);
+  SEALPOOL_CHECK(prev > 0, "pool reference count underflow");
+  // A permanent pool is never released: its memory may be mseal()ed.
+  if (prev == 1 && (opts_.flags & kPoolPermanent) == 0) Release();
+}
+
+void PoolImpl::Release() {
+  Registry& r = GetRegistry();
+  MutexLock l(&r.mu);
+  {
+    MutexLock pl(&mu_);
+    // A pool released without Destroy() (its creator dropped the last
+    // reference through Unref) also gives up its name.
+    auto it = r.by_name.find(name_);
+    if (it != r.by_name.end() && it->second == this) r.by_name.erase(it);
+    destroyed_.store(true, std::memory_order_release);
+    cache_key_.store(NewKey(), std::memory_order_release);
+    for (PoolCache* pc = caches_; pc != nullptr;) {
+      PoolCache* next = pc->next;
+      pc->orphaned = true;
+      pc->prev = pc->next = nullptr;
+      pc = next;
+    }
+    caches_ = nullptr;
+    UnprotectSealedMetadata();
+    for (const Extent& e : extents_) {
+      const uintptr_t start = GranuleAddress(e.first);
+      const size_t bytes = e.count << kGranuleShift;
+      // Readers first see "unused", then records and slack are cleared.
+      SetPageEntries(start, bytes >> kPageShift, 0);
+      for (size_t g = e.first; g < e.first + e.count; ++g) {
+        SpanRecord* rec = RecordAt(g);
+        rec->kind.store(0, std::memory_order_relaxed);
+        rec->live.store(0, std::memory_order_relaxed);
+        rec->sealed.store(0, std::memory_order_relaxed);
+        rec->nslots.store(0, std::memory_order_relaxed);
+        rec->pool_id.store(0, std::memory_order_relaxed);
+        rec->canary.store(0, std::memory_order_relaxed);
+      }
+      DiscardPages(SlackPage(e.first), e.count * kPageSize);
+      AsanUnpoison(start, e.used << kGranuleShift);
+      SEALPOOL_CHECK(DecommitPages(reinterpret_cast<void*>(start), bytes),
+                     "cannot return pool memory to the arena");
+      FreeGranules(e.first, e.count);
+    }
+    extents_.clear();
+    free_spans_.clear();
+    if (memfd_ >= 0) {
+      close(memfd_);
+      memfd_ = -1;
+    }
+    state_.store(kFree, std::memory_order_release);
+  }
+  --r.live;
+}
+
+std::vector<PoolImpl*> PoolImpl::RefAllLive() {
+  std::vector<PoolImpl*> out;
+  Registry& r = GetRegistry();
+  MutexLock l(&r.mu);  // Release() holds it while a pool turns kFree
+  for (uint32_t id = 1; id <= kMaxPools; ++id) {
+    PoolImpl* p = g_pools[id].load(std::memory_order_acquire);
+    if (p == nullptr || p->state_.load(std::memory_order_acquire) != kLive) continue;
+    p->Ref();
+    out.push_back(p);
+  }
+  return out;
+}
+
+void PoolImpl::LockAllForFork() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  GetRegistry().mu.Lock();
+  for (uint32_t id = 1; id <= kMaxPools; ++id) {
+    if (PoolImpl* p = g_pools[id].load(std::memory_order_acquire)) p->mu_.Lock();
+  }
+  LockGranulesForFork();
+}
+
+void PoolImpl::UnlockAllAfterForkInChild() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  for (uint32_t id = 1; id <= kMaxPools; ++id) {
+    if (PoolImpl* p = g_pools[id].load(std::memory_order_acquire)) {
+      p->ForkChildDropSharedMemory();
+    }
+  }
+  UnlockAllAfterFork();
+}
+
+void PoolImpl::UnlockAllAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  UnlockGranulesAfterFork();
+  for (uint32_t id = kMaxPools; id >= 1; --id) {
+    if (PoolImpl* p = g_pools[id].load(std::memory_order_acquire)) p->mu_.Unlock();
+  }
+  GetRegistry().mu.Unlock();
+}
+
+}  // namespace internal
+}  // namespace sealpool
