@@ -51,6 +51,10 @@ AddressInfo QueryAddress(const void* addr) {
           .load(std::memory_order_relaxed);
   info.usercopy_offset = window >> 32;
   info.usercopy_size = window & 0xFFFFFFFFu;
+  if (!internal::CanaryOk(rec)) {
+    info.corrupt = true;
+    return info;
+  }
   if (info.page == PageKind::kLargeSpan) {
     const size_t size = rec->mul.load(std::memory_order_relaxed);
     info.slot_size = size;

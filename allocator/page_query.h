@@ -37,6 +37,7 @@ struct AddressInfo {
   size_t usercopy_offset = 0;  // the pool's usercopy window
   size_t usercopy_size = 0;    // 0 = whole object
   size_t redzone = 0;          // bytes after object_size that are redzone
+  bool corrupt = false;        // the span record's canary does not verify
 };
 
 // The three answers of the checker's lookup: memory sealpool does not own,

@@ -58,6 +58,12 @@ bool Apply(const OptionSpec& spec, absl::string_view value, RuntimeOptions* o) {
       } else if (name == "arena_gib") {
         if (v < 1 || v > 1024) return false;
         o->arena_gib = v;
+      } else if (name == "quarantine") {
+        if (v < 0 || v > 64) return false;
+        o->quarantine = v;
+      } else if (name == "large_quarantine" || name == "pool_quarantine") {
+        if (v < 0 || v > 4096) return false;
+        (name == "large_quarantine" ? o->large_quarantine : o->pool_quarantine) = v;
       }
       return true;
     }
@@ -65,6 +71,12 @@ bool Apply(const OptionSpec& spec, absl::string_view value, RuntimeOptions* o) {
       if (value != "0" && value != "1") return false;
       if (name == "symbolize") o->symbolize = value == "1";
       if (name == "print_stats") o->print_stats = value == "1";
+      if (name == "random_reuse") o->random_reuse = value == "1";
+      if (name == "zero_on_free") o->zero_on_free = value == "1";
+      if (name == "write_after_free_check") {
+        o->write_after_free_check = value == "1";
+      }
+      if (name == "canaries") o->canaries = value == "1";
       return true;
   }
   return false;

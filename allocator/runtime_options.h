@@ -28,6 +28,14 @@ struct RuntimeOptions {
   int stack_depth = kMaxStackFrames;
   bool symbolize = true;
   bool print_stats = false;
+  // Hardening (see allocator/internal/options.inc), read at pool creation.
+  bool random_reuse = true;
+  int quarantine = 32;
+  int large_quarantine = 64;
+  int pool_quarantine = 16;
+  bool zero_on_free = true;
+  bool write_after_free_check = true;
+  bool canaries = true;
 };
 
 // Parses `text` on top of `*out` (pairs not named keep their value).

@@ -36,8 +36,10 @@ enum class ViolationKind : int {
   kBogusPointer = 12,      // null / first page / wrapping range
   kStackOverflow = 13,     // range partly on the thread's stack or dead frame
   kImageSegment = 14,      // write to read-only image data, or read of code
+  kHeapOverflow = 15,      // a canary next to an object was overwritten
+  kWriteAfterFree = 16,    // a freed slot was written before its reuse
 };
-inline constexpr int kViolationKindCount = 15;
+inline constexpr int kViolationKindCount = 17;
 
 // Stable short name of a kind, e.g. "double-free".
 const char* ViolationKindName(ViolationKind kind);

@@ -59,6 +59,10 @@ ReportArena(uintptr_t a, size_t len, CopyDirection dir) {
     case PageKind::kLargeSpan:
       break;
   }
+  if (info.corrupt) {
+    return Report(ViolationKind::kMetadataCorruption, a, len, dir, info.pool_id,
+                  0, 0, "span record canary");
+  }
   if (!info.in_slot) {
     return Report(ViolationKind::kOutOfBounds, a, len, dir, info.pool_id, 0, 0,
                   "span memory outside any object");
@@ -70,6 +74,22 @@ ReportArena(uintptr_t a, size_t len, CopyDirection dir) {
   return Report(ViolationKind::kOutOfBounds, a, len, dir, info.pool_id,
                 info.object_start, info.object_size,
                 "starts after the object's end (slack or redzone)");
+}
+
+// Rule 2's wrapping range: bogus-pointer, naming the pool (and the live
+// object) that `a` is in, if any.
+ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD ViolationKind
+ReportWrap(uintptr_t a, size_t len, CopyDirection dir) {
+  const void* ptr = reinterpret_cast<const void*>(a);
+  constexpr const char* kDetail = "range wraps around the address space";
+  ObjectBounds b;
+  if (LookupObject(ptr, &b, kLookupBounds) == Lookup::kObject) {
+    return Report(ViolationKind::kBogusPointer, a, len, dir, b.pool_id, b.start,
+                  b.size, kDetail);
+  }
+  const AddressInfo info = QueryAddress(ptr);
+  return Report(ViolationKind::kBogusPointer, a, len, dir, info.pool_id, 0, 0,
+                kDetail);
 }
 
 // Rule 4: memory sealpool does not own.
@@ -119,11 +139,11 @@ ABSL_ATTRIBUTE_NOINLINE ViolationKind CheckCopySlow(const void* ptr, size_t len,
                                                     CopyDirection dir) {
   const uintptr_t a = reinterpret_cast<uintptr_t>(ptr);
   if (ABSL_PREDICT_FALSE(len == 0)) return ViolationKind::kNone;
-  if (ABSL_PREDICT_FALSE(a < kFirstPage || a + len < a)) {
+  if (ABSL_PREDICT_FALSE(a < kFirstPage)) {
     return Report(ViolationKind::kBogusPointer, a, len, dir, 0, 0, 0,
-                  a < kFirstPage ? "null or first-page pointer"
-                                 : "range wraps around the address space");
+                  "null or first-page pointer");
   }
+  if (ABSL_PREDICT_FALSE(a + len < a)) return ReportWrap(a, len, dir);
   ObjectBounds b;
   switch (LookupObject(ptr, &b)) {
     case Lookup::kNotOurs:

@@ -33,7 +33,9 @@ using ::sealpool_test::PageEnd;
 using ::sealpool_test::PageStart;
 using ::sealpool_test::UniqueName;
 
-constexpr size_t kSmallMax = 16 * 1024;
+// The largest small object: the largest class keeps one byte of slack for
+// the object's canary (canaries=1, the default).
+constexpr size_t kSmallMax = 16 * 1024 - 1;
 
 bool IsSizeError(const absl::Status& status) {
   return status.code() == absl::StatusCode::kInvalidArgument ||
@@ -51,6 +53,7 @@ std::vector<size_t> ExactSizes() {
     sizes.push_back(p + 1);
   }
   sizes.push_back(kSmallMax - 16);
+  sizes.push_back(kSmallMax);
   sizes.push_back(3 * 4096);
   sizes.push_back(100000);
   std::sort(sizes.begin(), sizes.end());

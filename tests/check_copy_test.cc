@@ -342,6 +342,7 @@ TEST_F(CheckCopyTest, UnusedArenaPagesAreRefused) {
 }
 
 TEST_F(CheckCopyTest, RangesSpanningAdjacentObjectsAreOutOfBounds) {
+  ::sealpool_test::ScopedOptions options_scope("canaries=0");  // no canary slack: neighbours touch
   SEALPOOL_ASSERT_CREATE(pool, UniqueName("cc-adjacent"), PoolOptions{});
   // 64-byte objects fill 64-byte slots, so neighbours touch.
   std::vector<void*> objects;

@@ -1,9 +1,11 @@
 // Runtime options (SEALPOOL_OPTIONS): the parser — every key, bad keys and
 // values, degenerate strings, the log_path length limit —, the Markdown
-// table, SetRuntimeOptions() against the mode, and the environment variable
-// itself, read in a fresh child process.
+// table, SetRuntimeOptions() against the mode, a log_path that is not a
+// regular file (refused with one line, never a hang), and the environment
+// variable itself, read in a fresh child process.
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +13,8 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -213,6 +217,78 @@ TEST(OptionsTest, UnwritableLogPathIsNotFatal) {
   EXPECT_TRUE(Pool::Free(p).ok());
 }
 
+// log_path must be a regular file. Anything else is refused with one line
+// on stderr, and opening it never blocks (a FIFO without a reader would
+// otherwise hang the process at its first use of sealpool).
+
+constexpr char kNotRegular[] = "' is not a regular file; JSON reports are off\n";
+
+// A fresh name for a file under /tmp (nothing is created).
+std::string TempPath(const char* base) {
+  char path[] = "/tmp/sealpool-options-test-XXXXXX";
+  const int fd = mkstemp(path);
+  if (fd < 0) return "";
+  close(fd);
+  unlink(path);
+  return std::string(path) + "-" + base;
+}
+
+// What SetRuntimeOptions(options) writes to stderr.
+std::string StderrOfSetRuntimeOptions(const std::string& options) {
+  char path[] = "/tmp/sealpool-options-stderr-XXXXXX";
+  const int fd = mkstemp(path);
+  if (fd < 0) return "<no temporary file>";
+  const int saved = dup(STDERR_FILENO);
+  dup2(fd, STDERR_FILENO);
+  (void)SetRuntimeOptions(options);
+  dup2(saved, STDERR_FILENO);
+  close(saved);
+  close(fd);
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  unlink(path);
+  return ss.str();
+}
+
+size_t CountOf(const std::string& haystack, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = haystack.find(needle); at != std::string::npos;
+       at = haystack.find(needle, at + needle.size())) {
+    ++n;
+  }
+  return n;
+}
+
+TEST(OptionsTest, LogPathThatIsNotARegularFileIsRefused) {
+  const std::string fifo = TempPath("fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0) << fifo;
+  // A FIFO with a reader opens, and is refused all the same.
+  const int reader = open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  ASSERT_GE(reader, 0);
+  for (const std::string& path :
+       {fifo, std::string("/dev/null"), std::string("/tmp")}) {
+    SCOPED_TRACE(path);
+    const std::string err = StderrOfSetRuntimeOptions("log_path=" + path);
+    EXPECT_EQ(err, "sealpool: log_path '" + path + kNotRegular);
+  }
+  close(reader);
+  // A FIFO without a reader: refused at once, not waited on.
+  EXPECT_EQ(StderrOfSetRuntimeOptions("log_path=" + fifo),
+            "sealpool: log_path '" + fifo + kNotRegular);
+  // A path that cannot be opened keeps its own line.
+  EXPECT_EQ(StderrOfSetRuntimeOptions("log_path=/nonexistent-dir/x.jsonl"),
+            "sealpool: cannot open log_path '/nonexistent-dir/x.jsonl'; JSON "
+            "reports are off\n");
+  // The legal neighbour: a regular file is taken, silently.
+  const std::string file = TempPath("log.jsonl");
+  EXPECT_EQ(StderrOfSetRuntimeOptions("log_path=" + file), "");
+  EXPECT_EQ(StderrOfSetRuntimeOptions("log_path="), "");
+  SetMode(Mode::kAbort);
+  unlink(file.c_str());
+  unlink(fifo.c_str());
+}
+
 // SEALPOOL_OPTIONS is read once per process, so it is tested in a child:
 // this binary re-executed with the variable set, running only the helper
 // test below (which is skipped in a normal run).
@@ -254,6 +330,9 @@ ChildResult RunChild(const char* options) {
     close(fds[1]);
     setenv("SEALPOOL_OPTIONS", options, 1);
     setenv(kChildMarker, "1", 1);
+    // Survives execv: a child that hangs is killed (SIGALRM) and fails
+    // the test instead of stalling it.
+    alarm(60);
     char arg0[] = "sealpool_tests";
     char filter[] = "--gtest_filter=OptionsEnvChild.ReportModeFromEnvironment";
     char* const argv[] = {arg0, filter, nullptr};
@@ -299,6 +378,42 @@ TEST(OptionsEnvTest, MalformedEnvironmentIsNamedButNotFatal) {
   EXPECT_TRUE(Contains(r.output, "sealpool: SEALPOOL_OPTIONS:")) << r.output;
   EXPECT_TRUE(Contains(r.output, "bogus")) << r.output;
   EXPECT_TRUE(Contains(r.output, "symbolize")) << r.output;
+}
+
+TEST(OptionsEnvTest, FifoLogPathWithoutReaderIsRefusedNotWaitedOn) {
+  const std::string fifo = TempPath("fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0) << fifo;
+  // Nobody ever opens the FIFO for reading: a blocking open would hang the
+  // child until the alarm RunChild sets kills it.
+  const ChildResult r =
+      RunChild(("mode=report:stack_depth=2:log_path=" + fifo).c_str());
+  unlink(fifo.c_str());
+  ASSERT_TRUE(WIFEXITED(r.status)) << "wait status " << r.status << "\n"
+                                   << r.output;
+  EXPECT_EQ(WEXITSTATUS(r.status), 0) << r.output;
+  EXPECT_EQ(CountOf(r.output, "sealpool: log_path '" + fifo + kNotRegular), 1u)
+      << r.output;
+  // The reports still reach stderr.
+  EXPECT_TRUE(Contains(r.output,
+                       "memory exposure attempt detected from pool "
+                       "'opt-env-child'"))
+      << r.output;
+}
+
+TEST(OptionsEnvTest, RegularFileLogPathReceivesJsonLines) {
+  const std::string file = TempPath("log.jsonl");
+  const ChildResult r =
+      RunChild(("mode=report:stack_depth=2:log_path=" + file).c_str());
+  std::ifstream in(file);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string log = ss.str();
+  unlink(file.c_str());
+  ASSERT_TRUE(WIFEXITED(r.status)) << r.output;
+  EXPECT_EQ(WEXITSTATUS(r.status), 0) << r.output;
+  EXPECT_FALSE(Contains(r.output, "log_path")) << r.output;
+  EXPECT_EQ(CountOf(log, "\n"), 1u) << log;
+  EXPECT_TRUE(Contains(log, "\"pool\":\"opt-env-child\"")) << log;
 }
 
 TEST(OptionsEnvTest, WithoutTheEnvironmentTheChildIsAborted) {

@@ -194,6 +194,7 @@ TEST_F(OverflowTest, OffByOneIsCaughtAtSizeClassBoundaries) {
 // overflow: refused, and the neighbour keeps its bytes.
 
 TEST_F(OverflowTest, LinearOverflowIntoNeighbourIsRefused) {
+  ::sealpool_test::ScopedOptions options_scope("canaries=0");  // no canary slack: neighbours touch
   SEALPOOL_ASSERT_CREATE(pool, UniqueName("ovf-neighbour"), PoolOptions{});
   const size_t kSize = 128;  // fills its slot: neighbours touch
   std::vector<void*> objects;

@@ -1,7 +1,8 @@
 // Violation reports of check_copy: the kernel-style stderr text in abort
 // mode (ReportDeathTest), the handler record field by field (C++ and C),
-// the counters (global and per pool), the stack-trace options and the JSON
-// lines log.
+// the counters (global and per pool), the pool named wherever an address is
+// in one (write-rare outside a live object, a wrapping range), the
+// stack-trace options and the JSON lines log.
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -448,6 +449,138 @@ TEST_F(ReportTest, StackDepthAndSymbolizeOptionsShapeTheReport) {
   EXPECT_TRUE(Pool::Free(p).ok());
 }
 
+// Violations name their pool wherever the address is in one, also when it
+// is not inside a live object.
+
+// The first page at or after `from` that is a guard page (0 if none is
+// within 4 pages).
+uintptr_t GuardPageFrom(uintptr_t from) {
+  uintptr_t page = (from + 4095) & ~uintptr_t{4095};
+  for (int i = 0; i < 4; ++i, page += 4096) {
+    if (QueryAddress(reinterpret_cast<const void*>(page)).page == PageKind::kGuard) {
+      return page;
+    }
+  }
+  return 0;
+}
+
+std::string Hex(uintptr_t a) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "0x%lx", static_cast<unsigned long>(a));  // NOLINT(runtime/int)
+  return buf;
+}
+
+TEST_F(ReportTest, WriteRareOutsideALiveObjectNamesThePool) {
+  const std::string name = UniqueName("report-wr-outside");
+  PoolOptions o;
+  o.flags = kPoolWriteRare;
+  SEALPOOL_ASSERT_CREATE(pool, name, o);
+  SEALPOOL_ASSERT_ALLOC(keep, pool, 50);
+  SEALPOOL_ASSERT_ALLOC(gone, pool, 50);
+  SEALPOOL_ASSERT_ALLOC(large, pool, 100000);
+  ASSERT_TRUE(Pool::Free(gone).ok());
+  ASSERT_TRUE(pool->Seal().ok());
+  const uintptr_t guard = GuardPageFrom(Addr(large) + 100000);
+  ASSERT_NE(guard, 0u);
+  const char src[4] = {'b', 'a', 'd', '!'};
+  std::string text;
+  {
+    StderrCapture capture;
+    ASSERT_TRUE(capture.ok());
+    EXPECT_FALSE(Pool::WriteRare(gone, src, 4).ok());                // freed slot
+    EXPECT_FALSE(Pool::WriteRare(AsBytes(keep) + 56, src, 4).ok());  // slack
+    EXPECT_FALSE(
+        Pool::WriteRare(reinterpret_cast<void*>(guard), src, 4).ok());  // guard
+    capture.Restore();
+    text = capture.Text();
+  }
+  const std::string head =
+      "sealpool: memory overwrite attempt detected to pool '" + name + "' (";
+  EXPECT_TRUE(Contains(text, head + "object " + Hex(Addr(gone)) +
+                                 ", offset 0, size 4, object size 0)!\n"))
+      << text;
+  EXPECT_TRUE(Contains(text, head + "object " + Hex(Addr(keep)) +
+                                 ", offset 56, size 4, object size 50)!\n"))
+      << text;
+  EXPECT_TRUE(Contains(text, head + "address " + Hex(guard) + ", size 4)!\n"))
+      << text;
+  EXPECT_FALSE(Contains(text, "detected to out-of-bounds")) << text;
+  const std::vector<FullRecord> v = recorder_.Take();
+  ASSERT_EQ(v.size(), 3u);
+  for (const FullRecord& r : v) {
+    EXPECT_EQ(r.kind, ViolationKind::kOutOfBounds);
+    EXPECT_EQ(r.pool_name, name);
+    EXPECT_EQ(r.pool_id, pool->id());
+  }
+  EXPECT_EQ(v[0].detail, "write-rare into a freed slot");
+  EXPECT_EQ(v[1].detail, "write-rare starts after the object's end (slack or redzone)");
+  EXPECT_EQ(v[2].detail, "write-rare into a guard page");
+  // The legal neighbour: in bounds, the write-rare succeeds.
+  ASSERT_TRUE(Pool::WriteRare(AsBytes(keep) + 46, src, 4).ok());
+  EXPECT_EQ(std::memcmp(AsBytes(keep) + 46, src, 4), 0);
+  EXPECT_TRUE(recorder_.Take().empty());
+}
+
+TEST_F(ReportTest, WrappingRangeNamesThePoolAndTheObject) {
+  const std::string name = UniqueName("report-wrap");
+  SEALPOOL_ASSERT_CREATE(pool, name, PoolOptions{});
+  SEALPOOL_ASSERT_ALLOC(p, pool, 50);
+  SEALPOOL_ASSERT_ALLOC(gone, pool, 50);
+  SEALPOOL_ASSERT_ALLOC(keep, pool, 50);
+  ASSERT_TRUE(Pool::Free(gone).ok());
+  // ptr + wrap_length(ptr) is 2^64: the range wraps to 0.
+  const auto wrap_length = [](const void* ptr) {
+    return static_cast<size_t>(~uintptr_t{0} - Addr(ptr) + 1);
+  };
+  const size_t wrap = wrap_length(AsBytes(p) + 8);
+  const size_t gone_wrap = wrap_length(gone);
+  char outside[16] = {};
+  std::string text;
+  {
+    StderrCapture capture;
+    ASSERT_TRUE(capture.ok());
+    EXPECT_EQ(CheckCopy(AsBytes(p) + 8, wrap, kRead), ViolationKind::kBogusPointer);
+    EXPECT_EQ(CheckCopy(gone, gone_wrap, kWrite), ViolationKind::kBogusPointer);
+    EXPECT_EQ(CheckCopy(outside, ~size_t{0}, kRead), ViolationKind::kBogusPointer);
+    capture.Restore();
+    text = capture.Text();
+  }
+  EXPECT_TRUE(Contains(
+      text, "sealpool: memory exposure attempt detected from pool '" + name +
+                "' (object " + Hex(Addr(p)) + ", offset 8, size " +
+                std::to_string(wrap) + ", object size 50)!\n  kind: "
+                "bogus-pointer (range wraps around the address space)"))
+      << text;
+  // A freed slot is no object, but the pool is named.
+  EXPECT_TRUE(Contains(
+      text, "sealpool: memory overwrite attempt detected to pool '" + name +
+                "' (address " + Hex(Addr(gone)) + ", size " +
+                std::to_string(gone_wrap) + ")!\n"))
+      << text;
+  // Outside the pools: no pool to name.
+  EXPECT_TRUE(Contains(text,
+                       "sealpool: memory exposure attempt detected from "
+                       "bogus-pointer (address " + Hex(Addr(outside)) + ", size "))
+      << text;
+  const std::vector<FullRecord> v = recorder_.Take();
+  ASSERT_EQ(v.size(), 3u);
+  EXPECT_EQ(v[0].pool_name, name);
+  EXPECT_EQ(v[0].pool_id, pool->id());
+  EXPECT_EQ(v[0].object_start, Addr(p));
+  EXPECT_EQ(v[0].object_size, 50u);
+  EXPECT_EQ(v[0].offset, 8u);
+  EXPECT_EQ(v[1].pool_name, name);
+  EXPECT_EQ(v[1].object_start, 0u);
+  EXPECT_FALSE(v[2].has_pool_name);
+  EXPECT_EQ(v[2].pool_id, 0u);
+  // The legal neighbour: the same start, a length that does not wrap and
+  // stays in the object.
+  EXPECT_EQ(CheckCopy(AsBytes(p) + 8, 42, kRead), ViolationKind::kNone);
+  EXPECT_TRUE(recorder_.Take().empty());
+  EXPECT_TRUE(Pool::Free(p).ok());
+  EXPECT_TRUE(Pool::Free(keep).ok());
+}
+
 // The JSON lines log.
 
 class JsonLogTest : public ReportTest {
@@ -668,6 +801,46 @@ TEST(ReportDeathTest, UseAfterFreeAndForeignViolationsAbort) {
       "sealpool: memory overwrite attempt detected to image-segment "
       "\\(address 0x[0-9a-f]+, size 1\\)!");
   EXPECT_TRUE(Pool::Free(keep).ok());
+}
+
+TEST(ReportDeathTest, WriteRareIntoAFreedSlotNamesThePool) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  PoolOptions o;
+  o.flags = kPoolWriteRare;
+  SEALPOOL_ASSERT_CREATE(pool, "sessions-dt-wr", o);
+  SEALPOOL_ASSERT_ALLOC(keep, pool, 50);
+  SEALPOOL_ASSERT_ALLOC(gone, pool, 50);
+  ASSERT_TRUE(Pool::Free(gone).ok());
+  ASSERT_TRUE(pool->Seal().ok());
+  const char src[4] = {};
+  // The legal neighbour first: in bounds.
+  ASSERT_TRUE(Pool::WriteRare(keep, src, 4).ok());
+  EXPECT_DEATH(
+      {
+        SetMode(Mode::kAbort);
+        (void)Pool::WriteRare(gone, src, 4);
+      },
+      "sealpool: memory overwrite attempt detected to pool 'sessions-dt-wr' "
+      "\\(object 0x[0-9a-f]+, offset 0, size 4, object size 0\\)!\n  kind: "
+      "out-of-bounds \\(write-rare into a freed slot\\)");
+}
+
+TEST(ReportDeathTest, WrappingRangeNamesThePool) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  SEALPOOL_ASSERT_CREATE(pool, "sessions-dt-wrap", PoolOptions{});
+  SEALPOOL_ASSERT_ALLOC(p, pool, 50);
+  // The legal neighbour first: no wrap, in the object.
+  SetMode(Mode::kAbort);
+  EXPECT_EQ(CheckCopy(AsBytes(p) + 8, 42, kRead), ViolationKind::kNone);
+  EXPECT_DEATH(
+      {
+        SetMode(Mode::kAbort);
+        (void)CheckCopy(AsBytes(p) + 8, ~uintptr_t{0} - Addr(p), kRead);
+      },
+      "sealpool: memory exposure attempt detected from pool "
+      "'sessions-dt-wrap' \\(object 0x[0-9a-f]+, offset 8, size [0-9]+, "
+      "object size 50\\)!\n  kind: bogus-pointer");
+  EXPECT_TRUE(Pool::Free(p).ok());
 }
 
 void MarkerHandler(const Violation& v, void*) {

@@ -23,6 +23,7 @@
 #include "allocator/options.h"
 #include "allocator/page_query.h"
 #include "allocator/pool.h"
+#include "allocator/runtime_options.h"
 #include "allocator/violation.h"
 #include "gtest/gtest.h"
 
@@ -343,6 +344,26 @@ inline bool KilledBySegv(int status) {
 inline bool ExitedZero(int status) {
   return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
+
+// The hardening options at their defaults (allocator/internal/options.inc).
+inline constexpr const char kHardeningDefaults[] =
+    "random_reuse=1:quarantine=32:large_quarantine=64:pool_quarantine=16:"
+    "zero_on_free=1:write_after_free_check=1:canaries=1";
+
+// Applies SEALPOOL_OPTIONS keys (e.g. "canaries=0") to the pools created in
+// the scope, and puts the hardening defaults back at its end. Pools read
+// their hardening when they are created.
+class ScopedOptions {
+ public:
+  explicit ScopedOptions(const char* text) {
+    EXPECT_TRUE(sealpool::SetRuntimeOptions(text).ok()) << text;
+  }
+  ~ScopedOptions() {
+    EXPECT_TRUE(sealpool::SetRuntimeOptions(kHardeningDefaults).ok());
+  }
+  ScopedOptions(const ScopedOptions&) = delete;
+  ScopedOptions& operator=(const ScopedOptions&) = delete;
+};
 
 }  // namespace sealpool_test
 

@@ -2,10 +2,15 @@
 // sealed object through a short-lived alias, while the shared view stays
 // read-only (also while another thread is writing rarely); every write-rare
 // is checked like any other write; mapping failures surface as
-// ResourceExhausted; and the pool's memory is kept out of fork children.
+// ResourceExhausted; no file descriptor to the pool's memory stays open, so
+// file writes through /proc cannot change it; and the pool's memory is kept
+// out of fork children.
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -522,6 +527,278 @@ TEST(WriteRareDeathTest, PastTheEndAbortsInAbortMode) {
 }
 
 // ---------------------------------------------------------------------------
+// No file descriptor to the pool's memory: each extent's memfd is closed
+// once mapped, so a file-write bug (open + pwrite, no code execution)
+// finds no way in through /proc/self/fd.
+
+// Descriptors of this process open on the memfd behind the pool called
+// `name` (readlink: "/memfd:sealpool:<name> (deleted)").
+std::vector<int> MemfdDescriptorsOf(const std::string& name) {
+  const std::string want = "/memfd:sealpool:" + name;
+  std::vector<int> out;
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return out;
+  const int own = dirfd(dir);
+  while (const dirent* d = readdir(dir)) {
+    char* end = nullptr;
+    const long fd = std::strtol(d->d_name, &end, 10);
+    if (end == d->d_name || *end != '\0' || fd == own) continue;
+    char target[512];
+    const ssize_t n = readlinkat(own, d->d_name, target, sizeof(target) - 1);
+    if (n <= 0) continue;
+    const std::string t(target, static_cast<size_t>(n));
+    // "name-1" must not match "name-12".
+    if (t.compare(0, want.size(), want) == 0 &&
+        (t.size() == want.size() || t[want.size()] == ' ')) {
+      out.push_back(static_cast<int>(fd));
+    }
+  }
+  closedir(dir);
+  return out;
+}
+
+// Large objects of `size` bytes, filled with their index, until the pool
+// has `extents` extents.
+std::vector<void*> FillExtents(Pool* pool, size_t extents, size_t size) {
+  std::vector<void*> objects;
+  while (pool->Stats().extents < extents && objects.size() < 200) {
+    absl::StatusOr<void*> p = pool->Allocate(size);
+    if (!p.ok()) break;
+    std::memset(*p, static_cast<int>(objects.size() & 0x7f), size);
+    objects.push_back(*p);
+  }
+  return objects;
+}
+
+// The mapping over `p` as /proc/self/maps has it: start, end, file offset.
+bool MappingWithOffset(const void* p, uintptr_t* start, uintptr_t* end,
+                       uint64_t* offset) {
+  FILE* f = std::fopen("/proc/self/maps", "r");
+  if (f == nullptr) return false;
+  char line[4096];
+  bool found = false;
+  while (!found && std::fgets(line, sizeof(line), f) != nullptr) {
+    unsigned long lo = 0, hi = 0, off = 0;  // NOLINT(runtime/int): sscanf
+    if (std::sscanf(line, "%lx-%lx %*s %lx", &lo, &hi, &off) == 3 &&
+        Addr(p) >= lo && Addr(p) < hi) {
+      *start = lo;
+      *end = hi;
+      *offset = off;
+      found = true;
+    }
+  }
+  std::fclose(f);
+  return found;
+}
+
+TEST(WriteRareFdTest, NoDescriptorToThePoolsMemoryStaysOpen) {
+  const std::string name = UniqueName("wr-nofd");
+  // The scanner's legal neighbour: a memfd named like the pool's is seen.
+  {
+    const int fd = memfd_create(("sealpool:" + name).c_str(), MFD_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    EXPECT_EQ(MemfdDescriptorsOf(name), std::vector<int>{fd});
+    close(fd);
+    EXPECT_TRUE(MemfdDescriptorsOf(name).empty());
+  }
+  SEALPOOL_ASSERT_CREATE(pool, name, WriteRareOptions());
+  EXPECT_TRUE(MemfdDescriptorsOf(name).empty());
+  constexpr size_t kSize = 300000;
+  const std::vector<void*> objects = FillExtents(pool.get(), 2, kSize);
+  ASSERT_GE(pool->Stats().extents, 2u);
+  EXPECT_TRUE(MemfdDescriptorsOf(name).empty()) << "after growth";
+  ASSERT_TRUE(pool->Seal().ok());
+  const uint32_t tag = 0x5eed5eedu;
+  ASSERT_TRUE(Pool::WriteRare(AsBytes(objects.front()) + 8, &tag, 4).ok());
+  ASSERT_TRUE(Pool::WriteRare(AsBytes(objects.back()) + 8, &tag, 4).ok());
+  // The attacker's route (open("/proc/self/fd/N", O_RDWR) + pwrite) needs
+  // such a descriptor: there is none.
+  EXPECT_TRUE(MemfdDescriptorsOf(name).empty()) << "after seal and write-rare";
+  // The pool's memory is still backed by the memfd, in /proc/self/maps.
+  EXPECT_EQ(PermsAt(objects.back()).substr(0, 4), "r--s");
+}
+
+TEST(WriteRareFdTest, FileWritesThroughProcCannotChangeSealedBytes) {
+  SEALPOOL_ASSERT_CREATE(pool, UniqueName("wr-procwrite"), WriteRareOptions());
+  SEALPOOL_ASSERT_ALLOC(p, pool, kSmall);
+  FillPattern(p, kSmall);
+  ASSERT_TRUE(pool->Seal().ok());
+  const char evil[4] = {'e', 'v', 'i', 'l'};
+
+  // /proc/self/mem: the shared view is read-only and not copy-on-write,
+  // so even a forced write is refused.
+  const int mem = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+  ASSERT_GE(mem, 0);
+  char plain[8] = {};
+  // The legal neighbour: the route works on writable memory.
+  ASSERT_EQ(pwrite(mem, evil, 4, static_cast<off_t>(Addr(plain))), 4);
+  EXPECT_EQ(std::memcmp(plain, evil, 4), 0);
+  EXPECT_LT(pwrite(mem, evil, 4, static_cast<off_t>(Addr(p) + 16)), 0);
+  close(mem);
+  EXPECT_TRUE(PatternIntact(p, kSmall));
+
+  // /proc/self/map_files (needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE)
+  // reopens the memfd behind a mapping; the memfd is sealed against
+  // writes and new writable mappings.
+  uintptr_t lo = 0, hi = 0;
+  uint64_t offset = 0;
+  ASSERT_TRUE(MappingWithOffset(p, &lo, &hi, &offset));
+  char path[96];
+  std::snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx",
+                static_cast<unsigned long>(lo),   // NOLINT(runtime/int)
+                static_cast<unsigned long>(hi));  // NOLINT(runtime/int)
+  const int fd = open(path, O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    EXPECT_TRUE(errno == EPERM || errno == EACCES) << path << ": " << errno;
+  } else {
+    const off_t at = static_cast<off_t>(offset + (Addr(p) - lo) + 16);
+    errno = 0;
+    EXPECT_LT(pwrite(fd, evil, 4, at), 0);
+    EXPECT_EQ(errno, EPERM);
+    void* w = mmap(nullptr, kPage, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+                   static_cast<off_t>(offset));
+    EXPECT_EQ(w, MAP_FAILED);
+    if (w != MAP_FAILED) munmap(w, kPage);
+    close(fd);
+  }
+  EXPECT_TRUE(PatternIntact(p, kSmall));
+  // The legal neighbour: write-rare itself still writes.
+  ASSERT_TRUE(Pool::WriteRare(AsBytes(p) + 16, evil, 4).ok());
+  EXPECT_TRUE(PatternIntactExcept(p, kSmall, 16, 4));
+}
+
+TEST(WriteRareFdDeathTest, ExactBytesAcrossExtentsAndTheViewStaysReadOnly) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  const std::string name = UniqueName("wr-fd-exact");
+  SEALPOOL_ASSERT_CREATE(pool, name, WriteRareOptions());
+  constexpr size_t kSize = 300000;
+  const std::vector<void*> objects = FillExtents(pool.get(), 3, kSize);
+  ASSERT_GE(pool->Stats().extents, 3u);
+  ASSERT_TRUE(pool->Seal().ok());
+  // One write-rare straddling a page boundary in every object.
+  const size_t off = PageEnd(Addr(objects[0]) + 1) - Addr(objects[0]) - 3;
+  const unsigned char src[6] = {0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5};
+  for (void* p : objects) {
+    ASSERT_TRUE(Pool::WriteRare(AsBytes(p) + off, src, sizeof(src)).ok());
+  }
+  for (size_t i = 0; i < objects.size(); ++i) {
+    SCOPED_TRACE(i);
+    const unsigned char* c = static_cast<const unsigned char*>(objects[i]);
+    EXPECT_EQ(std::memcmp(c + off, src, sizeof(src)), 0);
+    size_t changed = 0;
+    for (size_t j = 0; j < kSize; ++j) {
+      if ((j < off || j >= off + sizeof(src)) && c[j] != (i & 0x7f)) ++changed;
+    }
+    EXPECT_EQ(changed, 0u);
+    EXPECT_EQ(WritableMappingsOver(objects[i], kSize), 0u);
+  }
+  EXPECT_EQ(WritableMemfdMappings(name), 0u);
+  // A plain store faults in the first and the newest extent.
+  for (void* p : {objects.front(), objects.back()}) {
+    EXPECT_EXIT(
+        {
+          static_cast<volatile char*>(p)[off] = 1;
+          std::_Exit(0);
+        },
+        DiedOfSegv, "");
+  }
+}
+
+// Write-rare into objects of every extent, sealed at different times, as
+// the pool grows after its first seal.
+void ExpectWriteRareAfterGrowth(Pool* pool) {
+  SEALPOOL_ASSERT_ALLOC(first, pool, kSmall);
+  FillPattern(first, kSmall);
+  ASSERT_TRUE(pool->Seal().ok());
+  ASSERT_EQ(pool->Stats().extents, 1u);
+  const char a[4] = {'o', 'n', 'e', '!'};
+  ASSERT_TRUE(Pool::WriteRare(AsBytes(first) + 4, a, 4).ok());
+  constexpr size_t kSize = 300000;
+  const std::vector<void*> later = FillExtents(pool, 3, kSize);
+  ASSERT_GE(pool->Stats().extents, 3u);
+  SEALPOOL_ASSERT_ALLOC(last_small, pool, kSmall);
+  FillPattern(last_small, kSmall);
+  ASSERT_TRUE(pool->Seal().ok());
+  const char b[4] = {'t', 'w', 'o', '!'};
+  ASSERT_TRUE(Pool::WriteRare(AsBytes(first) + 100, b, 4).ok());
+  ASSERT_TRUE(Pool::WriteRare(AsBytes(last_small) + 100, b, 4).ok());
+  for (size_t i = 0; i < later.size(); ++i) {
+    const uint32_t tag = 0xc0de0000u + static_cast<uint32_t>(i);
+    ASSERT_TRUE(Pool::WriteRare(AsBytes(later[i]) + kSize - 4, &tag, 4).ok())
+        << i;
+  }
+  EXPECT_EQ(std::memcmp(AsBytes(first) + 4, a, 4), 0);
+  EXPECT_EQ(std::memcmp(AsBytes(first) + 100, b, 4), 0);
+  EXPECT_EQ(std::memcmp(AsBytes(last_small) + 100, b, 4), 0);
+  for (size_t i = 0; i < later.size(); ++i) {
+    uint32_t tag = 0;
+    std::memcpy(&tag, AsBytes(later[i]) + kSize - 4, 4);
+    EXPECT_EQ(tag, 0xc0de0000u + static_cast<uint32_t>(i));
+    EXPECT_EQ(static_cast<unsigned char>(AsBytes(later[i])[kSize - 5]), i & 0x7f);
+  }
+  EXPECT_TRUE(PatternIntactExcept(last_small, kSmall, 100, 4));
+  EXPECT_EQ(pool->Stats().write_rares, later.size() + 3);
+}
+
+TEST(WriteRareFdTest, WriteRareKeepsWorkingAfterGrowth) {
+  const std::string name = UniqueName("wr-fd-grow");
+  SEALPOOL_ASSERT_CREATE(pool, name, WriteRareOptions());
+  ExpectWriteRareAfterGrowth(pool.get());
+  EXPECT_TRUE(MemfdDescriptorsOf(name).empty());
+}
+
+// Permanent pools are mseal()ed, and mremap refuses to duplicate sealed
+// mappings (EPERM): their aliases come from an unsealed PROT_NONE
+// duplicate of each extent, made before the seal.
+TEST(WriteRareFdTest, PermanentPoolWritesRarelyAfterGrowth) {
+  const std::string name = UniqueName("wr-fd-perm");
+  PoolOptions o;
+  o.flags = kPoolWriteRare | kPoolPermanent;
+  absl::StatusOr<Pool*> created = Pool::Create(name, o);
+  ASSERT_TRUE(created.ok()) << created.status();
+  Pool* pool = *created;
+  ExpectWriteRareAfterGrowth(pool);
+  EXPECT_TRUE(MemfdDescriptorsOf(name).empty());
+  SEALPOOL_ASSERT_ALLOC(p, pool, kSmall);
+  ASSERT_TRUE(pool->Seal().ok());
+  if (pool->Stats().permanent_enforced) {
+    // What the duplicate is for: the sealed view itself cannot be
+    // duplicated (nor made writable).
+    void* page = reinterpret_cast<void*>(PageStart(Addr(p)));
+    errno = 0;
+    EXPECT_EQ(mremap(page, 0, kPage, MREMAP_MAYMOVE), MAP_FAILED);
+    EXPECT_EQ(errno, EPERM);
+    EXPECT_NE(mprotect(page, kPage, PROT_READ | PROT_WRITE), 0);
+  }
+  // A fork child has neither the pages nor the duplicate: refused.
+  const int status = RunInChild([&] {
+    const char src[4] = {'k', 'i', 'd', '!'};
+    return Pool::WriteRare(p, src, 4).ok() ? 1 : 0;
+  });
+  EXPECT_TRUE(ExitedZero(status)) << "wait status " << status;
+  const char src[4] = {'p', 'a', 'r', '!'};
+  ASSERT_TRUE(Pool::WriteRare(p, src, 4).ok());
+  EXPECT_EQ(std::memcmp(p, src, 4), 0);
+}
+
+TEST(WriteRareFdTest, MemfdFailureAtGrowthFailsOnlyThatAllocation) {
+  SEALPOOL_ASSERT_CREATE(pool, UniqueName("wr-fd-inject"), WriteRareOptions());
+  internal::InjectMapFailures(1);
+  absl::StatusOr<void*> failed = pool->Allocate(kSmall);
+  internal::InjectMapFailures(0);
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kResourceExhausted)
+      << failed.status();
+  EXPECT_EQ(pool->Stats().extents, 0u);
+  // The next one maps the extent and writes rarely.
+  SEALPOOL_ASSERT_ALLOC(p, pool, kSmall);
+  FillPattern(p, kSmall);
+  ASSERT_TRUE(pool->Seal().ok());
+  const char src[4] = {'o', 'k', 'o', 'k'};
+  ASSERT_TRUE(Pool::WriteRare(AsBytes(p) + 8, src, 4).ok());
+  EXPECT_TRUE(PatternIntactExcept(p, kSmall, 8, 4));
+}
+
+// ---------------------------------------------------------------------------
 // fork(): the pool's memory is MADV_DONTFORK.
 
 TEST(WriteRareTest, ForkChildCannotUseWriteRarePool) {
@@ -846,7 +1123,7 @@ TEST(WriteRareKeyTest, NoKeyWhileOtherThreadsRun) {
   EXPECT_TRUE((*pool)->Destroy().ok());
 }
 
-TEST(WriteRareKeyTest, FallbackUsesTheAliasWithTwoSystemCalls) {
+TEST(WriteRareKeyTest, FallbackUsesTheAliasWithFourSystemCalls) {
   internal::DisableProtectionKeysForTest(true);
   absl::StatusOr<Pool*> created = Pool::Create(UniqueName("wrk-fallback"), KeyOptions());
   internal::DisableProtectionKeysForTest(false);
@@ -861,9 +1138,13 @@ TEST(WriteRareKeyTest, FallbackUsesTheAliasWithTwoSystemCalls) {
   const KernelCallCounts before = GetKernelCallCounts();
   ASSERT_TRUE(Pool::WriteRare(AsBytes(p) + 10, src, 2).ok());
   const KernelCallCounts d = GetKernelCallCounts() - before;
+  // Reserve a random spot, duplicate the pages onto it, make the
+  // duplicate writable, unmap it.
   EXPECT_EQ(d.mmap, 1u);
+  EXPECT_EQ(d.mremap, 1u);
+  EXPECT_EQ(d.mprotect, 1u);
   EXPECT_EQ(d.munmap, 1u);
-  EXPECT_EQ(d.Total(), 2u);
+  EXPECT_EQ(d.Total(), 4u);
   EXPECT_TRUE(PatternIntactExcept(p, kSmall, 10, 2));
 }
 

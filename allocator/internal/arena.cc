@@ -4,7 +4,9 @@
 
 #include <unistd.h>
 
+#include <deque>
 #include <iterator>
+#include <utility>
 
 #include "absl/base/call_once.h"
 #include "allocator/internal/asan.h"
@@ -15,7 +17,8 @@ namespace sealpool {
 namespace internal {
 
 ArenaGeometry g_arena;
-uint64_t g_canary_secret = 0;
+static_assert(sizeof(ArenaGeometry) == 4096,
+              "the geometry is one page, made read-only after init");
 
 namespace {
 
@@ -23,6 +26,8 @@ namespace {
 struct GranuleMap {
   Mutex mu;
   std::map<size_t, size_t> free ABSL_GUARDED_BY(mu);
+  // Released ranges not yet free again, oldest first.
+  std::deque<std::pair<size_t, size_t>> quarantine ABSL_GUARDED_BY(mu);
 };
 
 GranuleMap& Granules() {
@@ -45,43 +50,48 @@ bool InitArena() {
   SEALPOOL_CHECK(sysconf(_SC_PAGESIZE) == static_cast<long>(kPageSize),
                  "sealpool needs 4 KiB pages");
   ValidateSizeClasses();
-  if (g_canary_secret == 0) {
-    GetRandomBytes(&g_canary_secret, sizeof(g_canary_secret));
-    g_canary_secret |= 1;
-  }
 
   // The configured size, or — where the address space is limited (ulimit -v,
   // valgrind) — half of it, down to 1 GiB.
   size_t data_size = static_cast<size_t>(GetRuntimeOptions().arena_gib) << 30;
   size_t granules = 0, table_size = 0, records_size = 0, slack_size = 0;
-  size_t total = 0;
+  size_t total = 0, meta_total = 0;
   // Gaps are a granule wide so that the data zone is granule-aligned.
   const size_t gap = kGranuleSize;
   void* res = nullptr;
+  void* meta = nullptr;
   for (; data_size >= (size_t{1} << 30); data_size /= 2) {
     granules = data_size >> kGranuleShift;
     table_size = RoundUp((data_size >> kPageShift) * 8, kPageSize);
     records_size = RoundUp(granules * sizeof(SpanRecord), kPageSize);
     slack_size = granules * kPageSize;
-    total = gap + table_size + gap + records_size + gap + slack_size + gap +
-            data_size + gap + kGranuleSize;  // + room for alignment
+    total = gap + data_size + gap + kGranuleSize;  // + room for alignment
+    meta_total = gap + table_size + gap + records_size + gap + slack_size + gap;
     res = ReserveAddressSpace(total);
-    if (res != nullptr) break;
+    if (res == nullptr) continue;
+    meta = ReserveAddressSpaceRandom(meta_total);
+    if (meta != nullptr) break;
+    ReleaseAddressSpace(res, total);
+    res = nullptr;
   }
   if (res == nullptr) return false;
-  uintptr_t p = RoundUp(reinterpret_cast<uintptr_t>(res), kGranuleSize);
-  const uintptr_t table = p + gap;
+  const uintptr_t data =
+      RoundUp(reinterpret_cast<uintptr_t>(res), kGranuleSize) + gap;
+  const uintptr_t table = reinterpret_cast<uintptr_t>(meta) + gap;
   const uintptr_t records = table + table_size + gap;
   const uintptr_t slack = records + records_size + gap;
-  const uintptr_t data = RoundUp(slack + slack_size + gap, kGranuleSize);
   if (!CommitPages(reinterpret_cast<void*>(table), table_size) ||
       !CommitPages(reinterpret_cast<void*>(records), records_size) ||
       !CommitPages(reinterpret_cast<void*>(slack), slack_size)) {
     ReleaseAddressSpace(res, total);
+    ReleaseAddressSpace(meta, meta_total);
     return false;
   }
+  GetRandomBytes(g_arena.secret, sizeof(g_arena.secret));
   g_arena.reservation = reinterpret_cast<uintptr_t>(res);
   g_arena.reservation_size = total;
+  g_arena.meta_reservation = reinterpret_cast<uintptr_t>(meta);
+  g_arena.meta_reservation_size = meta_total;
   g_arena.meta_begin = table;
   g_arena.meta_end = slack + slack_size;
   g_arena.data_base = data;
@@ -96,6 +106,10 @@ bool InitArena() {
     m.free.emplace(0, granules);
   }
   g_arena.data_size.store(data_size, std::memory_order_release);
+  // The geometry and the secrets are never written again: a write through
+  // a stray pointer faults instead of redirecting the allocator.
+  SEALPOOL_CHECK(ProtectReadOnly(&g_arena, sizeof(g_arena)),
+                 "cannot make the arena geometry read-only");
   return true;
 }
 
@@ -104,9 +118,10 @@ void SetPageEntries(uintptr_t addr, size_t npages, uint64_t entry) {
   for (size_t i = 0; i < npages; ++i) t[i].store(entry, std::memory_order_release);
 }
 
-bool AllocateGranules(size_t count, size_t* first) {
-  GranuleMap& m = Granules();
-  MutexLock l(&m.mu);
+namespace {
+
+bool TakeFreeRange(GranuleMap& m, size_t count, size_t* first)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(m.mu) {
   for (auto it = m.free.begin(); it != m.free.end(); ++it) {
     if (it->second < count) continue;
     *first = it->first;
@@ -119,9 +134,8 @@ bool AllocateGranules(size_t count, size_t* first) {
   return false;
 }
 
-void FreeGranules(size_t first, size_t count) {
-  GranuleMap& m = Granules();
-  MutexLock l(&m.mu);
+void FreeRange(GranuleMap& m, size_t first, size_t count)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(m.mu) {
   auto next = m.free.lower_bound(first);
   if (next != m.free.end()) {
     SEALPOOL_CHECK(first + count <= next->first, "granule range freed twice");
@@ -142,11 +156,43 @@ void FreeGranules(size_t first, size_t count) {
   m.free.emplace(first, count);
 }
 
+}  // namespace
+
+bool AllocateGranules(size_t count, size_t* first) {
+  GranuleMap& m = Granules();
+  MutexLock l(&m.mu);
+  if (TakeFreeRange(m, count, first)) return true;
+  // Out of room: quarantined ranges are handed out rather than failing.
+  while (!m.quarantine.empty()) {
+    FreeRange(m, m.quarantine.front().first, m.quarantine.front().second);
+    m.quarantine.pop_front();
+    if (TakeFreeRange(m, count, first)) return true;
+  }
+  return false;
+}
+
+void FreeGranules(size_t first, size_t count) {
+  GranuleMap& m = Granules();
+  MutexLock l(&m.mu);
+  FreeRange(m, first, count);
+}
+
+void ReleaseGranules(size_t first, size_t count, size_t quarantine) {
+  GranuleMap& m = Granules();
+  MutexLock l(&m.mu);
+  m.quarantine.emplace_back(first, count);
+  while (m.quarantine.size() > quarantine) {
+    FreeRange(m, m.quarantine.front().first, m.quarantine.front().second);
+    m.quarantine.pop_front();
+  }
+}
+
 size_t FreeGranuleCount() {
   GranuleMap& m = Granules();
   MutexLock l(&m.mu);
   size_t n = 0;
   for (const auto& r : m.free) n += r.second;
+  for (const auto& r : m.quarantine) n += r.second;
   return n;
 }
 

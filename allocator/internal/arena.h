@@ -1,10 +1,17 @@
-// sealpool — the arena: one reservation holding all pool memory and all of
-// its metadata.
+// sealpool — the arena: the data reservation holding all pool memory, and
+// a separate metadata reservation at a random address.
 //
 // Layout (every zone between PROT_NONE guard gaps; nothing is committed
 // until touched):
 //
-//   [gap][page table][gap][span records][gap][slack pages][gap][data][gap]
+//   data reservation:      [gap][data][gap]
+//   metadata reservation:  [gap][page table][gap][span records][gap]
+//                          [slack pages][gap]
+//
+// The metadata reservation is placed at a random address, apart from
+// everything else, so that no data pointer says where an object's slack
+// entry or span record is; its address lives only in g_arena, which is
+// read-only once the arena exists.
 //
 //   page table:   one uint64_t entry per data page (PageEntry below)
 //   span records: one 64-byte SpanRecord per 64 KiB data granule
@@ -61,13 +68,18 @@ inline uint32_t EntryPool(uint64_t e) { return (e >> 9) & 0xFFFF; }
 inline uint64_t EntryMul(uint64_t e) { return (e >> 27) & ((uint64_t{1} << 29) - 1); }
 inline uint64_t EntryGranuleInSpan(uint64_t e) { return (e >> 25) & 3; }
 
-// The arena's geometry. Written once by InitArena() before data_size is
-// published with a release store; readers load data_size with acquire.
-struct ArenaGeometry {
-  uintptr_t reservation = 0;
+// The arena's geometry and the process secrets. Written once by InitArena()
+// before data_size is published with a release store (readers load
+// data_size with acquire); then its page is made read-only.
+struct alignas(4096) ArenaGeometry {
+  uintptr_t reservation = 0;       // the data reservation
   size_t reservation_size = 0;
+  uintptr_t meta_reservation = 0;  // the metadata reservation
+  size_t meta_reservation_size = 0;
   uintptr_t meta_begin = 0, meta_end = 0;  // table .. slack (with gaps)
   uintptr_t data_base = 0;
+  // Keys of span-record canaries (secret[2]) and slot canaries (0, 1).
+  uint64_t secret[3] = {};
   std::atomic<size_t> data_size{0};        // 0 until initialized
   std::atomic<uint64_t>* table = nullptr;
   SpanRecord* records = nullptr;
@@ -93,12 +105,35 @@ inline bool InDataZone(uintptr_t a) {
   if (ABSL_PREDICT_FALSE(size == 0)) return false;
   return a - g_arena.data_base < size;
 }
-// True when [a, a+len) overlaps the whole reservation (metadata, gaps and
-// data). Two compares after the acquire load.
+// True when [a, a+len) overlaps either reservation (data or metadata, with
+// their gaps). Four compares after the acquire load.
 inline bool InReservation(uintptr_t a, size_t len) {
   if (g_arena.data_size.load(std::memory_order_acquire) == 0) return false;
-  return a < g_arena.reservation + g_arena.reservation_size &&
-         a + len > g_arena.reservation;
+  return (a < g_arena.reservation + g_arena.reservation_size &&
+          a + len > g_arena.reservation) ||
+         (a < g_arena.meta_reservation + g_arena.meta_reservation_size &&
+          a + len > g_arena.meta_reservation);
+}
+
+// The canary of a span record: a keyed mix of its address and identity
+// fields. Hot path (checked on every free): a few xors and one multiply.
+inline uint64_t SpanCanary(const SpanRecord* r) {
+  uint64_t x = g_arena.secret[2] ^ reinterpret_cast<uintptr_t>(r);
+  x ^= r->base.load(std::memory_order_relaxed);
+  x ^= r->mul.load(std::memory_order_relaxed) << 7;
+  x ^= (uint64_t{r->slot_size.load(std::memory_order_relaxed)} << 32) |
+       r->pool_id.load(std::memory_order_relaxed);
+  x ^= uint64_t{r->kind.load(std::memory_order_relaxed)} << 61;
+  x *= 0xBF58476D1CE4E5B9ull;
+  return x ^ (x >> 29);
+}
+
+// Sets and checks canaries.
+inline void SealCanary(SpanRecord* r) {
+  r->canary.store(SpanCanary(r), std::memory_order_relaxed);
+}
+inline bool CanaryOk(const SpanRecord* r) {
+  return r->canary.load(std::memory_order_relaxed) == SpanCanary(r);
 }
 inline size_t PageIndex(uintptr_t a) {
   return (a - g_arena.data_base) >> kPageShift;
@@ -128,8 +163,12 @@ inline uint8_t* SlackPage(size_t g) {
 void SetPageEntries(uintptr_t addr, size_t npages, uint64_t entry);
 
 // Granule ranges of the data zone. Thread-safe (arena mutex).
+// ReleaseGranules() quarantines a range (a destroyed pool's): it is handed
+// out again only after `quarantine` later releases, or when the arena has
+// no other room. FreeGranules() makes a range free at once.
 bool AllocateGranules(size_t count, size_t* first);
 void FreeGranules(size_t first, size_t count);
+void ReleaseGranules(size_t first, size_t count, size_t quarantine);
 size_t FreeGranuleCount();
 // Fork handlers: hold the granule mutex across fork().
 void LockGranulesForFork();

@@ -33,7 +33,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline Lookup LookupObjectInline(
   size_t size;
   if (ABSL_PREDICT_TRUE(kind == EntryKind::kSmall)) {
     const int cls = EntryClass(e);
-    const ClassInfo& ci = kClassInfo.c[cls < kNumClasses ? cls : 0];
+    const ClassInfo& ci = kClassInfo.c[cls <= kZeroClass ? cls : 0];
     const uintptr_t base = GranuleAddress(g) + kPageSize;
     const uint64_t idx = ((a - base) * EntryMul(e)) >> kMulShift;
     if (ABSL_PREDICT_FALSE(idx >= ci.slots)) return Lookup::kBad;  // span tail
@@ -53,6 +53,9 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline Lookup LookupObjectInline(
     if (rec->live.load(std::memory_order_acquire) == 0) return Lookup::kBad;
     start = rec->base.load(std::memory_order_relaxed);
     size = rec->mul.load(std::memory_order_relaxed);
+    // The record's size is trusted only with its canary: a raised size in
+    // a forged record is not a bigger object.
+    if (ABSL_PREDICT_FALSE(!CanaryOk(rec))) return Lookup::kBad;
   } else {
     return Lookup::kBad;
   }

@@ -46,8 +46,8 @@ std::atomic<bool> keys_disabled{false};
 
 // Every memory system call goes through these, so that they are counted.
 struct Counters {
-  std::atomic<uint64_t> mmap{0}, munmap{0}, mprotect{0}, madvise{0}, mseal{0},
-      membarrier{0}, other{0};
+  std::atomic<uint64_t> mmap{0}, mremap{0}, munmap{0}, mprotect{0}, madvise{0},
+      mseal{0}, membarrier{0}, other{0};
 };
 Counters counters;
 
@@ -56,6 +56,11 @@ void Count(std::atomic<uint64_t>& c) { c.fetch_add(1, std::memory_order_relaxed)
 void* Mmap(void* addr, size_t size, int prot, int flags, int fd, off_t off) {
   Count(counters.mmap);
   return mmap(addr, size, prot, flags, fd, off);
+}
+void* Mremap(void* old_addr, size_t old_size, size_t new_size, int flags,
+             void* new_addr) {
+  Count(counters.mremap);
+  return mremap(old_addr, old_size, new_size, flags, new_addr);
 }
 int Munmap(void* addr, size_t size) {
   Count(counters.munmap);
@@ -118,6 +123,26 @@ void* ReserveAddressSpace(size_t size) {
   return p == MAP_FAILED ? nullptr : p;
 }
 
+void* ReserveAddressSpaceRandom(size_t size) {
+  if (InjectedFailure()) return nullptr;
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    uint64_t r = 0;
+    GetRandomBytes(&r, sizeof(r));
+    // [32 TiB, 96 TiB): clear of the executable, the heap and the mmap
+    // area's usual places; 64 KiB steps (2^30 choices).
+    const uintptr_t hint = (uintptr_t{0x200000000000} + (r % 0x400000000000)) &
+                           ~uintptr_t{0xFFFF};
+    void* p = Mmap(reinterpret_cast<void*>(hint), size, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE,
+                   -1, 0);
+    // A sanitizer's mmap may drop the hint; any address it gives is fine.
+    if (p != MAP_FAILED) return p;
+  }
+  void* p = Mmap(nullptr, size, PROT_NONE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  return p == MAP_FAILED ? nullptr : p;
+}
+
 void ReleaseAddressSpace(void* addr, size_t size) { Munmap(addr, size); }
 
 bool CommitPages(void* addr, size_t size) {
@@ -151,13 +176,6 @@ bool RemoveGuard(void* addr, size_t size) {
   return Mprotect(addr, size, PROT_READ | PROT_WRITE) == 0;
 }
 
-bool CommitSharedPages(void* addr, size_t size, int fd, uint64_t offset) {
-  if (InjectedFailure()) return false;
-  void* p = Mmap(addr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
-                 fd, static_cast<off_t>(offset));
-  return p != MAP_FAILED;
-}
-
 bool ProtectReadOnly(void* addr, size_t size) {
   return Mprotect(addr, size, PROT_READ) == 0;
 }
@@ -169,34 +187,107 @@ int SealMappings(void* addr, size_t size) {
   return -errno;
 }
 
-int CreateMemfd(const char* name) {
-  if (InjectedFailure()) return -1;
+namespace {
+
+int NewMemfd(const char* name) {
   Count(counters.other);
-  return memfd_create(name, MFD_CLOEXEC);
+  return memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 }
 
-bool ResizeMemfd(int fd, uint64_t size) {
-  if (InjectedFailure()) return false;
+void CloseFd(int fd) {
   Count(counters.other);
-  return ftruncate(fd, static_cast<off_t>(size)) == 0;
+  close(fd);
 }
 
-void* MapAlias(int fd, uint64_t offset, size_t size) {
-  if (InjectedFailure()) return nullptr;
-  // A random hint in the middle of the user address space, so that the
-  // alias's address cannot be predicted from earlier mappings; the kernel's
-  // own choice if that spot is taken.
+// A PROT_NONE reservation of `size` bytes at a random page in the middle
+// of the user address space, so that an alias's address cannot be
+// predicted from earlier mappings; the kernel's own choice if that spot is
+// taken. nullptr on failure.
+void* ReserveAtRandom(size_t size) {
   uint64_t r = 0;
   GetRandomBytes(&r, sizeof(r));
   const uintptr_t hint =
       (uintptr_t{0x100000000000} + (r % 0x400000000000)) & ~(kPageSize - 1);
-  void* p = Mmap(reinterpret_cast<void*>(hint), size, PROT_READ | PROT_WRITE,
-                 MAP_SHARED | MAP_FIXED_NOREPLACE, fd, static_cast<off_t>(offset));
-  if (p == MAP_FAILED) {
-    p = Mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-             static_cast<off_t>(offset));
-  }
+  constexpr int kFlags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+  void* p = Mmap(reinterpret_cast<void*>(hint), size, PROT_NONE,
+                 kFlags | MAP_FIXED_NOREPLACE, -1, 0);
+  if (p == MAP_FAILED) p = Mmap(nullptr, size, PROT_NONE, kFlags, -1, 0);
   return p == MAP_FAILED ? nullptr : p;
+}
+
+// Duplicates the shared pages [src, src+size) onto a random reservation
+// (mremap with old size 0 and MREMAP_FIXED, which replaces the
+// reservation); the duplicate has the protection of the mapping at `src`.
+// nullptr on failure (EPERM when `src` is mseal()ed).
+void* DuplicateAtRandom(const void* src, size_t size) {
+  void* r = ReserveAtRandom(size);
+  if (r == nullptr) return nullptr;
+  void* p = Mremap(const_cast<void*>(src), 0, size,
+                   MREMAP_MAYMOVE | MREMAP_FIXED, r);
+  if (p == MAP_FAILED) {
+    // The reservation is either still there (the checks of `src` come
+    // first) or already replaced by nothing: unmapping it is right both
+    // ways.
+    const int saved = errno;
+    Munmap(r, size);
+    errno = saved;
+    return nullptr;
+  }
+  return p;
+}
+
+}  // namespace
+
+bool CanCreateMemfd(const char* name) {
+  if (InjectedFailure()) return false;
+  const int fd = NewMemfd(name);
+  if (fd < 0) return false;
+  CloseFd(fd);
+  return true;
+}
+
+bool MapSharedMemory(void* addr, size_t size, const char* name) {
+  if (InjectedFailure()) return false;
+  const int fd = NewMemfd(name);
+  if (fd < 0) return false;
+  bool ok = false;
+  Count(counters.other);
+  if (ftruncate(fd, static_cast<off_t>(size)) == 0) {
+    ok = Mmap(addr, size, PROT_NONE, MAP_SHARED | MAP_FIXED, fd, 0) != MAP_FAILED &&
+         DontFork(addr, size);
+    // A failed MAP_FIXED may have unmapped the range: reserve it again.
+    if (!ok) DecommitPages(addr, size);
+  }
+  if (ok) {
+    // Best effort (F_SEAL_FUTURE_WRITE needs Linux 5.1): the mapping made
+    // above keeps its right to become writable; nothing else gets one.
+    Count(counters.other);
+    (void)fcntl(fd, F_ADD_SEALS,
+                F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE);
+  }
+  CloseFd(fd);
+  return ok;
+}
+
+void* MapAlias(const void* src, size_t size) {
+  if (InjectedFailure()) return nullptr;
+  void* p = DuplicateAtRandom(src, size);
+  if (p == nullptr) return nullptr;
+  if (Mprotect(p, size, PROT_READ | PROT_WRITE) != 0) {
+    Munmap(p, size);
+    return nullptr;
+  }
+  return p;
+}
+
+void* DuplicateShared(const void* src, size_t size) {
+  if (InjectedFailure()) return nullptr;
+  void* p = DuplicateAtRandom(src, size);
+  if (p != nullptr && !DontFork(p, size)) {
+    Munmap(p, size);
+    return nullptr;
+  }
+  return p;
 }
 
 void UnmapAlias(void* addr, size_t size) { Munmap(addr, size); }
@@ -316,6 +407,7 @@ KernelCallCounts GetKernelCallCounts() {
   using internal::counters;
   KernelCallCounts c;
   c.mmap = counters.mmap.load(std::memory_order_relaxed);
+  c.mremap = counters.mremap.load(std::memory_order_relaxed);
   c.munmap = counters.munmap.load(std::memory_order_relaxed);
   c.mprotect = counters.mprotect.load(std::memory_order_relaxed);
   c.madvise = counters.madvise.load(std::memory_order_relaxed);

@@ -26,6 +26,10 @@ inline constexpr size_t kPageSize = size_t{1} << kPageShift;
 // physical memory. Returns nullptr on failure.
 void* ReserveAddressSpace(size_t size);
 
+// The same, at a random address in the user address space (the kernel's
+// choice when several random spots are taken).
+void* ReserveAddressSpaceRandom(size_t size);
+
 // Gives a reservation back to the kernel (munmap).
 void ReleaseAddressSpace(void* addr, size_t size);
 
@@ -46,10 +50,6 @@ bool InstallGuard(void* addr, size_t size, bool* prot_none = nullptr);
 // Turns guard pages back into committed, zero-filled pages.
 bool RemoveGuard(void* addr, size_t size);
 
-// Maps [addr, addr+size) writable and shared from `fd` at `offset`, over
-// reserved space (write-rare pools keep their memory in a memfd).
-bool CommitSharedPages(void* addr, size_t size, int fd, uint64_t offset);
-
 // Makes [addr, addr+size) read-only. False on failure.
 bool ProtectReadOnly(void* addr, size_t size);
 
@@ -57,14 +57,35 @@ bool ProtectReadOnly(void* addr, size_t size);
 // range fail with EPERM. Returns 0 or -errno (-ENOSYS where missing).
 int SealMappings(void* addr, size_t size);
 
-// A memfd for a pool's memory; -1 on failure. `size` is its initial size.
-int CreateMemfd(const char* name);
-bool ResizeMemfd(int fd, uint64_t size);
+// Shared memory for write-rare pools, reachable through no file descriptor.
+//
+// MapSharedMemory() maps [addr, addr+size) of reserved space MAP_SHARED and
+// PROT_NONE from a new memfd named `name`, sized to `size` (shmem pages
+// cost nothing until touched; CommitPages() makes parts usable), keeps it
+// out of fork children (MADV_DONTFORK), seals the memfd against every other
+// way of writing it (F_SEAL_FUTURE_WRITE, no growing or shrinking, no more
+// seals: a reopen through /proc/self/map_files cannot pwrite or map it
+// writable) and closes it. False on failure; the range is then reserved
+// space again.
+bool MapSharedMemory(void* addr, size_t size, const char* name);
+// True when a memfd can be created now (one is created and closed).
+bool CanCreateMemfd(const char* name);
 
-// A short-lived writable alias of `size` bytes of `fd` at `offset`, mapped
-// at a random address; nullptr on failure. Unmap with UnmapAlias().
-void* MapAlias(int fd, uint64_t offset, size_t size);
+// A short-lived writable alias of the shared pages [src, src+size), at a
+// random address: mremap() with old size 0 duplicates a shared mapping
+// without a file descriptor, then mprotect() makes the duplicate writable
+// (the original mapping may always be made writable). `src` must not be
+// mseal()ed (mremap refuses it). nullptr on failure. Unmap with
+// UnmapAlias().
+void* MapAlias(const void* src, size_t size);
 void UnmapAlias(void* addr, size_t size);
+
+// A lasting duplicate of the shared pages [src, src+size), at a random
+// address, with the protection they have now (PROT_NONE right after
+// MapSharedMemory) and kept out of fork children: the alias source of
+// memory that will be mseal()ed. nullptr on failure; unmap with
+// UnmapAlias().
+void* DuplicateShared(const void* src, size_t size);
 
 // Keeps [addr, addr+size) out of fork children (MADV_DONTFORK).
 bool DontFork(void* addr, size_t size);

@@ -25,9 +25,10 @@ void* PoolImpl::AllocateSlow(size_t size, AllocError* err) {
     *err = AllocError::kNoMemory;
     return nullptr;
   }
-  const int cls = size + redzone_ <= kMaxSmallSize
-                      ? ClassFor(size + redzone_, opts_.align)
-                      : -1;
+  if (size == 0) return AllocateZero(err);
+  // Room for the canary (at least one byte of slack) and the redzone.
+  const size_t need = size + (redzone_ > room_ ? redzone_ : room_);
+  const int cls = need <= kMaxSmallSize ? ClassFor(need, opts_.align) : -1;
   if (cls < 0) return AllocateLarge(size, err);
 
   // A seal between the refill and the slack write makes the cache stale
@@ -50,16 +51,45 @@ void* PoolImpl::AllocateSlow(size_t size, AllocError* err) {
     }
     BeginFastPath(pc);
     if (pc->key == cache_key_.load(std::memory_order_relaxed) && cc->count > 0) {
-      const CacheEntry e = cc->e[--cc->count];
-      StoreSlack(e.slack, IsWide(cls),
-                 kClassSize[cls] - static_cast<uint32_t>(size));
-      AsanObjectAllocated(e.ptr, size, kClassSize[cls]);
-      pc->AddLive(static_cast<int64_t>(size), 1);
-      EndFastPath(pc);
-      return reinterpret_cast<void*>(e.ptr);
+      const uint32_t i =
+          hard_.random_reuse ? RandomBelow(&tls_cache.rng, cc->count) : cc->count - 1;
+      const CacheEntry e = cc->e[i];
+      cc->e[i] = cc->e[--cc->count];
+      if (HandOut(e, cls, size)) {
+        pc->AddLive(static_cast<int64_t>(size), 1);
+        EndFastPath(pc);
+        return reinterpret_cast<void*>(e.ptr);
+      }
     }
     EndFastPath(pc);
   }
+}
+
+// Zero-size objects: straight from a span of kZeroClass, under the mutex
+// (they are rare, and their slots cannot be touched to zero or canary).
+void* PoolImpl::AllocateZero(AllocError* err) {
+  MutexLock l(&mu_);
+  if (destroyed_.load(std::memory_order_relaxed)) {
+    *err = AllocError::kDestroyed;
+    return nullptr;
+  }
+  SpanRecord* rec = partial_[kZeroClass] != 0 ? RecordAt(partial_[kZeroClass] - 1)
+                                              : NewSmallSpan(kZeroClass, err);
+  if (rec == nullptr) return nullptr;
+  if (!CanaryOk(rec)) ReportCorruption(rec, "span record canary");
+  const size_t g = RecordGranule(rec);
+  const uint32_t n = rec->nslots.load(std::memory_order_relaxed);
+  const uint32_t start = hard_.random_reuse ? RandomBelow(&tls_cache.rng, n) : 0;
+  for (uint32_t seen = 0, i = start; seen < n; ++seen, i = (i + 1 == n) ? 0 : i + 1) {
+    void* s = SlackEntry(g, true, i);
+    if (LoadSlack(s, true) != kWideFree) continue;
+    StoreSlack(s, true, kClassSize[kZeroClass]);  // live, size 0
+    if (--rec->free_count == 0) UnlinkPartial(rec);
+    ++live_objects_;
+    return reinterpret_cast<void*>(rec->base.load(std::memory_order_relaxed) +
+                                   size_t{i} * kClassSize[kZeroClass]);
+  }
+  ReportCorruption(rec, "partial span has no free slot");
 }
 
 bool PoolImpl::Refill(PoolCache* pc, int cls, AllocError* err) {
@@ -75,14 +105,19 @@ bool PoolImpl::Refill(PoolCache* pc, int cls, AllocError* err) {
     const uint32_t n = rec->nslots.load(std::memory_order_relaxed);
     const uintptr_t base = rec->base.load(std::memory_order_relaxed);
     uint32_t i = rec->scan_cursor;
-    for (uint32_t seen = 0; seen < n && rec->free_count > 0 &&
-                            cc->count < kCacheCap / 2;
+    uint32_t seen = 0;
+    for (; seen < n && rec->free_count > 0 && cc->count < kCacheCap / 2;
          ++seen, i = (i + 1 == n) ? 0 : i + 1) {
       void* s = SlackEntry(g, wide, i);
       if (LoadSlack(s, wide) != free_mark) continue;
       StoreSlack(s, wide, CachedMark(wide));
       --rec->free_count;
       cc->e[cc->count++] = CacheEntry{base + size_t{i} * kClassSize[cls], s};
+    }
+    // Every slot looked at and the count still says some are free: the
+    // count and the slot states disagree. Never spin on it.
+    if (seen == n && rec->free_count > 0) {
+      ReportCorruption(rec, "span free count does not match its slot states");
     }
     rec->scan_cursor = i;
     if (rec->free_count == 0) UnlinkPartial(rec);
@@ -129,18 +164,12 @@ bool PoolImpl::CarveGranules(size_t count, size_t* first, AllocError* err) {
       return false;
     }
   }
-  Extent e{start, want, count, 0, memfd_size_};
-  if (memfd_ >= 0 && !ResizeMemfd(memfd_, memfd_size_ + (want << kGranuleShift))) {
+  Extent e{start, want, count, 0, 0};
+  if (!MapNewExtent(&e)) {
     FreeGranules(start, want);
     *err = AllocError::kNoMemory;
     return false;
   }
-  if (!CommitRange(e, start, count)) {
-    FreeGranules(start, want);
-    *err = AllocError::kNoMemory;
-    return false;
-  }
-  if (memfd_ >= 0) memfd_size_ += want << kGranuleShift;
   extents_.push_back(e);
   if (next_extent_granules_ < kMaxExtentGranules) next_extent_granules_ *= 2;
   *first = start;
@@ -148,19 +177,12 @@ bool PoolImpl::CarveGranules(size_t count, size_t* first, AllocError* err) {
 }
 
 // Makes granules [first, first+count) of extent `e` usable: private
-// anonymous pages, or the matching part of the pool's memfd (kept out of
-// fork children, which must not share a write-rare pool's pages).
-bool PoolImpl::CommitRange(const Extent& e, size_t first, size_t count) {
-  void* addr = reinterpret_cast<void*>(GranuleAddress(first));
-  const size_t bytes = count << kGranuleShift;
-  if (memfd_ < 0) return CommitPages(addr, bytes);
-  const uint64_t off = e.file_offset + ((first - e.first) << kGranuleShift);
-  if (!CommitSharedPages(addr, bytes, memfd_, off)) return false;
-  if (!DontFork(addr, bytes)) {
-    DecommitPages(addr, bytes);
-    return false;
-  }
-  return true;
+// anonymous pages, or (write-rare pools) pages of the extent's shared
+// mapping, which MapNewExtent() made PROT_NONE and kept out of fork
+// children. Either way one mprotect.
+bool PoolImpl::CommitRange(const Extent& /*e*/, size_t first, size_t count) {
+  return CommitPages(reinterpret_cast<void*>(GranuleAddress(first)),
+                     count << kGranuleShift);
 }
 
 SpanRecord* PoolImpl::NewSmallSpan(int cls, AllocError* err) {
@@ -174,9 +196,13 @@ SpanRecord* PoolImpl::NewSmallSpan(int cls, AllocError* err) {
   if (!CarveGranules(granules, &g, err)) return nullptr;
   const uintptr_t start = GranuleAddress(g);
   const uintptr_t end = start + (granules << kGranuleShift);
-  if (!InstallGuard(reinterpret_cast<void*>(start), kPageSize, &prot_none_guards_) ||
-      !InstallGuard(reinterpret_cast<void*>(end - kPageSize), kPageSize,
-                    &prot_none_guards_)) {
+  // A zero-size span is guard pages from end to end: its objects own no
+  // byte, and any access through one faults.
+  const bool zero = cls == kZeroClass;
+  if (!InstallGuard(reinterpret_cast<void*>(start), zero ? end - start : kPageSize,
+                    &prot_none_guards_) ||
+      (!zero && !InstallGuard(reinterpret_cast<void*>(end - kPageSize), kPageSize,
+                              &prot_none_guards_))) {
     free_spans_.emplace_back(g, granules);
     *err = AllocError::kNoMemory;
     return nullptr;
@@ -196,12 +222,22 @@ SpanRecord* PoolImpl::NewSmallSpan(int cls, AllocError* err) {
   rec->class_idx = static_cast<uint8_t>(cls);
   rec->granules = static_cast<uint8_t>(granules);
   rec->large_granules = 0;
-  rec->free_count = n;
   rec->scan_cursor = 0;
   rec->prev = rec->next = 0;
   SealCanary(rec);
-  for (uint32_t i = 0; i < n; ++i) StoreSlack(SlackEntry(g, wide, i), wide, FreeMark(wide));
-  AsanPoison(start + kPageSize, size_t{n} * kClassSize[cls]);
+  // Zero-size objects honour the pool's alignment: only every step-th slot
+  // of their span is used; the others stay cached (never handed out).
+  const uint32_t step = zero && opts_.align > kClassSize[cls]
+                            ? static_cast<uint32_t>(opts_.align / kClassSize[cls])
+                            : 1;
+  uint32_t usable = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    const bool use = i % step == 0;
+    usable += use;
+    StoreSlack(SlackEntry(g, wide, i), wide, use ? FreeMark(wide) : CachedMark(wide));
+  }
+  rec->free_count = usable;
+  if (!zero) AsanPoison(start + kPageSize, size_t{n} * kClassSize[cls]);
   // Publish: the record is complete before any page points at it.
   SetPageEntries(start, 1, MakeEntry(EntryKind::kGuard, id_, g));
   for (size_t i = 0; i < granules; ++i) {
@@ -212,9 +248,9 @@ SpanRecord* PoolImpl::NewSmallSpan(int cls, AllocError* err) {
     SetPageEntries(lo, (hi - lo) >> kPageShift, MakeSmallEntry(id_, cls, i));
   }
   SetPageEntries(end - kPageSize, 1, MakeEntry(EntryKind::kGuard, id_, g));
-  committed_ += data_bytes;
+  if (!zero) committed_ += data_bytes;
   ++small_spans_;
-  guard_pages_ += 2;
+  guard_pages_ += zero ? granules * kPagesPerGranule : 2;
   metadata_bytes_ += sizeof(SpanRecord) + n * SlackWidth(cls) +
                      (granules * kPagesPerGranule) * sizeof(uint64_t);
   PushPartial(rec);
@@ -299,15 +335,14 @@ void PoolImpl::FlushLocked(PoolCache* pc) {
   for (int cls = 0; cls < kNumClasses; ++cls) {
     ClassCache* cc = pc->cls[cls];
     if (cc == nullptr) continue;
-    for (uint32_t i = 0; i < cc->count; ++i) {
-      const size_t g =
-          static_cast<size_t>(static_cast<uint8_t*>(cc->e[i].slack) - g_arena.slack) >>
-          kPageShift;
-      SpanRecord* rec = RecordAt(g);
+    const auto give_back = [&](const CacheEntry& e) {
+      SpanRecord* rec = RecordOfSlack(e.slack);
       if (!CanaryOk(rec)) ReportCorruption(rec, "span record canary");
-      ReturnSlot(rec, cc->e[i].slack);
-    }
-    cc->count = 0;
+      ReturnSlot(rec, e.slack);
+    };
+    for (uint32_t i = 0; i < cc->count; ++i) give_back(cc->e[i]);
+    for (uint32_t i = 0; i < cc->q_count; ++i) give_back(cc->q[i]);
+    cc->count = cc->q_count = cc->q_head = 0;
   }
 }
 

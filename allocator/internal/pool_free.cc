@@ -15,14 +15,12 @@
 namespace sealpool {
 namespace internal {
 
-// ---------------------------------------------------------------------------
-// Free.
-
 ViolationKind PoolImpl::Free(void* ptr) {
   const uintptr_t a = reinterpret_cast<uintptr_t>(ptr);
   if (ABSL_PREDICT_FALSE(!InDataZone(a))) {
     if (ptr == nullptr) return ViolationKind::kNone;
-    return ReportPoolViolation(ViolationKind::kInvalidFree, 0, a, 0, 0, "not a pool object");
+    return ReportPoolViolation(ViolationKind::kInvalidFree, 0, a, 0, 0,
+                               "not a pool object");
   }
   // Hot path: a small object freed into this thread's cache.
   const uint64_t e = g_arena.table[PageIndex(a)].load(std::memory_order_acquire);
@@ -39,23 +37,28 @@ ViolationKind PoolImpl::Free(void* ptr) {
             idx * slot_size == rel && CanaryOk(rec) && pc != nullptr &&
             pc->pool_id == EntryPool(e))) {
       BeginFastPath(pc);
+      // kZeroClass has no class cache: zero-size objects take the slow path.
       ClassCache* cc = pc->cls[rec->class_idx];
+      PoolImpl* pool = pc->pool;
       if (ABSL_PREDICT_TRUE(
-              pc->key == pc->pool->cache_key_.load(std::memory_order_relaxed) &&
+              pc->key == pool->cache_key_.load(std::memory_order_relaxed) &&
               rec->sealed.load(std::memory_order_relaxed) == 0 &&
               cc != nullptr && cc->count < kCacheCap)) {
         const bool wide = rec->wide.load(std::memory_order_relaxed) != 0;
         void* s = SlackEntry(span_granule, wide, idx);
         const uint32_t old = LoadSlack(s, wide);
-        // A plain load and store, not a locked exchange: only a double free
-        // racing itself on two threads in the same instant could slip by
-        // (glibc's tcache makes the same trade); the slow path uses CAS.
-        if (ABSL_PREDICT_TRUE(old < CachedMark(wide))) {
-          StoreSlack(s, wide, CachedMark(wide));
-          AsanPoison(a, slot_size);
-          cc->e[cc->count++] = CacheEntry{a, s};
+        // The live -> cached transition is a compare-and-swap: of two frees
+        // of one object, racing or not, exactly one wins; the other goes to
+        // the slow path and is reported there.
+        if (ABSL_PREDICT_TRUE(old < CachedMark(wide) &&
+                              CasSlack(s, wide, old, CachedMark(wide)))) {
+          const size_t bad = pool->ScrubFreed(a, slot_size - old, slot_size);
+          cc->PushFreed(CacheEntry{a, s}, pool->hard_.quarantine);
           pc->AddLive(-static_cast<int64_t>(slot_size - old), -1);
           EndFastPath(pc);
+          if (ABSL_PREDICT_FALSE(bad != kCanaryIntact)) {
+            return pool->ReportOverflow(a, slot_size - old, a + bad);
+          }
           return ViolationKind::kNone;
         }
       }
@@ -66,8 +69,9 @@ ViolationKind PoolImpl::Free(void* ptr) {
   if (EntryKindOf(e) == EntryKind::kLarge) return FreeLarge(a, rec);
   const uint32_t pool_id = EntryPool(e);
   return ReportPoolViolation(ViolationKind::kInvalidFree, pool_id, a, 0, 0,
-                EntryKindOf(e) == EntryKind::kGuard ? "guard page"
-                                                    : "unused arena memory");
+                             EntryKindOf(e) == EntryKind::kGuard
+                                 ? "guard page"
+                                 : "unused arena memory");
 }
 
 // The pool that owns span `rec`, after its canary and pool id verify
@@ -77,6 +81,39 @@ PoolImpl* PoolImpl::VerifiedOwner(const SpanRecord* rec) {
   PoolImpl* pool = ById(rec->pool_id.load(std::memory_order_relaxed));
   if (pool == nullptr) ReportCorruption(rec, "span record pool id");
   return pool;
+}
+
+ViolationKind PoolImpl::ReportOverflow(uintptr_t object, size_t size,
+                                       uintptr_t bad) {
+  Violation v;
+  v.kind = ViolationKind::kHeapOverflow;
+  v.pool_id = id_;
+  v.pool_name = name_;
+  v.addr = bad;
+  v.object_start = object;
+  v.object_size = size;
+  // Below the object (a large object's head canary): the report prints a
+  // negative offset from addr and object_start.
+  v.offset = bad >= object ? bad - object : 0;
+  v.detail = bad >= object ? "canary after the object overwritten"
+                           : "canary before the object overwritten";
+  return ReportViolation(v, 2);
+}
+
+void PoolImpl::ReportWriteAfterFree(uintptr_t slot, size_t slot_size) {
+  const size_t off = FirstNonZero(slot, slot_size);
+  Violation v;
+  v.kind = ViolationKind::kWriteAfterFree;
+  v.pool_id = id_;
+  v.pool_name = name_;
+  v.addr = slot + off;
+  v.object_start = slot;
+  v.object_size = slot_size;
+  v.offset = off;
+  v.detail = "freed slot no longer zero; the slot is abandoned";
+  // The slot stays kCached and in no cache: it is never handed out again.
+  waf_abandoned_bytes_.fetch_add(slot_size, std::memory_order_relaxed);
+  ReportViolation(v, 3);
 }
 
 ViolationKind PoolImpl::FreeSmallSlow(uintptr_t a, SpanRecord* rec) {
@@ -93,16 +130,19 @@ ViolationKind PoolImpl::FreeSmallSlow(uintptr_t a, SpanRecord* rec) {
   const bool wide = rec->wide.load(std::memory_order_relaxed) != 0;
   void* s = SlackEntry(RecordGranule(rec), wide, idx);
   // Free into this thread's cache when it can have one (the pool still
-  // takes allocations); else straight back to the span.
+  // takes allocations, the class is not the zero-size one); else straight
+  // back to the span.
+  const int cls = rec->class_idx;
   PoolCache* pc = AcquirePoolCache(pool);
   ClassCache* cc = nullptr;
-  if (pc != nullptr) {
-    cc = pc->cls[rec->class_idx];
-    if (cc == nullptr) cc = pc->cls[rec->class_idx] = new ClassCache();
+  if (pc != nullptr && cls != kZeroClass) {
+    cc = pc->cls[cls];
+    if (cc == nullptr) cc = pc->cls[cls] = new ClassCache();
   }
   ViolationKind bad = ViolationKind::kNone;
   const char* detail = nullptr;
   uint32_t old = 0;
+  size_t overflow = kCanaryIntact;
   {
     MutexLock l(&pool->mu_);
     old = LoadSlack(s, wide);
@@ -115,34 +155,36 @@ ViolationKind PoolImpl::FreeSmallSlow(uintptr_t a, SpanRecord* rec) {
       bad = ViolationKind::kSealedFree;
     } else if (!CasSlack(s, wide, old, CachedMark(wide))) {
       bad = ViolationKind::kDoubleFree;  // lost a race with another free
-    } else if (cc != nullptr && pc->key == pool->cache_key_.load(
-                                               std::memory_order_relaxed)) {
-      if (cc->count == kCacheCap) {
-        // Full: hand the older half back to the spans.
-        for (uint32_t i = 0; i < kCacheCap / 2; ++i) {
-          const CacheEntry& e = cc->e[i];
-          pool->ReturnSlot(RecordAt(static_cast<size_t>(
-                               static_cast<uint8_t*>(e.slack) - g_arena.slack) >>
-                           kPageShift),
-                           e.slack);
-        }
-        std::memmove(&cc->e[0], &cc->e[kCacheCap / 2],
-                     (kCacheCap / 2) * sizeof(CacheEntry));
-        cc->count = kCacheCap / 2;
-      }
-      cc->e[cc->count++] = CacheEntry{a, s};
-      pc->AddLive(-static_cast<int64_t>(slot_size - old), -1);
-      AsanPoison(a, slot_size);
     } else {
-      AsanPoison(a, slot_size);
-      pool->ReturnSlot(rec, s);
-      pool->live_bytes_ -= slot_size - old;
-      --pool->live_objects_;
+      // Under the mutex: a seal cannot turn the slot read-only meanwhile.
+      if (cls != kZeroClass) overflow = pool->ScrubFreed(a, slot_size - old, slot_size);
+      if (cc != nullptr &&
+          pc->key == pool->cache_key_.load(std::memory_order_relaxed)) {
+        if (cc->count == kCacheCap) {
+          // Full: hand the older half back to the spans.
+          for (uint32_t i = 0; i < kCacheCap / 2; ++i) {
+            pool->ReturnSlot(RecordOfSlack(cc->e[i].slack), cc->e[i].slack);
+          }
+          std::memmove(&cc->e[0], &cc->e[kCacheCap / 2],
+                       (kCacheCap / 2) * sizeof(CacheEntry));
+          cc->count = kCacheCap / 2;
+        }
+        cc->PushFreed(CacheEntry{a, s}, pool->hard_.quarantine);
+        pc->AddLive(-static_cast<int64_t>(slot_size - old), -1);
+      } else {
+        pool->ReturnSlot(rec, s);
+        pool->live_bytes_ -= slot_size - old;
+        --pool->live_objects_;
+      }
     }
+  }
+  if (overflow != kCanaryIntact) {
+    return pool->ReportOverflow(a, slot_size - old, a + overflow);
   }
   if (bad == ViolationKind::kNone) return bad;
   const bool live = old < CachedMark(wide);
-  return ReportPoolViolation(bad, pool_id, a, slot, live ? slot_size - old : 0, detail);
+  return ReportPoolViolation(bad, pool_id, a, slot, live ? slot_size - old : 0,
+                             detail);
 }
 
 }  // namespace internal

@@ -16,6 +16,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <utility>
 #include <vector>
 
@@ -25,6 +26,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "allocator/internal/asan.h"
+#include "allocator/internal/hardening.h"
 #include "allocator/internal/mutex.h"
 #include "allocator/internal/arena.h"
 #include "allocator/internal/report.h"
@@ -40,6 +42,9 @@ namespace internal {
 // Extents double from 4 MiB up to 1 GiB.
 inline constexpr size_t kFirstExtentGranules = 64;
 inline constexpr size_t kMaxExtentGranules = 16384;
+
+// ScrubFreed() and the large-object canary check: no canary byte changed.
+inline constexpr size_t kCanaryIntact = ~size_t{0};
 
 // Why an allocation failed (the C API turns these into errno values).
 enum class AllocError { kOk = 0, kInvalid, kNoMemory, kDestroyed };
@@ -99,13 +104,33 @@ class PoolImpl {
     size_t count;          // granules reserved
     size_t used;           // granules carved, from the start
     size_t sealed;         // granules sealed read-only, from the start
-    uint64_t file_offset;  // write-rare pools: offset in the pool's memfd
+    // Permanent shared-memory write-rare pools: an unsealed PROT_NONE
+    // duplicate of the extent, at a random address, that write-rare
+    // aliases are made from (mremap refuses to duplicate mseal()ed
+    // memory); 0 if none.
+    uintptr_t alias_source;
   };
 
   explicit PoolImpl(uint32_t id);
 
   void* AllocateSlow(size_t size, AllocError* err);
   void* AllocateLarge(size_t size, AllocError* err);
+  void* AllocateZero(AllocError* err);
+  // Hands out the cache entry `e` of class `cls` for an object of `size`
+  // bytes: the write-after-free check, the canary, the slot state. False
+  // (after a report) when the slot was written while free; it is then
+  // abandoned.
+  bool HandOut(const CacheEntry& e, int cls, size_t size);
+  ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD void ReportWriteAfterFree(
+      uintptr_t slot, size_t slot_size);
+  // Scrubs the slot at `a` (object of `size` bytes in a `slot_size` slot)
+  // that the caller just turned kCached: checks the canary, zeroes the
+  // slot. Returns the offset of the first overwritten canary byte, or
+  // kCanaryIntact; the caller reports (outside any lock or fast path).
+  size_t ScrubFreed(uintptr_t a, uint32_t size, uint32_t slot_size);
+  // Reports a heap-overflow: `bad` is the first overwritten canary byte.
+  ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD ViolationKind ReportOverflow(
+      uintptr_t object, size_t size, uintptr_t bad);
   bool Refill(PoolCache* pc, int cls, AllocError* err)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   SpanRecord* NewSmallSpan(int cls, AllocError* err)
@@ -114,6 +139,10 @@ class PoolImpl {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool CommitRange(const Extent& e, size_t first, size_t count)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Backs the new extent `*e` (granules reserved, none mapped yet) and
+  // commits its first e->used granules; false (nothing left mapped) on
+  // failure.
+  bool MapNewExtent(Extent* e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SealSpans(size_t first, size_t count) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool WaitForFastPaths() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ProtectSealedMetadata(size_t first, size_t old_sealed, size_t new_sealed,
@@ -129,6 +158,9 @@ class PoolImpl {
   static PoolImpl* VerifiedOwner(const SpanRecord* rec);
   static ViolationKind FreeSmallSlow(uintptr_t a, SpanRecord* rec);
   static ViolationKind FreeLarge(uintptr_t a, SpanRecord* rec);
+  // Large-object canaries: the head gap's last bytes and the tail gap.
+  void WriteLargeCanaries(uintptr_t first_page, uintptr_t base, size_t size,
+                          uintptr_t end);
   void Release();
 
   Pool handle_;
@@ -142,12 +174,22 @@ class PoolImpl {
   PoolOptions opts_;
   bool simple_ = true;  // align <= 16 and no redzones: table class lookup
   size_t redzone_ = 0;
+  Hardening hard_;
+  // Bytes a slot keeps after the object for its canary (hard_.canaries),
+  // and the largest size the fast path takes (kMaxSmallSize - room).
+  size_t room_ = 0;
+  size_t fast_max_ = kMaxSmallSize;
+  // Slots dropped because they were written while free (lock-free adds).
+  std::atomic<size_t> waf_abandoned_bytes_{0};
 
   mutable Mutex mu_;
   std::vector<Extent> extents_ ABSL_GUARDED_BY(mu_);
-  // Freed large spans (first granule, count), reused first-fit.
+  // Freed large spans (first granule, count), reused first-fit once they
+  // leave the quarantine (oldest first, at most hard_.large_quarantine).
   std::vector<std::pair<size_t, size_t>> free_spans_ ABSL_GUARDED_BY(mu_);
-  uint32_t partial_[kNumClasses] ABSL_GUARDED_BY(mu_) = {};  // granule + 1
+  std::deque<std::pair<size_t, size_t>> large_quarantine_ ABSL_GUARDED_BY(mu_);
+  // Partial spans per class, kZeroClass included: granule + 1.
+  uint32_t partial_[kNumClasses + 1] ABSL_GUARDED_BY(mu_) = {};
   PoolCache* caches_ ABSL_GUARDED_BY(mu_) = nullptr;
   size_t next_extent_granules_ ABSL_GUARDED_BY(mu_) = 0;
   size_t committed_ ABSL_GUARDED_BY(mu_) = 0;
@@ -158,8 +200,11 @@ class PoolImpl {
   int64_t live_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t live_objects_ ABSL_GUARDED_BY(mu_) = 0;
   // Sealing and write-rare.
-  int memfd_ ABSL_GUARDED_BY(mu_) = -1;  // write-rare pools: backing memfd
-  uint64_t memfd_size_ ABSL_GUARDED_BY(mu_) = 0;
+  // Write-rare pools without a protection key: each extent is shared
+  // memory from its own memfd, closed once mapped (no descriptor to the
+  // pool's memory stays open); aliases are made with mremap. False in a
+  // fork child, which does not get the pages.
+  bool wr_shared_ ABSL_GUARDED_BY(mu_) = false;
   size_t seals_ ABSL_GUARDED_BY(mu_) = 0;
   size_t sealed_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   size_t abandoned_bytes_ ABSL_GUARDED_BY(mu_) = 0;
@@ -207,35 +252,72 @@ inline void EndFastPath(PoolCache* pc) {
   pc->busy.store(0, std::memory_order_release);
 }
 
-// Hot path of PoolImpl::Allocate: a pop from the thread's cache.
+// Hot path of PoolImpl::Allocate: a (random) pop from the thread's cache.
 inline void* PoolImpl::Allocate(size_t size, AllocError* err) {
-  if (ABSL_PREDICT_TRUE(simple_ && size <= kMaxSmallSize)) {
+  // size - 1 wraps for size 0: zero-size objects take the slow path.
+  if (ABSL_PREDICT_TRUE(simple_ && size - 1 < fast_max_)) {
     PoolCache* pc = tls_cache.slot[id_ & (kCacheSlots - 1)];
     if (ABSL_PREDICT_TRUE(pc != nullptr && pc->pool == this)) {
       BeginFastPath(pc);
-      const int cls = ClassForSize(size);
+      const int cls = ClassForRequest(size, room_);
       ClassCache* cc = pc->cls[cls];
       if (ABSL_PREDICT_TRUE(
               pc->key == cache_key_.load(std::memory_order_relaxed) &&
               cc != nullptr && cc->count > 0)) {
-        const CacheEntry e = cc->e[--cc->count];
-        const uint32_t slack = kClassSize[cls] - static_cast<uint32_t>(size);
-        if (IsWide(cls)) {
-          __atomic_store_n(static_cast<uint16_t*>(e.slack),
-                           static_cast<uint16_t>(slack), __ATOMIC_RELAXED);
-        } else {
-          __atomic_store_n(static_cast<uint8_t*>(e.slack),
-                           static_cast<uint8_t>(slack), __ATOMIC_RELAXED);
+        const uint32_t i = hard_.random_reuse
+                               ? RandomBelow(&tls_cache.rng, cc->count)
+                               : cc->count - 1;
+        const CacheEntry e = cc->e[i];
+        cc->e[i] = cc->e[--cc->count];
+        if (ABSL_PREDICT_TRUE(HandOut(e, cls, size))) {
+          pc->AddLive(static_cast<int64_t>(size), 1);
+          EndFastPath(pc);
+          return reinterpret_cast<void*>(e.ptr);
         }
-        AsanObjectAllocated(e.ptr, size, kClassSize[cls]);
-        pc->AddLive(static_cast<int64_t>(size), 1);
-        EndFastPath(pc);
-        return reinterpret_cast<void*>(e.ptr);
       }
       EndFastPath(pc);
     }
   }
   return AllocateSlow(size, err);
+}
+
+// Hot path: see the declaration.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool PoolImpl::HandOut(const CacheEntry& e,
+                                                           int cls, size_t size) {
+  const uint32_t slot_size = kClassSize[cls];
+  if (hard_.waf_check && ABSL_PREDICT_FALSE(!SlotIsZero(e.ptr, slot_size))) {
+    ReportWriteAfterFree(e.ptr, slot_size);
+    return false;
+  }
+  const uint32_t slack = slot_size - static_cast<uint32_t>(size);
+  if (hard_.canaries) {
+    WriteCanary(e.ptr + size, CanaryLength(slack), SlotCanary(e.ptr));
+  }
+  if (IsWide(cls)) {
+    __atomic_store_n(static_cast<uint16_t*>(e.slack),
+                     static_cast<uint16_t>(slack), __ATOMIC_RELAXED);
+  } else {
+    __atomic_store_n(static_cast<uint8_t*>(e.slack),
+                     static_cast<uint8_t>(slack), __ATOMIC_RELAXED);
+  }
+  AsanObjectAllocated(e.ptr, size, slot_size);
+  return true;
+}
+
+// Hot path: see the declaration.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline size_t PoolImpl::ScrubFreed(
+    uintptr_t a, uint32_t size, uint32_t slot_size) {
+  size_t bad = kCanaryIntact;
+  if (hard_.canaries) {
+    const size_t len = CanaryLength(slot_size - size);
+    const uint64_t k = SlotCanary(a);
+    if (ABSL_PREDICT_FALSE(!CanaryIntact(a + size, len, k))) {
+      bad = size + FirstCanaryMismatch(a + size, len, k);
+    }
+  }
+  if (hard_.zero_on_free) ZeroSlot(a, slot_size);
+  AsanPoison(a, slot_size);
+  return bad;
 }
 
 }  // namespace internal

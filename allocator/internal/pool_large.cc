@@ -20,6 +20,40 @@ size_t RoundUp(size_t v, size_t a) { return (v + a - 1) & ~(a - 1); }
 
 }  // namespace
 
+// The object is end-aligned to the pool's alignment (16 bytes at least),
+// so up to align - 1 bytes lie between its end and the trailing guard
+// page, and up to a page before it on its first page. Both gaps carry a
+// canary next to the object (see hardening.h).
+void PoolImpl::WriteLargeCanaries(uintptr_t first_page, uintptr_t base,
+                                  size_t size, uintptr_t end) {
+  const uint64_t k = SlotCanary(base);
+  const size_t head = CanaryLength(base - first_page);
+  WriteCanary(base - head, head, k);
+  WriteCanary(base + size, CanaryLength(end - (base + size)), k);
+}
+
+namespace {
+
+// kCanaryIntact, or the address of the first overwritten canary byte (the
+// tail's lowest, else the head's highest: an underflow runs downwards).
+uintptr_t LargeCanaryMismatch(uintptr_t first_page, uintptr_t base, size_t size,
+                           uintptr_t end) {
+  const uint64_t k = SlotCanary(base);
+  const size_t head = CanaryLength(base - first_page);
+  const size_t tail = CanaryLength(end - (base + size));
+  if (!CanaryIntact(base + size, tail, k)) {
+    return base + size + FirstCanaryMismatch(base + size, tail, k);
+  }
+  if (!CanaryIntact(base - head, head, k)) {
+    for (size_t j = 1; j <= head; ++j) {
+      if (FirstCanaryMismatch(base - j, 1, k) == 0) return base - j;
+    }
+  }
+  return kCanaryIntact;
+}
+
+}  // namespace
+
 void* PoolImpl::AllocateLarge(size_t size, AllocError* err) {
   if (size > (size_t{1} << 40)) {
     *err = AllocError::kNoMemory;
@@ -85,6 +119,9 @@ void* PoolImpl::AllocateLarge(size_t size, AllocError* err) {
   metadata_bytes_ += sizeof(SpanRecord) + (g_bytes >> kPageShift) * sizeof(uint64_t);
   live_bytes_ += static_cast<int64_t>(size);
   ++live_objects_;
+  if (hard_.canaries) {
+    WriteLargeCanaries(start + first_page_off, start + obj_off, size, start + end_off);
+  }
   AsanObjectAllocated(start + first_page_off, obj_off - first_page_off + size,
                       end_off - first_page_off);
   AsanPoison(start + first_page_off, obj_off - first_page_off);
@@ -98,6 +135,7 @@ ViolationKind PoolImpl::FreeLarge(uintptr_t a, SpanRecord* rec) {
   const uintptr_t base = rec->base.load(std::memory_order_relaxed);
   const size_t size = rec->mul.load(std::memory_order_relaxed);
   ViolationKind bad = ViolationKind::kNone;
+  uintptr_t overflow = kCanaryIntact;
   {
     MutexLock l(&pool->mu_);
     if (a != base) {
@@ -114,6 +152,9 @@ ViolationKind PoolImpl::FreeLarge(uintptr_t a, SpanRecord* rec) {
       const size_t granules = rec->large_granules;
       const uintptr_t first_page = base & ~(kPageSize - 1);
       const uintptr_t end = start + (granules << kGranuleShift) - kPageSize;
+      if (pool->hard_.canaries) {
+        overflow = LargeCanaryMismatch(first_page, base, size, end);
+      }
       // The object's pages become guard pages until the span is reused, so
       // that a stale pointer faults; the table keeps naming the object so
       // that the checker reports a use after free.
@@ -128,9 +169,15 @@ ViolationKind PoolImpl::FreeLarge(uintptr_t a, SpanRecord* rec) {
       pool->guard_pages_ += (end - first_page) >> kPageShift;
       pool->live_bytes_ -= static_cast<int64_t>(size);
       --pool->live_objects_;
-      pool->free_spans_.emplace_back(g, granules);
+      // Not reused at once: a stale pointer keeps meeting guard pages.
+      pool->large_quarantine_.emplace_back(g, granules);
+      while (pool->large_quarantine_.size() > pool->hard_.large_quarantine) {
+        pool->free_spans_.push_back(pool->large_quarantine_.front());
+        pool->large_quarantine_.pop_front();
+      }
     }
   }
+  if (overflow != kCanaryIntact) return pool->ReportOverflow(base, size, overflow);
   if (bad == ViolationKind::kNone) return bad;
   return ReportPoolViolation(bad, pool_id, a, base, size,
                 bad == ViolationKind::kInvalidFree ? "not the start of a live object"

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "allocator/runtime_options.h"
 
 namespace sealpool {
 namespace internal {
@@ -167,8 +168,19 @@ absl::StatusOr<Pool*> PoolImpl::Create(absl::string_view name,
     p->opts_ = o;
     p->redzone_ = (o.flags & kPoolRedzones) ? 16 : 0;
     p->simple_ = o.align <= 16 && p->redzone_ == 0;
+    const RuntimeOptions& ro = GetRuntimeOptions();
+    p->hard_.random_reuse = ro.random_reuse;
+    p->hard_.zero_on_free = ro.zero_on_free;
+    p->hard_.waf_check = ro.write_after_free_check && ro.zero_on_free;
+    p->hard_.canaries = ro.canaries;
+    p->hard_.quarantine = static_cast<uint32_t>(ro.quarantine);
+    p->hard_.large_quarantine = static_cast<uint32_t>(ro.large_quarantine);
+    p->room_ = ro.canaries ? 1 : 0;
+    p->fast_max_ = kMaxSmallSize - p->room_;
+    p->waf_abandoned_bytes_.store(0, std::memory_order_relaxed);
     p->extents_.clear();
     p->free_spans_.clear();
+    p->large_quarantine_.clear();
     std::memset(p->partial_, 0, sizeof(p->partial_));
     p->caches_ = nullptr;
     p->next_extent_granules_ = kFirstExtentGranules;
@@ -179,16 +191,18 @@ absl::StatusOr<Pool*> PoolImpl::Create(absl::string_view name,
     p->permanent_enforced_ = false;
     p->prot_none_guards_ = false;
     p->sealed_metadata_bytes_ = 0;
-    p->memfd_ = -1;
-    p->memfd_size_ = 0;
+    p->wr_shared_ = false;
     p->wr_key_ = (o.flags & kPoolWriteRareKey) ? WriteRareKey() : -1;
     if (p->opts_.flags & kPoolWriteRareKey) p->opts_.flags |= kPoolWriteRare;
     if ((p->opts_.flags & kPoolWriteRare) && p->wr_key_ < 0) {
-      p->memfd_ = CreateMemfd(absl::StrCat("sealpool:", name).c_str());
-      if (p->memfd_ < 0) {
+      // Each extent gets a memfd of its own, closed once mapped. A process
+      // that cannot create one (a seccomp filter, no descriptors left) is
+      // told here rather than at its first allocation.
+      if (!CanCreateMemfd(absl::StrCat("sealpool:", name).c_str())) {
         return absl::ResourceExhaustedError(absl::StrCat(
             "pool '", name, "': cannot create the memfd behind write-rare memory"));
       }
+      p->wr_shared_ = true;
     }
     p->destroyed_.store(false, std::memory_order_relaxed);
     p->refs_.store(1, std::memory_order_relaxed);
@@ -279,14 +293,18 @@ void PoolImpl::Release() {
       AsanUnpoison(start, e.used << kGranuleShift);
       SEALPOOL_CHECK(DecommitPages(reinterpret_cast<void*>(start), bytes),
                      "cannot return pool memory to the arena");
-      FreeGranules(e.first, e.count);
+      if (e.alias_source != 0) {
+        UnmapAlias(reinterpret_cast<void*>(e.alias_source), bytes);
+      }
+      // Not handed to the next pool at once: a stale pointer into this
+      // pool keeps meeting unused arena memory for a while.
+      ReleaseGranules(e.first, e.count,
+                      static_cast<size_t>(GetRuntimeOptions().pool_quarantine));
     }
     extents_.clear();
     free_spans_.clear();
-    if (memfd_ >= 0) {
-      close(memfd_);
-      memfd_ = -1;
-    }
+    large_quarantine_.clear();
+    wr_shared_ = false;
     state_.store(kFree, std::memory_order_release);
   }
   --r.live;

@@ -50,6 +50,18 @@ absl::Status PoolImpl::Seal() {
     e.sealed = e.used;
   }
   // Freed large spans inside sealed ranges cannot be reused.
+  for (auto it = large_quarantine_.begin(); it != large_quarantine_.end();) {
+    bool in_sealed = false;
+    for (const Extent& e : extents_) {
+      in_sealed |= it->first >= e.first && it->first < e.first + e.sealed;
+    }
+    if (in_sealed) {
+      abandoned_bytes_ += it->second << kGranuleShift;
+      it = large_quarantine_.erase(it);
+    } else {
+      ++it;
+    }
+  }
   for (auto it = free_spans_.begin(); it != free_spans_.end();) {
     bool in_sealed = false;
     for (const Extent& e : extents_) {

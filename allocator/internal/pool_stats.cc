@@ -39,7 +39,8 @@ PoolStats PoolImpl::Stats() const {
   s.refs = refs_.load(std::memory_order_relaxed);
   s.seals = seals_;
   s.sealed_bytes = sealed_bytes_;
-  s.abandoned_bytes = abandoned_bytes_;
+  s.abandoned_bytes =
+      abandoned_bytes_ + waf_abandoned_bytes_.load(std::memory_order_relaxed);
   s.permanent = (opts_.flags & kPoolPermanent) != 0;
   s.permanent_enforced = permanent_enforced_;
   s.write_rare = (opts_.flags & kPoolWriteRare) != 0;

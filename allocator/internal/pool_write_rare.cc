@@ -1,5 +1,14 @@
-// sealpool — write-rare: changing sealed objects through a short-lived
-// alias or a protection key, and the fork-child side of write-rare memory.
+// sealpool — write-rare: the shared memory behind write-rare extents,
+// changing sealed objects through a short-lived alias or a protection key,
+// and the fork-child side of write-rare memory.
+//
+// Shared-memory pools keep no file descriptor: each extent is mapped from
+// its own memfd, which is sealed against other writers and closed at once
+// (a file-write bug cannot reach the pages through /proc/self/fd). An
+// alias is a duplicate of the extent's mapping (mremap with old size 0)
+// made writable for one copy. Permanent pools are mseal()ed, and mremap
+// refuses to duplicate sealed mappings, so their extents also keep an
+// unsealed PROT_NONE duplicate to make aliases from.
 
 #include "allocator/internal/pool_impl.h"
 
@@ -11,8 +20,7 @@
 #include "allocator/internal/lookup.h"
 #include "allocator/internal/platform.h"
 #include "allocator/internal/slot.h"
-
-#include <unistd.h>
+#include "allocator/page_query.h"
 
 namespace sealpool {
 namespace internal {
@@ -45,14 +53,34 @@ absl::Status PoolImpl::WriteRare(void* dst, const void* src, size_t n) {
   const Lookup found = LookupObjectInline(a, &b);
   PoolImpl* pool = found == Lookup::kObject ? ById(b.pool_id) : nullptr;
   if (pool == nullptr) {
-    // Not a live pool object: a write violation, nothing written.
+    // Not a live pool object: a write violation, nothing written. Memory
+    // of a pool (a freed slot, slack, a guard page) names that pool.
     Violation v;
     v.kind = ViolationKind::kOutOfBounds;
     v.addr = a;
     v.len = n;
     v.dir = CopyDirection::kWrite;
-    v.detail = found == Lookup::kNotOurs ? "write-rare outside any pool"
-                                         : "write-rare outside a live object";
+    v.detail = "write-rare outside any pool";
+    if (found != Lookup::kNotOurs) {
+      v.detail = "write-rare outside a live object";
+      const AddressInfo info = QueryAddress(dst);
+      if (info.pool_id != 0) {
+        v.pool_id = info.pool_id;
+        v.pool_name = PoolNameById(info.pool_id);
+      }
+      if (info.page == PageKind::kGuard) {
+        v.detail = "write-rare into a guard page";
+      } else if (info.in_slot && !info.live) {
+        v.object_start = info.object_start;
+        v.offset = a - info.object_start;
+        v.detail = "write-rare into a freed slot";
+      } else if (info.in_slot) {
+        v.object_start = info.object_start;
+        v.object_size = info.object_size;
+        v.offset = a - info.object_start;
+        v.detail = "write-rare starts after the object's end (slack or redzone)";
+      }
+    }
     ReportViolation(v, 1);
     return absl::PermissionDeniedError("sealpool: write-rare refused");
   }
@@ -82,7 +110,7 @@ absl::Status PoolImpl::WriteRare(void* dst, const void* src, size_t n) {
         "' is not sealed; write it directly (write-rare is for sealed memory)"));
   }
   MutexLock l(&pool->mu_);
-  if (pool->wr_key_ < 0 && pool->memfd_ < 0) {
+  if (pool->wr_key_ < 0 && !pool->wr_shared_) {
     return absl::FailedPreconditionError(absl::StrCat(
         "pool '", pool->name_,
         "': write-rare memory is not shared with fork children"));
@@ -100,7 +128,11 @@ absl::Status PoolImpl::WriteRare(void* dst, const void* src, size_t n) {
       RunWriteRareWindowHook();
       SetKeyWritable(pool->wr_key_, false);
     } else {
-      void* alias = MapAlias(pool->memfd_, e.file_offset + (page - lo), len);
+      // Duplicated from the extent's own mapping, or from its unsealed
+      // duplicate where the extent is mseal()ed.
+      const uintptr_t from =
+          (e.alias_source != 0 ? e.alias_source : lo) + (page - lo);
+      void* alias = MapAlias(reinterpret_cast<const void*>(from), len);
       if (alias == nullptr) {
         return absl::ResourceExhaustedError("sealpool: cannot map a write-rare alias");
       }
@@ -114,19 +146,53 @@ absl::Status PoolImpl::WriteRare(void* dst, const void* src, size_t n) {
   return absl::InternalError("sealpool: write-rare object outside its pool's extents");
 }
 
-// Fork child: write-rare pools are shared memory (MADV_DONTFORK kept them
-// out of the child). Their holes are reserved again so that nothing else is
-// mapped there, and the pool refuses further use in the child.
+// A new extent of a shared-memory pool is mapped whole from a memfd of its
+// own size, PROT_NONE until carved (shmem pages cost nothing until
+// touched), and the memfd is closed; then its first granules are
+// committed. Other pools only commit.
+bool PoolImpl::MapNewExtent(Extent* e) {
+  void* addr = reinterpret_cast<void*>(GranuleAddress(e->first));
+  const size_t bytes = e->count << kGranuleShift;
+  if (wr_shared_) {
+    // "sealpool:<pool name>", as /proc/self/maps shows it.
+    constexpr char kPrefix[] = "sealpool:";
+    char name[sizeof(kPrefix) + kMaxPoolNameLength];
+    std::memcpy(name, kPrefix, sizeof(kPrefix) - 1);
+    std::memcpy(name + sizeof(kPrefix) - 1, name_, sizeof(name_));
+    if (!MapSharedMemory(addr, bytes, name)) return false;
+    if (opts_.flags & kPoolPermanent) {
+      void* source = DuplicateShared(addr, bytes);
+      if (source == nullptr) {
+        DecommitPages(addr, bytes);
+        return false;
+      }
+      e->alias_source = reinterpret_cast<uintptr_t>(source);
+    }
+  }
+  if (CommitRange(*e, e->first, e->used)) return true;
+  if (wr_shared_) {
+    DecommitPages(addr, bytes);
+    if (e->alias_source != 0) {
+      UnmapAlias(reinterpret_cast<void*>(e->alias_source), bytes);
+      e->alias_source = 0;
+    }
+  }
+  return false;
+}
+
+// Fork child: write-rare pools are shared memory, which MADV_DONTFORK kept
+// out of the child (their alias sources too). Their holes are reserved
+// again so that nothing else is mapped there, and the pool refuses further
+// use in the child. No descriptor to the parent's pages exists to be
+// inherited.
 void PoolImpl::ForkChildDropSharedMemory() {
-  if (memfd_ < 0 || state_.load(std::memory_order_relaxed) != kLive) return;
-  for (const Extent& e : extents_) {
+  if (!wr_shared_ || state_.load(std::memory_order_relaxed) != kLive) return;
+  for (Extent& e : extents_) {
     DecommitPages(reinterpret_cast<void*>(GranuleAddress(e.first)),
                   e.count << kGranuleShift);
+    e.alias_source = 0;
   }
-  // The child must not reach the parent's pages through the inherited
-  // memfd either.
-  close(memfd_);
-  memfd_ = -1;
+  wr_shared_ = false;
   destroyed_.store(true, std::memory_order_release);
   cache_key_.store(NewCacheKey(), std::memory_order_release);
 }

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -87,7 +88,8 @@ constexpr const char* kKindNames[kViolationKindCount] = {
     "none",           "double-free",     "invalid-free",  "sealed-free",
     "metadata-corruption", "out-of-bounds", "use-after-free", "guard-page",
     "metadata-page",  "unused-page",     "sealed-write",  "usercopy-window",
-    "bogus-pointer",  "stack",           "image-segment"};
+    "bogus-pointer",  "stack",           "image-segment", "heap-overflow",
+    "write-after-free"};
 
 // First line of a report, by kind.
 void Headline(internal::FixedWriter& w, const Violation& v) {
@@ -109,6 +111,23 @@ void Headline(internal::FixedWriter& w, const Violation& v) {
     case ViolationKind::kSealedFree:
       w.Str("sealpool: free of sealed object ").Hex(v.addr)
           .Str(" in pool '").Str(pool).Str("'!");
+      return;
+    case ViolationKind::kHeapOverflow:
+      w.Str("sealpool: heap overflow detected in pool '").Str(pool)
+          .Str("' (object ").Hex(v.object_start).Str(", size ")
+          .Dec(v.object_size).Str(", canary overwritten at offset ");
+      if (v.addr < v.object_start) {
+        w.Str("-").Dec(v.object_start - v.addr);
+      } else {
+        w.Str("").Dec(v.addr - v.object_start);
+      }
+      w.Str(")!");
+      return;
+    case ViolationKind::kWriteAfterFree:
+      w.Str("sealpool: write after free detected in pool '").Str(pool)
+          .Str("' (slot ").Hex(v.object_start).Str(", slot size ")
+          .Dec(v.object_size).Str(", written at offset ").Dec(v.offset)
+          .Str(")!");
       return;
     case ViolationKind::kMetadataCorruption:
       w.Str("sealpool: metadata corruption detected");
@@ -208,15 +227,39 @@ ViolationKind ReportViolation(Violation& v, int skip_frames) {
 
 namespace internal {
 
+// The log is a regular file. The open never blocks: O_NONBLOCK makes a
+// FIFO without a reader fail at once (ENXIO) instead of waiting for one,
+// and anything that is not a regular file (FIFO, device, directory,
+// socket) is refused with one line on stderr.
 void SetReportLogPath(const char* path) {
   int fd = -1;
   if (path != nullptr && path[0] != '\0') {
-    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    fd = open(path,
+              O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+              0644);
+    // ENXIO: a FIFO without a reader, or a socket; EISDIR: a directory.
+    bool not_regular = fd < 0 && (errno == ENXIO || errno == EISDIR);
+    if (fd >= 0) {
+      struct stat st;
+      const bool stat_ok = fstat(fd, &st) == 0;
+      not_regular = stat_ok && !S_ISREG(st.st_mode);
+      // A regular file: writes block as usual again.
+      const int flags = stat_ok && !not_regular ? fcntl(fd, F_GETFL) : -1;
+      if (flags == -1 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+        close(fd);
+        fd = -1;
+      }
+    }
     if (fd < 0) {
       char buf[512];
       FixedWriter w(buf, sizeof(buf));
-      w.Str("sealpool: cannot open log_path '").Str(path)
-          .Str("'; JSON reports are off\n");
+      if (not_regular) {
+        w.Str("sealpool: log_path '").Str(path)
+            .Str("' is not a regular file; JSON reports are off\n");
+      } else {
+        w.Str("sealpool: cannot open log_path '").Str(path)
+            .Str("'; JSON reports are off\n");
+      }
       WriteAll(STDERR_FILENO, w.data(), w.length());
     }
   }

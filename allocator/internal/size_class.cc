@@ -17,9 +17,9 @@ int ClassFor(size_t size, size_t align) {
 }
 
 void ValidateSizeClasses() {
-  for (int c = 0; c < kNumClasses; ++c) {
+  for (int c = 0; c <= kZeroClass; ++c) {
     SEALPOOL_CHECK(kClassSize[c] % 16 == 0, "class size not 16-aligned");
-    SEALPOOL_CHECK(c == 0 || kClassSize[c] > kClassSize[c - 1],
+    SEALPOOL_CHECK(c == 0 || c == kZeroClass || kClassSize[c] > kClassSize[c - 1],
                    "class sizes not increasing");
     SEALPOOL_CHECK(SlotCount(c) * SlackWidth(c) <= kPageSize,
                    "slack array larger than a page");

@@ -33,11 +33,16 @@ inline constexpr size_t kPagesPerGranule = kGranuleSize / kPageSize;
 
 inline constexpr size_t kMaxSmallSize = 16384;
 inline constexpr int kNumClasses = 36;
-inline constexpr uint32_t kClassSize[kNumClasses] = {
+// The zero-size class: zero-size objects, one per 32 bytes of address space
+// in spans whose data pages are all guard pages, so any access faults. Its
+// index follows the real classes; it is never a thread-cache class.
+inline constexpr int kZeroClass = kNumClasses;
+inline constexpr uint32_t kClassSize[kNumClasses + 1] = {
     16,   32,   48,   64,   80,    96,    112,   128,   160,
     192,  224,  256,  320,  384,   448,   512,   640,   768,
     896,  1024, 1280, 1536, 1792,  2048,  2560,  3072,  3584,
-    4096, 5120, 6144, 7168, 8192,  10240, 12288, 14336, 16384};
+    4096, 5120, 6144, 7168, 8192,  10240, 12288, 14336, 16384,
+    32 /* kZeroClass */};
 
 // Classes below this size use one-byte slack entries.
 inline constexpr uint32_t kWideClassMin = 256;
@@ -75,6 +80,14 @@ inline int ClassForSize(size_t size) {
   return kClassTable.of16[(size + 15) >> 4];
 }
 
+// The class for a request of `size` bytes (1 <= size, size + room <=
+// kMaxSmallSize) where the slot must keep `room` (0 or 1) bytes after the
+// object for a canary: the smallest class of at least size + room bytes.
+// Hot path: one table load.
+inline int ClassForRequest(size_t size, size_t room) {
+  return kClassTable.of16[(size + room + 15) >> 4];
+}
+
 // Smallest class >= size whose slots are `align`-aligned; -1 if none.
 int ClassFor(size_t size, size_t align);
 
@@ -86,8 +99,10 @@ static_assert(kClassSize[kFirstWideClass] == kWideClassMin &&
 inline constexpr bool IsWide(int c) { return c >= kFirstWideClass; }
 inline constexpr size_t SlackWidth(int c) { return IsWide(c) ? 2 : 1; }
 
-// Granules of a span of class c: enough for up to 4096 slots, at most 4.
+// Granules of a span of class c: enough for up to 4096 slots, at most 4
+// (one for the zero-size class).
 inline constexpr size_t SpanGranules(int c) {
+  if (c == kZeroClass) return 1;  // 1792 slots: a wide slack array fits
   const size_t g = (size_t{4096} * kClassSize[c] + 2 * kPageSize) / kGranuleSize;
   return g < 1 ? 1 : (g > 4 ? 4 : g);
 }
@@ -109,11 +124,11 @@ struct ClassInfo {
   uint32_t slots;
 };
 struct ClassInfoTable {
-  ClassInfo c[kNumClasses];
+  ClassInfo c[kNumClasses + 1];  // with kZeroClass
 };
 constexpr ClassInfoTable MakeClassInfo() {
   ClassInfoTable t{};
-  for (int c = 0; c < kNumClasses; ++c) {
+  for (int c = 0; c <= kZeroClass; ++c) {
     t.c[c] = ClassInfo{ClassMul(c), kClassSize[c], SlotCount(c)};
   }
   return t;

@@ -55,30 +55,6 @@ struct alignas(64) SpanRecord {
 };
 static_assert(sizeof(SpanRecord) == 64, "SpanRecord must stay one line");
 
-// Process-wide random secret for canaries (set once, before any span).
-extern uint64_t g_canary_secret;
-
-// The canary of a record: a keyed mix of its address and identity fields.
-// Hot path (checked on every free): a few xors and one multiply.
-inline uint64_t SpanCanary(const SpanRecord* r) {
-  uint64_t x = g_canary_secret ^ reinterpret_cast<uintptr_t>(r);
-  x ^= r->base.load(std::memory_order_relaxed);
-  x ^= r->mul.load(std::memory_order_relaxed) << 7;
-  x ^= (uint64_t{r->slot_size.load(std::memory_order_relaxed)} << 32) |
-       r->pool_id.load(std::memory_order_relaxed);
-  x ^= uint64_t{r->kind.load(std::memory_order_relaxed)} << 61;
-  x *= 0xBF58476D1CE4E5B9ull;
-  return x ^ (x >> 29);
-}
-
-// Sets and checks canaries.
-inline void SealCanary(SpanRecord* r) {
-  r->canary.store(SpanCanary(r), std::memory_order_relaxed);
-}
-inline bool CanaryOk(const SpanRecord* r) {
-  return r->canary.load(std::memory_order_relaxed) == SpanCanary(r);
-}
-
 }  // namespace internal
 }  // namespace sealpool
 

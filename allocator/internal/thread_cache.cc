@@ -6,6 +6,7 @@
 
 #include "absl/base/call_once.h"
 #include "allocator/internal/check.h"
+#include "allocator/internal/platform.h"
 #include "allocator/internal/pool_impl.h"
 
 namespace sealpool {
@@ -62,6 +63,12 @@ PoolCache* AcquirePoolCache(PoolImpl* pool) {
   }
   EvictSlot(tc, s);
   if (!tc->registered) ArmThreadExit(tc);
+  if (tc->rng == 0) {
+    // Per thread, unpredictable without the process secret.
+    uint64_t seed = 0;
+    GetRandomBytes(&seed, sizeof(seed));
+    tc->rng = seed | 1;
+  }
   pc = new PoolCache();
   if (!pool->RegisterCache(pc)) {
     DeletePoolCache(pc);

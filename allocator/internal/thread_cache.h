@@ -12,10 +12,17 @@
 // slow path. Slots sitting in a cache have slack state kCached, so the
 // checker treats them as freed and a second free of them is a double free.
 //
-// Invariants: every entry's slot has slack state kCached and belongs to a
-// span of `pool` with class index equal to the entry's class;
-// count <= kCacheCap; `orphaned` is set (under the pool mutex) when the
-// pool's memory was released, after which the entries are never touched.
+// Each class cache has two parts: a stack of slots ready for reuse, from
+// which allocation takes a random entry (random_reuse), and a FIFO
+// quarantine ring that every freed slot enters first; a slot reaches the
+// stack only when `quarantine` later frees have pushed it out of the ring.
+//
+// Invariants: every entry's slot (stack and ring) has slack state kCached,
+// was zeroed when freed (zero_on_free) and belongs to a span of `pool` with
+// class index equal to the entry's class; count <= kCacheCap; q_count <=
+// the pool's quarantine length; when the ring is full, q[q_head] is its
+// oldest entry. `orphaned` is set (under the pool mutex) when the pool's
+// memory was released, after which the entries are never touched.
 
 #ifndef SEALPOOL_ALLOCATOR_INTERNAL_THREAD_CACHE_H_
 #define SEALPOOL_ALLOCATOR_INTERNAL_THREAD_CACHE_H_
@@ -24,6 +31,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "allocator/internal/hardening.h"
 #include "allocator/internal/size_class.h"
 
 namespace sealpool {
@@ -40,8 +48,30 @@ struct CacheEntry {
 };
 
 struct ClassCache {
-  uint32_t count = 0;
+  uint32_t count = 0;    // stack entries
+  uint32_t q_count = 0;  // ring entries
+  uint32_t q_head = 0;   // next ring position to write
   CacheEntry e[kCacheCap];
+  CacheEntry q[kMaxQuarantine];
+
+  // Hot path: a freed slot enters the ring; what leaves it (or, without a
+  // quarantine, the slot itself) goes onto the stack. Requires count <
+  // kCacheCap.
+  void PushFreed(CacheEntry in, uint32_t qlen) {
+    if (qlen == 0) {
+      e[count++] = in;
+      return;
+    }
+    const uint32_t h = q_head;
+    q_head = h + 1 == qlen ? 0 : h + 1;
+    if (q_count < qlen) {
+      q[h] = in;
+      ++q_count;
+      return;
+    }
+    e[count++] = q[h];
+    q[h] = in;
+  }
 };
 
 struct PoolCache {
@@ -60,7 +90,8 @@ struct PoolCache {
   bool orphaned = false;
   PoolCache* prev = nullptr;
   PoolCache* next = nullptr;
-  ClassCache* cls[kNumClasses] = {};
+  // One per class; the zero-size class (kZeroClass) never has one.
+  ClassCache* cls[kNumClasses + 1] = {};
 
   void AddLive(int64_t bytes, int64_t objects) {
     live_bytes.store(live_bytes.load(std::memory_order_relaxed) + bytes,
@@ -72,6 +103,7 @@ struct PoolCache {
 
 struct ThreadCache {
   PoolCache* slot[kCacheSlots];
+  uint64_t rng;     // RandomBelow() state; seeded with the first cache
   bool registered;  // the thread-exit destructor is armed
 };
 

@@ -69,7 +69,9 @@ typedef enum sp_violation_kind {
   SP_VIOLATION_USERCOPY_WINDOW = 11,
   SP_VIOLATION_BOGUS_POINTER = 12,
   SP_VIOLATION_STACK = 13,
-  SP_VIOLATION_IMAGE_SEGMENT = 14
+  SP_VIOLATION_IMAGE_SEGMENT = 14,
+  SP_VIOLATION_HEAP_OVERFLOW = 15,    /* a canary was overwritten (at free) */
+  SP_VIOLATION_WRITE_AFTER_FREE = 16  /* a freed slot was written (at reuse) */
 } sp_violation_kind;
 
 typedef struct sp_violation {

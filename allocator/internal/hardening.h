@@ -1,0 +1,179 @@
+// sealpool — slot hardening: canaries, zero-on-free, the write-after-free
+// check and the random choice of the slot to reuse.
+//
+// Canaries. The bytes right after an object (its slot's slack, the
+// redzone, a large object's tail gap) and right before a large object (its
+// head gap) hold a pattern keyed by the per-process secret and the slot's
+// address: the byte at address X is byte (X & 7) of SlotCanary(slot). Up
+// to kCanaryMax bytes are written, from the object's edge outwards, so a
+// linear overflow (or underflow) of any length changes a canary byte
+// first. Every canary byte is non-zero, so an off-by-one NUL terminator is
+// caught too. Canaries are written at allocation and checked at free.
+//
+// Zero on free and the write-after-free check. A freed slot is zeroed
+// whole (data and slack); when it is handed out again it must still read
+// zero, else something wrote through a stale pointer. Fresh pages read
+// zero too, so the check holds for every slot a span hands out.
+//
+// The helpers touch memory that AddressSanitizer builds keep poisoned
+// (free slots, slack), so they are not instrumented.
+
+#ifndef SEALPOOL_ALLOCATOR_INTERNAL_HARDENING_H_
+#define SEALPOOL_ALLOCATOR_INTERNAL_HARDENING_H_
+
+#include <emmintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
+#include "allocator/internal/arena.h"
+
+namespace sealpool {
+namespace internal {
+
+// The hardening a pool runs with: SEALPOOL_OPTIONS at the pool's creation
+// (see options.inc), fixed for the pool's life.
+struct Hardening {
+  bool random_reuse = true;     // random slot from the thread cache
+  bool zero_on_free = true;     // freed slots are zeroed
+  bool waf_check = true;        // reused slots must still be zero
+  bool canaries = true;         // slack, redzone and large-gap canaries
+  uint32_t quarantine = 32;     // freed slots held per thread-cache class
+  uint32_t large_quarantine = 64;  // freed large spans held per pool
+};
+
+// Most bytes of canary on each side of an object.
+inline constexpr size_t kCanaryMax = 64;
+
+// Largest per-class quarantine (SEALPOOL_OPTIONS quarantine).
+inline constexpr uint32_t kMaxQuarantine = 64;
+
+// Hot path: the canary word of the slot (or large object) at `slot`. Two
+// multiplies keyed by two secrets; every byte non-zero.
+inline uint64_t SlotCanary(uintptr_t slot) {
+  uint64_t x = (slot ^ g_arena.secret[0]) * 0x9E3779B97F4A7C15ull;
+  x ^= (x >> 31) ^ g_arena.secret[1];
+  x *= 0xBF58476D1CE4E5B9ull;
+  return (x ^ (x >> 29)) | 0x0101010101010101ull;
+}
+
+// The canary word as it lies in memory from address p on.
+inline uint64_t CanaryAt(uint64_t k, uintptr_t p) {
+  const unsigned r = static_cast<unsigned>(p & 7) * 8;
+  return r == 0 ? k : (k >> r) | (k << (64 - r));
+}
+
+inline size_t CanaryLength(size_t gap) {
+  return gap < kCanaryMax ? gap : kCanaryMax;
+}
+
+// Writes the canary over [p, p + len), len <= kCanaryMax.
+ABSL_ATTRIBUTE_NO_SANITIZE_ADDRESS inline void WriteCanary(uintptr_t p,
+                                                           size_t len,
+                                                           uint64_t k) {
+  if (len >= 8) {
+    const uint64_t v = CanaryAt(k, p);
+    size_t j = 0;
+    for (; j + 8 <= len; j += 8) std::memcpy(reinterpret_cast<void*>(p + j), &v, 8);
+    if (j != len) {
+      const uint64_t t = CanaryAt(k, p + len - 8);
+      std::memcpy(reinterpret_cast<void*>(p + len - 8), &t, 8);
+    }
+    return;
+  }
+  for (size_t j = 0; j < len; ++j) {
+    reinterpret_cast<volatile uint8_t*>(p)[j] =
+        static_cast<uint8_t>(k >> (((p + j) & 7) * 8));
+  }
+}
+
+// Hot path: true when [p, p + len) still holds the canary.
+ABSL_ATTRIBUTE_NO_SANITIZE_ADDRESS inline bool CanaryIntact(uintptr_t p,
+                                                            size_t len,
+                                                            uint64_t k) {
+  if (len >= 8) {
+    const uint64_t v = CanaryAt(k, p);
+    uint64_t diff = 0, w;
+    size_t j = 0;
+    for (; j + 8 <= len; j += 8) {
+      std::memcpy(&w, reinterpret_cast<const void*>(p + j), 8);
+      diff |= w ^ v;
+    }
+    if (j != len) {
+      std::memcpy(&w, reinterpret_cast<const void*>(p + len - 8), 8);
+      diff |= w ^ CanaryAt(k, p + len - 8);
+    }
+    return diff == 0;
+  }
+  uint8_t diff = 0;
+  for (size_t j = 0; j < len; ++j) {
+    diff |= reinterpret_cast<const uint8_t*>(p)[j] ^
+            static_cast<uint8_t>(k >> (((p + j) & 7) * 8));
+  }
+  return diff == 0;
+}
+
+// The offset in [p, p + len) of the first byte that is not canary (len if
+// none). Slow path, for reports.
+ABSL_ATTRIBUTE_NO_SANITIZE_ADDRESS inline size_t FirstCanaryMismatch(
+    uintptr_t p, size_t len, uint64_t k) {
+  for (size_t j = 0; j < len; ++j) {
+    if (reinterpret_cast<const uint8_t*>(p)[j] !=
+        static_cast<uint8_t>(k >> (((p + j) & 7) * 8))) {
+      return j;
+    }
+  }
+  return len;
+}
+
+// Hot path: zeroes a slot; `size` is a multiple of 16 and p 16-aligned.
+ABSL_ATTRIBUTE_NO_SANITIZE_ADDRESS inline void ZeroSlot(uintptr_t p, size_t size) {
+  const __m128i z = _mm_setzero_si128();
+  __m128i* q = reinterpret_cast<__m128i*>(p);
+  for (size_t i = 0; i < size / 16; ++i) _mm_store_si128(q + i, z);
+}
+
+// Hot path: true when the slot [p, p + size) reads all zero; `size` is a
+// multiple of 16 and p 16-aligned.
+ABSL_ATTRIBUTE_NO_SANITIZE_ADDRESS inline bool SlotIsZero(uintptr_t p, size_t size) {
+  const __m128i* q = reinterpret_cast<const __m128i*>(p);
+  const size_t n = size / 16;
+  __m128i acc = _mm_setzero_si128();
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    acc = _mm_or_si128(acc, _mm_or_si128(_mm_or_si128(_mm_load_si128(q + i),
+                                                      _mm_load_si128(q + i + 1)),
+                                         _mm_or_si128(_mm_load_si128(q + i + 2),
+                                                      _mm_load_si128(q + i + 3))));
+  }
+  for (; i < n; ++i) acc = _mm_or_si128(acc, _mm_load_si128(q + i));
+  return _mm_movemask_epi8(_mm_cmpeq_epi8(acc, _mm_setzero_si128())) == 0xFFFF;
+}
+
+// The offset of the first non-zero byte of [p, p + size) (size if none).
+ABSL_ATTRIBUTE_NO_SANITIZE_ADDRESS inline size_t FirstNonZero(uintptr_t p,
+                                                             size_t size) {
+  for (size_t j = 0; j < size; ++j) {
+    if (reinterpret_cast<const uint8_t*>(p)[j] != 0) return j;
+  }
+  return size;
+}
+
+// Hot path: a uniformly chosen index below n (n >= 1), from the calling
+// thread's generator (xorshift64, seeded from the process secret).
+inline uint32_t RandomBelow(uint64_t* state, uint32_t n) {
+  uint64_t x = *state;
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  *state = x;
+  return static_cast<uint32_t>(((x >> 32) * n) >> 32);
+}
+
+}  // namespace internal
+}  // namespace sealpool
+
+#endif  // SEALPOOL_ALLOCATOR_INTERNAL_HARDENING_H_
