@@ -87,7 +87,6 @@ enum class Answer {
   kFreed,   // a freed slot or freed large object: use after free
   kGuard,
   kMetadata,
-  kMetadataOrGuard,
   kUnused,
   kOutOfBounds,  // slack / redzone after a live object
   kStack,        // a dead frame
@@ -109,7 +108,7 @@ struct Region {
 
 struct Fixture {
   std::vector<Region> regions;
-  uintptr_t meta_base = 0, data_base = 0, data_end = 0;
+  uintptr_t meta_base = 0, meta_end = 0, data_base = 0, data_end = 0;
   uintptr_t stack_lo = 0, stack_hi = 0;
   uint8_t* heap = nullptr;
   uint8_t* scratch = nullptr;  // destination of refused checked copies
@@ -291,17 +290,18 @@ void BuildFixture() {
   AddRegion("released pool memory", Addr(gone_large), Addr(gone_large) + 50000,
             Answer::kUnused);
 
-  // The arena's zones (allocator/internal/arena.h): [gap][metadata: table,
-  // records, slack, with gaps][gap][data][gap], gaps 64 KiB.
+  // The arena's zones (allocator/internal/arena.h), gaps 64 KiB: the
+  // metadata reservation [gap][table][gap][records][gap][slack][gap] at a
+  // random address, and the data reservation [gap][data][gap].
   g_fix->meta_base = sealpool::internal::ArenaMetadataBase();
+  g_fix->meta_end = sealpool::internal::ArenaMetadataEnd();
   g_fix->data_base = sealpool::internal::ArenaDataBase();
   g_fix->data_end = g_fix->data_base + sealpool::internal::ArenaDataSize();
   AddRegion("gap before the metadata", g_fix->meta_base - kGap,
             g_fix->meta_base, Answer::kGuard);
-  AddRegion("metadata", g_fix->meta_base, g_fix->data_base - 2 * kGap,
-            Answer::kMetadata);
-  AddRegion("metadata end or gap", g_fix->data_base - 2 * kGap,
-            g_fix->data_base - kGap, Answer::kMetadataOrGuard);
+  AddRegion("metadata", g_fix->meta_base, g_fix->meta_end, Answer::kMetadata);
+  AddRegion("gap after the metadata", g_fix->meta_end, g_fix->meta_end + kGap,
+            Answer::kGuard);
   AddRegion("gap before the data", g_fix->data_base - kGap, g_fix->data_base,
             Answer::kGuard);
   AddRegion("unused data pages", g_fix->data_end - (size_t{1} << 30),
@@ -390,14 +390,18 @@ Expect ExpectCheck(uintptr_t a, size_t len, CopyDirection dir,
     return e;
   }
   const uintptr_t end = a + len;
-  // The reservation starts 64 to 128 KiB before the metadata and ends 64
-  // to 192 KiB after the data zone (arena.cc rounds its start up to a
+  // The metadata reservation is exactly [meta_base - gap, meta_end + gap).
+  // The data reservation starts 64 to 128 KiB before the data zone and
+  // ends 64 to 192 KiB after it (arena.cc rounds its start up to a
   // granule); only the part between is certainly arena.
-  const uintptr_t arena_lo = g_fix->meta_base - kGap;
-  const uintptr_t arena_hi = g_fix->data_end + kGap;
-  const bool in_arena = a >= arena_lo && a < arena_hi;
-  if ((a >= arena_lo - kGap && a < arena_lo) ||
-      (a >= arena_hi && a < arena_hi + 2 * kGap)) {
+  const uintptr_t meta_lo = g_fix->meta_base - kGap;
+  const uintptr_t meta_hi = g_fix->meta_end + kGap;
+  const uintptr_t data_lo = g_fix->data_base - kGap;
+  const uintptr_t data_hi = g_fix->data_end + kGap;
+  const bool in_arena =
+      (a >= meta_lo && a < meta_hi) || (a >= data_lo && a < data_hi);
+  if ((a >= data_lo - kGap && a < data_lo) ||
+      (a >= data_hi && a < data_hi + 2 * kGap)) {
     e.known = false;  // maybe arena (a gap: guard-page), maybe not
     return e;
   }
@@ -415,9 +419,14 @@ Expect ExpectCheck(uintptr_t a, size_t len, CopyDirection dir,
       }
       return e;
     }
-    if (a < arena_lo && end > arena_lo - kGap) {
-      // Runs into the reservation if it reaches the certain part.
-      if (end > arena_lo) {
+    // Runs into a reservation: certainly for the metadata one, and for the
+    // data one if it reaches the certain part.
+    if (a < meta_lo && end > meta_lo) {
+      e.kind = ViolationKind::kGuardPage;
+      return e;
+    }
+    if (a < data_lo && end > data_lo - kGap) {
+      if (end > data_lo) {
         e.kind = ViolationKind::kGuardPage;
       } else {
         e.known = false;
@@ -461,11 +470,6 @@ Expect ExpectCheck(uintptr_t a, size_t len, CopyDirection dir,
       return e;
     case Answer::kMetadata:
       e.kind = ViolationKind::kMetadataPage;
-      return e;
-    case Answer::kMetadataOrGuard:
-      e.kind = ViolationKind::kMetadataPage;
-      e.either = true;
-      e.alt = ViolationKind::kGuardPage;
       return e;
     case Answer::kUnused:
       e.kind = ViolationKind::kUnusedPage;

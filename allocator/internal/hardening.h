@@ -37,6 +37,7 @@ namespace internal {
 // The hardening a pool runs with: SEALPOOL_OPTIONS at the pool's creation
 // (see options.inc), fixed for the pool's life.
 struct Hardening {
+  bool any = true;              // zero_on_free, waf_check or canaries
   bool random_reuse = true;     // random slot from the thread cache
   bool zero_on_free = true;     // freed slots are zeroed
   bool waf_check = true;        // reused slots must still be zero

@@ -50,13 +50,12 @@ void* PoolImpl::AllocateSlow(size_t size, AllocError* err) {
       if (!Refill(pc, cls, err)) return nullptr;
     }
     BeginFastPath(pc);
-    if (pc->key == cache_key_.load(std::memory_order_relaxed) && cc->count > 0) {
+    if (pc->stale.load(std::memory_order_relaxed) == 0 && cc->count > 0) {
       const uint32_t i =
           hard_.random_reuse ? RandomBelow(&tls_cache.rng, cc->count) : cc->count - 1;
       const CacheEntry e = cc->e[i];
       cc->e[i] = cc->e[--cc->count];
-      if (HandOut(e, cls, size)) {
-        pc->AddLive(static_cast<int64_t>(size), 1);
+      if (HandOut(hard_, e, cls, size)) {
         EndFastPath(pc);
         return reinterpret_cast<void*>(e.ptr);
       }
@@ -85,7 +84,6 @@ void* PoolImpl::AllocateZero(AllocError* err) {
     if (LoadSlack(s, true) != kWideFree) continue;
     StoreSlack(s, true, kClassSize[kZeroClass]);  // live, size 0
     if (--rec->free_count == 0) UnlinkPartial(rec);
-    ++live_objects_;
     return reinterpret_cast<void*>(rec->base.load(std::memory_order_relaxed) +
                                    size_t{i} * kClassSize[kZeroClass]);
   }
@@ -322,6 +320,8 @@ bool PoolImpl::RegisterCache(PoolCache* pc) {
   }
   pc->pool = this;
   pc->pool_id = id_;
+  pc->hard = hard_;
+  pc->stale.store(0, std::memory_order_relaxed);
   pc->key = cache_key_.load(std::memory_order_relaxed);
   pc->orphaned = false;
   pc->prev = nullptr;
@@ -350,15 +350,18 @@ void PoolImpl::EvictCache(PoolCache* pc) {
   MutexLock l(&mu_);
   if (pc->orphaned) return;
   FlushLocked(pc);
-  live_bytes_ += pc->live_bytes.load(std::memory_order_relaxed);
-  live_objects_ += pc->live_objects.load(std::memory_order_relaxed);
-  pc->live_bytes.store(0, std::memory_order_relaxed);
-  pc->live_objects.store(0, std::memory_order_relaxed);
   if (pc->prev != nullptr) pc->prev->next = pc->next;
   if (pc->next != nullptr) pc->next->prev = pc->prev;
   if (caches_ == pc) caches_ = pc->next;
   pc->prev = pc->next = nullptr;
   pc->orphaned = true;
+}
+
+void PoolImpl::InvalidateCaches() {
+  cache_key_.store(NewCacheKey(), std::memory_order_release);
+  for (PoolCache* pc = caches_; pc != nullptr; pc = pc->next) {
+    pc->stale.store(1, std::memory_order_relaxed);
+  }
 }
 
 }  // namespace internal

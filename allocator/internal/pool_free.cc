@@ -15,60 +15,21 @@
 namespace sealpool {
 namespace internal {
 
-ViolationKind PoolImpl::Free(void* ptr) {
+// Everything but the fast path of Free(): large objects, zero-size
+// objects, frees from threads without a valid cache for the pool, and
+// every kind of bad free.
+ViolationKind PoolImpl::FreeSlow(void* ptr) {
   const uintptr_t a = reinterpret_cast<uintptr_t>(ptr);
   if (ABSL_PREDICT_FALSE(!InDataZone(a))) {
     if (ptr == nullptr) return ViolationKind::kNone;
     return ReportPoolViolation(ViolationKind::kInvalidFree, 0, a, 0, 0,
                                "not a pool object");
   }
-  // Hot path: a small object freed into this thread's cache.
   const uint64_t e = g_arena.table[PageIndex(a)].load(std::memory_order_acquire);
-  const uint64_t span_granule = SpanGranule(e, a);
-  SpanRecord* rec = RecordAt(span_granule);
-  if (ABSL_PREDICT_TRUE(EntryKindOf(e) == EntryKind::kSmall)) {
-    const uintptr_t base = rec->base.load(std::memory_order_relaxed);
-    const uint64_t rel = a - base;
-    const uint64_t idx = (rel * rec->mul.load(std::memory_order_relaxed)) >> kMulShift;
-    const uint32_t slot_size = rec->slot_size.load(std::memory_order_relaxed);
-    PoolCache* pc = tls_cache.slot[EntryPool(e) & (kCacheSlots - 1)];
-    if (ABSL_PREDICT_TRUE(
-            idx < rec->nslots.load(std::memory_order_relaxed) &&
-            idx * slot_size == rel && CanaryOk(rec) && pc != nullptr &&
-            pc->pool_id == EntryPool(e))) {
-      BeginFastPath(pc);
-      // kZeroClass has no class cache: zero-size objects take the slow path.
-      ClassCache* cc = pc->cls[rec->class_idx];
-      PoolImpl* pool = pc->pool;
-      if (ABSL_PREDICT_TRUE(
-              pc->key == pool->cache_key_.load(std::memory_order_relaxed) &&
-              rec->sealed.load(std::memory_order_relaxed) == 0 &&
-              cc != nullptr && cc->count < kCacheCap)) {
-        const bool wide = rec->wide.load(std::memory_order_relaxed) != 0;
-        void* s = SlackEntry(span_granule, wide, idx);
-        const uint32_t old = LoadSlack(s, wide);
-        // The live -> cached transition is a compare-and-swap: of two frees
-        // of one object, racing or not, exactly one wins; the other goes to
-        // the slow path and is reported there.
-        if (ABSL_PREDICT_TRUE(old < CachedMark(wide) &&
-                              CasSlack(s, wide, old, CachedMark(wide)))) {
-          const size_t bad = pool->ScrubFreed(a, slot_size - old, slot_size);
-          cc->PushFreed(CacheEntry{a, s}, pool->hard_.quarantine);
-          pc->AddLive(-static_cast<int64_t>(slot_size - old), -1);
-          EndFastPath(pc);
-          if (ABSL_PREDICT_FALSE(bad != kCanaryIntact)) {
-            return pool->ReportOverflow(a, slot_size - old, a + bad);
-          }
-          return ViolationKind::kNone;
-        }
-      }
-      EndFastPath(pc);
-    }
-    return FreeSmallSlow(a, rec);
-  }
+  SpanRecord* rec = RecordAt(SpanGranule(e, a));
+  if (EntryKindOf(e) == EntryKind::kSmall) return FreeSmallSlow(a, rec);
   if (EntryKindOf(e) == EntryKind::kLarge) return FreeLarge(a, rec);
-  const uint32_t pool_id = EntryPool(e);
-  return ReportPoolViolation(ViolationKind::kInvalidFree, pool_id, a, 0, 0,
+  return ReportPoolViolation(ViolationKind::kInvalidFree, EntryPool(e), a, 0, 0,
                              EntryKindOf(e) == EntryKind::kGuard
                                  ? "guard page"
                                  : "unused arena memory");
@@ -157,9 +118,11 @@ ViolationKind PoolImpl::FreeSmallSlow(uintptr_t a, SpanRecord* rec) {
       bad = ViolationKind::kDoubleFree;  // lost a race with another free
     } else {
       // Under the mutex: a seal cannot turn the slot read-only meanwhile.
-      if (cls != kZeroClass) overflow = pool->ScrubFreed(a, slot_size - old, slot_size);
-      if (cc != nullptr &&
-          pc->key == pool->cache_key_.load(std::memory_order_relaxed)) {
+      if (cls != kZeroClass) {
+        overflow = ScrubFreed(pool->hard_, a, slot_size - old, slot_size);
+        AsanPoison(a, slot_size);
+      }
+      if (cc != nullptr && pc->stale.load(std::memory_order_relaxed) == 0) {
         if (cc->count == kCacheCap) {
           // Full: hand the older half back to the spans.
           for (uint32_t i = 0; i < kCacheCap / 2; ++i) {
@@ -170,11 +133,8 @@ ViolationKind PoolImpl::FreeSmallSlow(uintptr_t a, SpanRecord* rec) {
           cc->count = kCacheCap / 2;
         }
         cc->PushFreed(CacheEntry{a, s}, pool->hard_.quarantine);
-        pc->AddLive(-static_cast<int64_t>(slot_size - old), -1);
       } else {
         pool->ReturnSlot(rec, s);
-        pool->live_bytes_ -= slot_size - old;
-        --pool->live_objects_;
       }
     }
   }

@@ -61,7 +61,9 @@ class PoolImpl {
 
   // Hot path: allocates `size` bytes; nullptr with *err set on failure.
   void* Allocate(size_t size, AllocError* err);
-  // Frees `ptr`; returns kNone or (report mode) the violation.
+  // Frees `ptr`; returns kNone or (report mode) the violation. Hot path:
+  // a small object into this thread's cache; everything else goes to
+  // FreeSlow().
   static ViolationKind Free(void* ptr);
 
   absl::Status Destroy();
@@ -120,14 +122,15 @@ class PoolImpl {
   // bytes: the write-after-free check, the canary, the slot state. False
   // (after a report) when the slot was written while free; it is then
   // abandoned.
-  bool HandOut(const CacheEntry& e, int cls, size_t size);
+  bool HandOut(const Hardening& hard, const CacheEntry& e, int cls, size_t size);
   ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD void ReportWriteAfterFree(
       uintptr_t slot, size_t slot_size);
   // Scrubs the slot at `a` (object of `size` bytes in a `slot_size` slot)
   // that the caller just turned kCached: checks the canary, zeroes the
-  // slot. Returns the offset of the first overwritten canary byte, or
+  // slot (the caller then poisons it in ASan builds). Returns the offset of the first overwritten canary byte, or
   // kCanaryIntact; the caller reports (outside any lock or fast path).
-  size_t ScrubFreed(uintptr_t a, uint32_t size, uint32_t slot_size);
+  static size_t ScrubFreed(const Hardening& hard, uintptr_t a, uint32_t size,
+                           uint32_t slot_size);
   // Reports a heap-overflow: `bad` is the first overwritten canary byte.
   ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD ViolationKind ReportOverflow(
       uintptr_t object, size_t size, uintptr_t bad);
@@ -149,6 +152,11 @@ class PoolImpl {
                              bool protect_slack, bool permanent)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void UnprotectSealedMetadata() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A new cache key, and every registered thread cache marked stale.
+  void InvalidateCaches() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Live small objects and their bytes, from the spans' slot states.
+  void CountSmallLive(size_t* objects, size_t* bytes) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ForkChildDropSharedMemory() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReturnSlot(SpanRecord* rec, void* slack)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -156,6 +164,7 @@ class PoolImpl {
   void PushPartial(SpanRecord* rec) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void UnlinkPartial(SpanRecord* rec) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static PoolImpl* VerifiedOwner(const SpanRecord* rec);
+  static ViolationKind FreeSlow(void* ptr);
   static ViolationKind FreeSmallSlow(uintptr_t a, SpanRecord* rec);
   static ViolationKind FreeLarge(uintptr_t a, SpanRecord* rec);
   // Large-object canaries: the head gap's last bytes and the tail gap.
@@ -197,6 +206,7 @@ class PoolImpl {
   size_t large_spans_ ABSL_GUARDED_BY(mu_) = 0;
   size_t guard_pages_ ABSL_GUARDED_BY(mu_) = 0;
   size_t metadata_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  // Live large objects (small ones are counted from their slot states).
   int64_t live_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t live_objects_ ABSL_GUARDED_BY(mu_) = 0;
   // Sealing and write-rare.
@@ -237,13 +247,14 @@ ViolationKind ReportPoolViolation(ViolationKind kind, uint32_t pool_id,
 void SetWriteRareWindowHook(void (*fn)(void*), void* arg);
 
 // The fast-path side of the seal handshake. A fast path marks its cache
-// busy, then checks the cache key, then may write a slack entry; Seal
-// changes the key, then runs a process-wide barrier (membarrier), then
-// waits for every cache of the pool to be idle. The barrier orders the
-// busy store before the key load on the fast path's CPU, so either Seal
-// sees the cache busy and waits for the write, or the fast path sees the
-// new key and takes the slow path: no slack write lands after the slack
-// pages turn read-only. The fast path pays two plain stores.
+// busy, then checks its stale flag, then may write a slack entry; Seal
+// marks every cache of the pool stale, then runs a process-wide barrier
+// (membarrier), then waits for every cache of the pool to be idle. The
+// barrier orders the busy store before the flag load on the fast path's
+// CPU, so either Seal sees the cache busy and waits for the write, or the
+// fast path sees the flag and takes the slow path: no slack write lands
+// after the slack pages turn read-only. The fast path pays two plain
+// stores.
 inline void BeginFastPath(PoolCache* pc) {
   pc->busy.store(1, std::memory_order_relaxed);
   std::atomic_signal_fence(std::memory_order_seq_cst);
@@ -261,16 +272,14 @@ inline void* PoolImpl::Allocate(size_t size, AllocError* err) {
       BeginFastPath(pc);
       const int cls = ClassForRequest(size, room_);
       ClassCache* cc = pc->cls[cls];
-      if (ABSL_PREDICT_TRUE(
-              pc->key == cache_key_.load(std::memory_order_relaxed) &&
-              cc != nullptr && cc->count > 0)) {
-        const uint32_t i = hard_.random_reuse
+      if (ABSL_PREDICT_TRUE(pc->stale.load(std::memory_order_relaxed) == 0 &&
+                            cc != nullptr && cc->count > 0)) {
+        const uint32_t i = pc->hard.random_reuse
                                ? RandomBelow(&tls_cache.rng, cc->count)
                                : cc->count - 1;
         const CacheEntry e = cc->e[i];
         cc->e[i] = cc->e[--cc->count];
-        if (ABSL_PREDICT_TRUE(HandOut(e, cls, size))) {
-          pc->AddLive(static_cast<int64_t>(size), 1);
+        if (ABSL_PREDICT_TRUE(HandOut(pc->hard, e, cls, size))) {
           EndFastPath(pc);
           return reinterpret_cast<void*>(e.ptr);
         }
@@ -281,17 +290,92 @@ inline void* PoolImpl::Allocate(size_t size, AllocError* err) {
   return AllocateSlow(size, err);
 }
 
+// Hot path of PoolImpl::Free: everything comes from the page-table entry
+// and the per-class table, so the span record is read for its sealed flag
+// only (its canary is checked on the slow paths, which trust its fields).
+inline ViolationKind PoolImpl::Free(void* ptr) {
+  const uintptr_t a = reinterpret_cast<uintptr_t>(ptr);
+  const uintptr_t rel = a - g_arena.data_base;
+  // data_size is 0 until the arena exists: then every pointer goes slow.
+  if (ABSL_PREDICT_TRUE(rel < g_arena.data_size.load(std::memory_order_acquire))) {
+    const uint64_t e = g_arena.table[rel >> kPageShift].load(std::memory_order_acquire);
+    const uint32_t pool_id = EntryPool(e);
+    PoolCache* pc = tls_cache.slot[pool_id & (kCacheSlots - 1)];
+    if (ABSL_PREDICT_TRUE(EntryKindOf(e) == EntryKind::kSmall && pc != nullptr &&
+                          pc->pool_id == pool_id)) {
+      const int cls = EntryClass(e);
+      const ClassInfo& ci = kClassInfo.c[cls <= kZeroClass ? cls : 0];
+      const size_t g = (rel >> kGranuleShift) - EntryGranuleInSpan(e);
+      // Below the first slot (the leading guard page) off wraps: idx is
+      // then far past ci.slots.
+      const uint64_t off = rel - (g << kGranuleShift) - kPageSize;
+      const uint64_t idx = (off * EntryMul(e)) >> kMulShift;
+      if (ABSL_PREDICT_TRUE(idx < ci.slots && idx * ci.size == off)) {
+        BeginFastPath(pc);
+        // kZeroClass has no class cache: zero-size objects go slow.
+        ClassCache* cc = pc->cls[cls];
+        if (ABSL_PREDICT_TRUE(
+                pc->stale.load(std::memory_order_relaxed) == 0 &&
+                cc != nullptr && cc->count < kCacheCap &&
+                RecordAt(g)->sealed.load(std::memory_order_relaxed) == 0)) {
+          uint8_t* page = SlackPage(g);
+          const bool wide = IsWide(cls);
+          void* s = wide ? static_cast<void*>(reinterpret_cast<uint16_t*>(page) + idx)
+                         : static_cast<void*>(page + idx);
+          const uint32_t cached = wide ? kWideCached : kNarrowCached;
+          uint32_t old = wide ? __atomic_load_n(static_cast<uint16_t*>(s), __ATOMIC_RELAXED)
+                              : __atomic_load_n(static_cast<uint8_t*>(s), __ATOMIC_RELAXED);
+          // The live -> cached transition is a compare-and-swap: of two
+          // frees of one object, racing or not, exactly one wins; the other
+          // goes to the slow path and is reported there.
+          bool won;
+          if (wide) {
+            uint16_t expect = static_cast<uint16_t>(old);
+            won = old < cached && __atomic_compare_exchange_n(
+                                      static_cast<uint16_t*>(s), &expect,
+                                      static_cast<uint16_t>(cached), false,
+                                      __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+          } else {
+            uint8_t expect = static_cast<uint8_t>(old);
+            won = old < cached && __atomic_compare_exchange_n(
+                                      static_cast<uint8_t*>(s), &expect,
+                                      static_cast<uint8_t>(cached), false,
+                                      __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+          }
+          if (ABSL_PREDICT_TRUE(won)) {
+            const uint32_t size = ci.size - old;
+            const size_t bad =
+                pc->hard.any ? ScrubFreed(pc->hard, a, size, ci.size) : kCanaryIntact;
+            AsanPoison(a, ci.size);
+            cc->PushFreed(CacheEntry{a, s}, pc->hard.quarantine);
+            EndFastPath(pc);
+            if (ABSL_PREDICT_FALSE(bad != kCanaryIntact)) {
+              return pc->pool->ReportOverflow(a, size, a + bad);
+            }
+            return ViolationKind::kNone;
+          }
+        }
+        EndFastPath(pc);
+      }
+    }
+  }
+  return FreeSlow(ptr);
+}
+
 // Hot path: see the declaration.
-ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool PoolImpl::HandOut(const CacheEntry& e,
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool PoolImpl::HandOut(const Hardening& hard,
+                                                           const CacheEntry& e,
                                                            int cls, size_t size) {
   const uint32_t slot_size = kClassSize[cls];
-  if (hard_.waf_check && ABSL_PREDICT_FALSE(!SlotIsZero(e.ptr, slot_size))) {
-    ReportWriteAfterFree(e.ptr, slot_size);
-    return false;
-  }
   const uint32_t slack = slot_size - static_cast<uint32_t>(size);
-  if (hard_.canaries) {
-    WriteCanary(e.ptr + size, CanaryLength(slack), SlotCanary(e.ptr));
+  if (hard.any) {
+    if (hard.waf_check && ABSL_PREDICT_FALSE(!SlotIsZero(e.ptr, slot_size))) {
+      ReportWriteAfterFree(e.ptr, slot_size);
+      return false;
+    }
+    if (hard.canaries) {
+      WriteCanary(e.ptr + size, CanaryLength(slack), SlotCanary(e.ptr));
+    }
   }
   if (IsWide(cls)) {
     __atomic_store_n(static_cast<uint16_t*>(e.slack),
@@ -306,17 +390,16 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool PoolImpl::HandOut(const CacheEntry& e,
 
 // Hot path: see the declaration.
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline size_t PoolImpl::ScrubFreed(
-    uintptr_t a, uint32_t size, uint32_t slot_size) {
+    const Hardening& hard, uintptr_t a, uint32_t size, uint32_t slot_size) {
   size_t bad = kCanaryIntact;
-  if (hard_.canaries) {
+  if (hard.canaries) {
     const size_t len = CanaryLength(slot_size - size);
     const uint64_t k = SlotCanary(a);
     if (ABSL_PREDICT_FALSE(!CanaryIntact(a + size, len, k))) {
       bad = size + FirstCanaryMismatch(a + size, len, k);
     }
   }
-  if (hard_.zero_on_free) ZeroSlot(a, slot_size);
-  AsanPoison(a, slot_size);
+  if (hard.zero_on_free) ZeroSlot(a, slot_size);
   return bad;
 }
 

@@ -173,6 +173,7 @@ absl::StatusOr<Pool*> PoolImpl::Create(absl::string_view name,
     p->hard_.zero_on_free = ro.zero_on_free;
     p->hard_.waf_check = ro.write_after_free_check && ro.zero_on_free;
     p->hard_.canaries = ro.canaries;
+    p->hard_.any = p->hard_.zero_on_free || p->hard_.waf_check || p->hard_.canaries;
     p->hard_.quarantine = static_cast<uint32_t>(ro.quarantine);
     p->hard_.large_quarantine = static_cast<uint32_t>(ro.large_quarantine);
     p->room_ = ro.canaries ? 1 : 0;
@@ -244,7 +245,10 @@ absl::Status PoolImpl::Destroy() {
     // The name is free for a new pool from now on.
     r.by_name.erase(name_);
   }
-  cache_key_.store(NewKey(), std::memory_order_release);
+  {
+    MutexLock pl(&mu_);
+    InvalidateCaches();
+  }
   Unref();
   return absl::OkStatus();
 }
@@ -266,7 +270,7 @@ void PoolImpl::Release() {
     auto it = r.by_name.find(name_);
     if (it != r.by_name.end() && it->second == this) r.by_name.erase(it);
     destroyed_.store(true, std::memory_order_release);
-    cache_key_.store(NewKey(), std::memory_order_release);
+    InvalidateCaches();
     for (PoolCache* pc = caches_; pc != nullptr;) {
       PoolCache* next = pc->next;
       pc->orphaned = true;

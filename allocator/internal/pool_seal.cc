@@ -26,7 +26,7 @@ absl::Status PoolImpl::Seal() {
   // Every thread's cache of this pool goes stale: slots cached in spans
   // sealed now are never handed out (they are abandoned). Fast paths that
   // read the old key finish before any slack page turns read-only.
-  cache_key_.store(NewCacheKey(), std::memory_order_release);
+  InvalidateCaches();
   const bool protect_slack = WaitForFastPaths();
   const bool permanent = (opts_.flags & kPoolPermanent) != 0;
   bool enforced = true;

@@ -20,13 +20,12 @@ PoolStats PoolImpl::Stats() const {
   MutexLock l(&mu_);
   s.name = name_;
   s.id = id_;
-  int64_t live_bytes = live_bytes_, live_objects = live_objects_;
-  for (const PoolCache* pc = caches_; pc != nullptr; pc = pc->next) {
-    live_bytes += pc->live_bytes.load(std::memory_order_relaxed);
-    live_objects += pc->live_objects.load(std::memory_order_relaxed);
-  }
-  s.live_bytes = live_bytes > 0 ? static_cast<size_t>(live_bytes) : 0;
-  s.live_objects = live_objects > 0 ? static_cast<size_t>(live_objects) : 0;
+  // Small objects are counted from their slot states (the fast paths keep
+  // no counters), large ones under the mutex.
+  size_t small_objects = 0, small_bytes = 0;
+  CountSmallLive(&small_objects, &small_bytes);
+  s.live_bytes = static_cast<size_t>(live_bytes_) + small_bytes;
+  s.live_objects = static_cast<size_t>(live_objects_) + small_objects;
   for (const Extent& e : extents_) s.reserved_bytes += e.count << kGranuleShift;
   s.committed_bytes = committed_;
   s.small_spans = small_spans_;
@@ -50,6 +49,34 @@ PoolStats PoolImpl::Stats() const {
   return s;
 }
 
+
+void PoolImpl::CountSmallLive(size_t* objects, size_t* bytes) const {
+  for (const Extent& e : extents_) {
+    for (size_t g = e.first; g < e.first + e.used;) {
+      const SpanRecord* rec = RecordAt(g);
+      const auto kind = static_cast<SpanKind>(rec->kind.load(std::memory_order_relaxed));
+      if (kind == SpanKind::kLarge && rec->large_granules > 0) {
+        g += rec->large_granules;
+        continue;
+      }
+      if (kind != SpanKind::kSmall || rec->granules == 0) {
+        ++g;
+        continue;
+      }
+      const bool wide = rec->wide.load(std::memory_order_relaxed) != 0;
+      const uint32_t slot = rec->slot_size.load(std::memory_order_relaxed);
+      const uint32_t n = rec->nslots.load(std::memory_order_relaxed);
+      for (uint32_t i = 0; i < n; ++i) {
+        const uint32_t v = LoadSlack(SlackEntry(g, wide, i), wide);
+        if (v < CachedMark(wide)) {
+          ++*objects;
+          *bytes += slot - v;
+        }
+      }
+      g += rec->granules;
+    }
+  }
+}
 
 void PoolImpl::View(PoolView* out) const {
   out->stats = Stats();

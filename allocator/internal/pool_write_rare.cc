@@ -194,7 +194,7 @@ void PoolImpl::ForkChildDropSharedMemory() {
   }
   wr_shared_ = false;
   destroyed_.store(true, std::memory_order_release);
-  cache_key_.store(NewCacheKey(), std::memory_order_release);
+  InvalidateCaches();
 }
 
 }  // namespace internal

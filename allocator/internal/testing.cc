@@ -89,11 +89,14 @@ size_t CountArenaMappings() {
   if (f == nullptr) return 0;
   const uintptr_t lo = g_arena.reservation;
   const uintptr_t hi = lo + g_arena.reservation_size;
+  const uintptr_t meta_lo = g_arena.meta_reservation;
+  const uintptr_t meta_hi = meta_lo + g_arena.meta_reservation_size;
   size_t n = 0;
   char line[512];
   while (std::fgets(line, sizeof(line), f) != nullptr) {
     unsigned long start = 0, end = 0;
-    if (std::sscanf(line, "%lx-%lx", &start, &end) == 2 && start < hi && end > lo) {
+    if (std::sscanf(line, "%lx-%lx", &start, &end) == 2 &&
+        ((start < hi && end > lo) || (start < meta_hi && end > meta_lo))) {
       ++n;
     }
   }
@@ -104,6 +107,7 @@ size_t CountArenaMappings() {
 uintptr_t ArenaDataBase() { return g_arena.data_base; }
 size_t ArenaDataSize() { return g_arena.data_size.load(); }
 uintptr_t ArenaMetadataBase() { return g_arena.meta_begin; }
+uintptr_t ArenaMetadataEnd() { return g_arena.meta_end; }
 
 }  // namespace internal
 }  // namespace sealpool

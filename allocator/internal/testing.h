@@ -43,6 +43,7 @@ size_t CountArenaMappings();
 uintptr_t ArenaDataBase();
 size_t ArenaDataSize();
 uintptr_t ArenaMetadataBase();
+uintptr_t ArenaMetadataEnd();  // end of the slack zone
 
 // True when guards are MADV_GUARD_INSTALL markers (else PROT_NONE pages).
 bool GuardsUseMadvise();

@@ -12,7 +12,7 @@
 namespace sealpool {
 namespace internal {
 
-thread_local ThreadCache tls_cache __attribute__((tls_model("initial-exec")));
+__thread ThreadCache tls_cache __attribute__((tls_model("initial-exec")));
 
 namespace {
 

@@ -77,28 +77,24 @@ struct ClassCache {
 struct PoolCache {
   PoolImpl* pool = nullptr;
   uint32_t pool_id = 0;
-  uint64_t key = 0;
+  // Set (under pool->mu_, by InvalidateCaches) when the pool's cache key
+  // changes: seal, destroy, release. The fast paths test it instead of
+  // comparing keys, so they never touch the PoolImpl.
+  std::atomic<uint8_t> stale{0};
   // Non-zero while the owning thread is in a fast path that may write a
-  // slack entry of this pool: between its check of `key` and the write.
+  // slack entry of this pool: between its check of `stale` and the write.
   // Seal waits for it to clear before making slack pages read-only (see
   // PoolImpl::WaitForFastPaths).
   std::atomic<uint32_t> busy{0};
-  // Written by the owning thread only (load + store), read by Stats().
-  std::atomic<int64_t> live_bytes{0};
-  std::atomic<int64_t> live_objects{0};
+  // The pool's hardening, copied at registration (fixed for its life).
+  Hardening hard;
+  uint64_t key = 0;
   // Guarded by pool->mu_:
   bool orphaned = false;
   PoolCache* prev = nullptr;
   PoolCache* next = nullptr;
   // One per class; the zero-size class (kZeroClass) never has one.
   ClassCache* cls[kNumClasses + 1] = {};
-
-  void AddLive(int64_t bytes, int64_t objects) {
-    live_bytes.store(live_bytes.load(std::memory_order_relaxed) + bytes,
-                     std::memory_order_relaxed);
-    live_objects.store(live_objects.load(std::memory_order_relaxed) + objects,
-                       std::memory_order_relaxed);
-  }
 };
 
 struct ThreadCache {
@@ -107,8 +103,9 @@ struct ThreadCache {
   bool registered;  // the thread-exit destructor is armed
 };
 
-extern thread_local ThreadCache tls_cache
-    __attribute__((tls_model("initial-exec")));
+// __thread rather than thread_local: ThreadCache is plain data, and the
+// GNU keyword spares every access the check for a dynamic initializer.
+extern __thread ThreadCache tls_cache __attribute__((tls_model("initial-exec")));
 
 // Slow path: the calling thread's valid cache for `pool`, creating (and
 // evicting a stale one in its slot) as needed. nullptr when the pool no

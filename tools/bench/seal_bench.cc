@@ -10,8 +10,8 @@
 //                            per object.
 //   BM_WriteRareAlias/<n>    Pool::WriteRare() of n bytes (8, 4096) into a
 //                            sealed object of a kPoolWriteRare pool: a
-//                            writable alias of the memfd mapped at a random
-//                            address and unmapped again.
+//                            writable duplicate of the shared pages (mremap)
+//                            at a random address, unmapped again.
 //   BM_WriteRareKey/<n>      the same through a protection key
 //                            (kPoolWriteRareKey) where the CPU has one;
 //                            skipped with a message elsewhere.
