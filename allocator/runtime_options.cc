@@ -72,6 +72,7 @@ bool Apply(const OptionSpec& spec, absl::string_view value, RuntimeOptions* o) {
       if (name == "symbolize") o->symbolize = value == "1";
       if (name == "print_stats") o->print_stats = value == "1";
       if (name == "random_reuse") o->random_reuse = value == "1";
+      if (name == "atomic_free") o->atomic_free = value == "1";
       if (name == "zero_on_free") o->zero_on_free = value == "1";
       if (name == "write_after_free_check") {
         o->write_after_free_check = value == "1";

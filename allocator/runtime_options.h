@@ -29,6 +29,7 @@ struct RuntimeOptions {
   bool symbolize = true;
   bool print_stats = false;
   // Hardening (see allocator/internal/options.inc), read at pool creation.
+  bool atomic_free = true;
   bool random_reuse = true;
   int quarantine = 32;
   int large_quarantine = 64;

@@ -329,7 +329,20 @@ inline ViolationKind PoolImpl::Free(void* ptr) {
           // frees of one object, racing or not, exactly one wins; the other
           // goes to the slow path and is reported there.
           bool won;
-          if (wide) {
+          if (ABSL_PREDICT_FALSE(!pc->hard.atomic_free)) {
+            // atomic_free=0: a plain load and store (a double free racing
+            // itself on two threads in the same instant can slip by).
+            won = old < cached;
+            if (won) {
+              if (wide) {
+                __atomic_store_n(static_cast<uint16_t*>(s), static_cast<uint16_t>(cached),
+                                 __ATOMIC_RELAXED);
+              } else {
+                __atomic_store_n(static_cast<uint8_t*>(s), static_cast<uint8_t>(cached),
+                                 __ATOMIC_RELAXED);
+              }
+            }
+          } else if (wide) {
             uint16_t expect = static_cast<uint16_t>(old);
             won = old < cached && __atomic_compare_exchange_n(
                                       static_cast<uint16_t*>(s), &expect,

@@ -170,6 +170,7 @@ absl::StatusOr<Pool*> PoolImpl::Create(absl::string_view name,
     p->simple_ = o.align <= 16 && p->redzone_ == 0;
     const RuntimeOptions& ro = GetRuntimeOptions();
     p->hard_.random_reuse = ro.random_reuse;
+    p->hard_.atomic_free = ro.atomic_free;
     p->hard_.zero_on_free = ro.zero_on_free;
     p->hard_.waf_check = ro.write_after_free_check && ro.zero_on_free;
     p->hard_.canaries = ro.canaries;

@@ -49,6 +49,12 @@ using sealpool::report::JsonValue;
 constexpr char kBaseline[] = "glibc";
 constexpr char kSealpool[] = "sealpool";
 
+// "sealpool" and its variants ("sealpool-light", "sealpool-no-canaries"):
+// the same benchmarks under other SEALPOOL_OPTIONS.
+bool IsSealpool(const std::string& label) {
+  return absl::StartsWith(label, kSealpool);
+}
+
 enum class Metric { kCpuTime, kRealTime, kCounter };
 
 // One row of the table: the benchmark the peers (and glibc) run, and the
@@ -162,7 +168,7 @@ bool AddFile(const std::string& label, const std::string& path,
   const JsonValue* context = doc->Find("context");
   const JsonValue* malloc_name =
       context != nullptr ? context->Find("malloc") : nullptr;
-  const std::string want = label == kSealpool ? kBaseline : label;
+  const std::string want = IsSealpool(label) ? kBaseline : label;
   if (malloc_name == nullptr || malloc_name->text() != want) {
     absl::FPrintF(stderr,
                   "sealpool_bench_table: %s ran with malloc '%s', not '%s' "
@@ -223,7 +229,7 @@ Stats StatsOf(std::vector<double> v) {
 // `use_min`: the smallest sample rather than the median.
 double Value(const Samples& samples, const std::string& label, const Row& row,
              bool use_min) {
-  const std::string bench = label == kSealpool ? row.sealpool : row.system;
+  const std::string bench = IsSealpool(label) ? row.sealpool : row.system;
   const auto by_label = samples.find(
       label == kBaseline && row.baseline_in_sealpool_run ? kSealpool : label);
   if (by_label == samples.end()) return -1;
@@ -314,7 +320,7 @@ int main(int argc, char** argv) {
   std::stable_partition(labels.begin(), labels.end(),
                         [](const std::string& l) { return l == kBaseline; });
   std::stable_partition(labels.begin(), labels.end(),
-                        [](const std::string& l) { return l != kSealpool; });
+                        [](const std::string& l) { return !IsSealpool(l); });
 
   std::string md =
       absl::StrCat("| operation | ", absl::StrJoin(labels, " | "), " |\n|---|");
@@ -326,7 +332,7 @@ int main(int argc, char** argv) {
     const double base = Value(samples, kBaseline, row, use_min);
     std::vector<std::string> cells, ratios;
     for (const std::string& label : labels) {
-      const bool shown = label == kBaseline || label == kSealpool || row.peers;
+      const bool shown = label == kBaseline || IsSealpool(label) || row.peers;
       const double v = shown ? Value(samples, label, row, use_min) : -1;
       if (v < 0) {
         cells.push_back(shown ? "n/a" : "");

@@ -10,11 +10,18 @@
 #   peers.svg      the chart (when gnuplot is installed)
 #   peers.md       machine, date, load, method, and both tables
 #
-# usage: tools/bench/peers.sh [--quick] [--rounds N] [--repetitions N]
-#                             [--min-time S] BUILD_DIR [OUT_DIR]
+# usage: tools/bench/peers.sh [--quick] [--hardening] [--rounds N]
+#                             [--repetitions N] [--min-time S]
+#                             BUILD_DIR [OUT_DIR]
 #   BUILD_DIR   a build with SEALPOOL_BUILD_BENCH=ON (the bench preset)
 #   OUT_DIR     default: build/bench-report
 #   --quick     one round, one repetition, 0.05 s per benchmark (a smoke run)
+#   --hardening also run sealpool once per hardening option turned off
+#               (columns sealpool-no-<option>), for each feature's cost
+#
+# sealpool runs twice: "sealpool" with every hardening option at its
+# default, "sealpool-light" with the hardening turned down to the checks of
+# the unhardened allocator (the options in $light below).
 #
 # Peers that are not installed are skipped with a note (tools/setup.sh
 # --bench installs them). Run on an otherwise idle machine: the load average
@@ -24,19 +31,21 @@ set -euo pipefail
 rounds=3
 repetitions=3
 min_time=0.2
+hardening=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) rounds=1; repetitions=1; min_time=0.05; shift ;;
+    --hardening) hardening=1; shift ;;
     --rounds) rounds="$2"; shift 2 ;;
     --repetitions) repetitions="$2"; shift 2 ;;
     --min-time) min_time="$2"; shift 2 ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     -*) echo "peers: unknown option '$1'" >&2; exit 2 ;;
     *) break ;;
   esac
 done
 if [[ $# -lt 1 || $# -gt 2 ]]; then
-  sed -n '13,17p' "$0" >&2
+  sed -n '13,22p' "$0" >&2
   exit 2
 fi
 build_dir=$1
@@ -78,19 +87,35 @@ for peer in jemalloc mimalloc tcmalloc scudo; do
       "(package ${package[$peer]}; tools/setup.sh --bench)" >&2
   fi
 done
-allocators=(glibc "${peers[@]}" sealpool)
+# The hardening options (allocator/internal/options.inc) and what "light"
+# turns off.
+hardening_options=(atomic_free random_reuse quarantine large_quarantine
+  pool_quarantine zero_on_free write_after_free_check canaries)
+light=""
+for option in "${hardening_options[@]}"; do
+  light+="${light:+:}$option=0"
+done
+declare -A sealpool_options=([sealpool]="" [sealpool-light]="$light")
+variants=()
+if [[ $hardening -eq 1 ]]; then
+  for option in "${hardening_options[@]}"; do
+    sealpool_options[sealpool-no-$option]="$option=0"
+    variants+=("sealpool-no-$option")
+  done
+fi
+allocators=(glibc "${peers[@]}" sealpool "${variants[@]}" sealpool-light)
 
 # What each allocator runs (Google Benchmark filters): glibc and the peers
 # the malloc benchmarks, sealpool its own set.
 speed_filter() {
   case "$1" in
-    sealpool) echo '^BM_Sealpool_(PingPong|Batch|Random|ObjectSize|CheckCopy|Memcpy|SpMemcpy)' ;;
+    sealpool*) echo '^BM_Sealpool_(PingPong|Batch|Random|ObjectSize|CheckCopy|Memcpy|SpMemcpy)' ;;
     *) echo '^BM_System_(PingPong|Batch|Random|UsableSize)' ;;
   esac
 }
 memory_filter() {
   case "$1" in
-    sealpool) echo '^BM_Sealpool_Memory64' ;;
+    sealpool*) echo '^BM_Sealpool_Memory64' ;;
     *) echo '^BM_System_Memory64' ;;
   esac
 }
@@ -100,12 +125,14 @@ memory_filter() {
 run() {
   local label=$1 out=$2 filter=$3
   shift 3
-  local preload=""
+  local preload="" options=""
   case "$label" in
-    glibc|sealpool) ;;
+    glibc) ;;
+    sealpool*) options=${sealpool_options[$label]} ;;
     *) preload=${library[$label]} ;;
   esac
   if ! env -u LD_PRELOAD -u SEALPOOL_OPTIONS ${preload:+LD_PRELOAD="$preload"} \
+    ${options:+SEALPOOL_OPTIONS="$options"} \
     "$bench" --benchmark_filter="$filter" \
     --benchmark_out="$out" --benchmark_out_format=json "$@" \
     >"${out%.json}.log" 2>&1; then
@@ -178,6 +205,8 @@ fi
   if [[ ${#skipped[@]} -gt 0 ]]; then
     echo "Not installed, skipped: ${skipped[*]}."
   fi
+  echo
+  echo "sealpool: every hardening option at its default; sealpool-light: $light."
   echo
   echo "Method: one process per allocator and round (peers through LD_PRELOAD);"
   echo "$rounds round(s) in rotating order, $repetitions repetition(s) of ${min_time} s per"
