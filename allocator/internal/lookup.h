@@ -33,7 +33,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline Lookup LookupObjectInline(
   size_t size;
   if (ABSL_PREDICT_TRUE(kind == EntryKind::kSmall)) {
     const int cls = EntryClass(e);
-    const ClassInfo& ci = kClassInfo.c[cls <= kZeroClass ? cls : 0];
+    const ClassInfo& ci = kClassInfo.c[cls];
     const uintptr_t base = GranuleAddress(g) + kPageSize;
     const uint64_t idx = ((a - base) * EntryMul(e)) >> kMulShift;
     if (ABSL_PREDICT_FALSE(idx >= ci.slots)) return Lookup::kBad;  // span tail

@@ -185,7 +185,8 @@ class PoolImpl {
   size_t redzone_ = 0;
   Hardening hard_;
   // Bytes a slot keeps after the object for its canary (hard_.canaries),
-  // and the largest size the fast path takes (kMaxSmallSize - room).
+  // and the largest size the fast path takes (kMaxSmallSize - room; 0 when
+  // the pool is not simple_, whose sizes need ClassFor()).
   size_t room_ = 0;
   size_t fast_max_ = kMaxSmallSize;
   // Slots dropped because they were written while free (lock-free adds).
@@ -266,7 +267,7 @@ inline void EndFastPath(PoolCache* pc) {
 // Hot path of PoolImpl::Allocate: a (random) pop from the thread's cache.
 inline void* PoolImpl::Allocate(size_t size, AllocError* err) {
   // size - 1 wraps for size 0: zero-size objects take the slow path.
-  if (ABSL_PREDICT_TRUE(simple_ && size - 1 < fast_max_)) {
+  if (ABSL_PREDICT_TRUE(size - 1 < fast_max_)) {
     PoolCache* pc = tls_cache.slot[id_ & (kCacheSlots - 1)];
     if (ABSL_PREDICT_TRUE(pc != nullptr && pc->pool == this)) {
       BeginFastPath(pc);
@@ -304,7 +305,7 @@ inline ViolationKind PoolImpl::Free(void* ptr) {
     if (ABSL_PREDICT_TRUE(EntryKindOf(e) == EntryKind::kSmall && pc != nullptr &&
                           pc->pool_id == pool_id)) {
       const int cls = EntryClass(e);
-      const ClassInfo& ci = kClassInfo.c[cls <= kZeroClass ? cls : 0];
+      const ClassInfo& ci = kClassInfo.c[cls];
       const size_t g = (rel >> kGranuleShift) - EntryGranuleInSpan(e);
       // Below the first slot (the leading guard page) off wraps: idx is
       // then far past ci.slots.

@@ -178,7 +178,7 @@ absl::StatusOr<Pool*> PoolImpl::Create(absl::string_view name,
     p->hard_.quarantine = static_cast<uint32_t>(ro.quarantine);
     p->hard_.large_quarantine = static_cast<uint32_t>(ro.large_quarantine);
     p->room_ = ro.canaries ? 1 : 0;
-    p->fast_max_ = kMaxSmallSize - p->room_;
+    p->fast_max_ = p->simple_ ? kMaxSmallSize - p->room_ : 0;
     p->waf_abandoned_bytes_.store(0, std::memory_order_relaxed);
     p->extents_.clear();
     p->free_spans_.clear();

@@ -123,8 +123,12 @@ struct ClassInfo {
   uint32_t size;
   uint32_t slots;
 };
+// One entry per value of a page-table entry's 6-bit class field: the real
+// classes, kZeroClass, then zeros (no slots), so that a lookup indexes it
+// with the field as it is, without a bounds check.
+inline constexpr int kClassFieldValues = 64;
 struct ClassInfoTable {
-  ClassInfo c[kNumClasses + 1];  // with kZeroClass
+  ClassInfo c[kClassFieldValues];
 };
 constexpr ClassInfoTable MakeClassInfo() {
   ClassInfoTable t{};
