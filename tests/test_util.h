@@ -347,7 +347,8 @@ inline bool ExitedZero(int status) {
 
 // The hardening options at their defaults (allocator/internal/options.inc).
 inline constexpr const char kHardeningDefaults[] =
-    "random_reuse=1:quarantine=32:large_quarantine=64:pool_quarantine=16:"
+    "atomic_free=1:random_reuse=1:quarantine=32:large_quarantine=64:"
+    "pool_quarantine=16:"
     "zero_on_free=1:write_after_free_check=1:canaries=1";
 
 // Applies SEALPOOL_OPTIONS keys (e.g. "canaries=0") to the pools created in

@@ -123,24 +123,39 @@ void* ReserveAddressSpace(size_t size) {
   return p == MAP_FAILED ? nullptr : p;
 }
 
-void* ReserveAddressSpaceRandom(size_t size) {
-  if (InjectedFailure()) return nullptr;
-  for (int attempt = 0; attempt < 16; ++attempt) {
+namespace {
+
+// A PROT_NONE, MAP_NORESERVE reservation of `size` bytes at a random,
+// `align`-aligned address in [lo, lo + span): up to `tries` random spots,
+// then the kernel's own choice. The spot is a plain hint, not
+// MAP_FIXED_NOREPLACE: a sanitizer's mmap may drop a hint it dislikes to
+// address 0 while keeping the flags, and a fixed mapping at 0 would then
+// really be made (as root). A mapping that did not land on its hint is
+// given back and the next spot tried.
+void* ReserveAtRandomHint(size_t size, uintptr_t lo, uintptr_t span,
+                          uintptr_t align, int tries) {
+  constexpr int kFlags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+  for (int attempt = 0; attempt < tries; ++attempt) {
     uint64_t r = 0;
     GetRandomBytes(&r, sizeof(r));
-    // [32 TiB, 96 TiB): clear of the executable, the heap and the mmap
-    // area's usual places; 64 KiB steps (2^30 choices).
-    const uintptr_t hint = (uintptr_t{0x200000000000} + (r % 0x400000000000)) &
-                           ~uintptr_t{0xFFFF};
-    void* p = Mmap(reinterpret_cast<void*>(hint), size, PROT_NONE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE,
-                   -1, 0);
-    // A sanitizer's mmap may drop the hint; any address it gives is fine.
-    if (p != MAP_FAILED) return p;
+    const uintptr_t hint = (lo + (r % span)) & ~(align - 1);
+    void* p = Mmap(reinterpret_cast<void*>(hint), size, PROT_NONE, kFlags, -1, 0);
+    if (p == MAP_FAILED) continue;
+    if (reinterpret_cast<uintptr_t>(p) == hint) return p;
+    Munmap(p, size);
   }
-  void* p = Mmap(nullptr, size, PROT_NONE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  void* p = Mmap(nullptr, size, PROT_NONE, kFlags, -1, 0);
   return p == MAP_FAILED ? nullptr : p;
+}
+
+}  // namespace
+
+void* ReserveAddressSpaceRandom(size_t size) {
+  if (InjectedFailure()) return nullptr;
+  // [32 TiB, 96 TiB): clear of the executable, the heap and the mmap
+  // area's usual places; 64 KiB steps (2^30 choices).
+  return ReserveAtRandomHint(size, uintptr_t{0x200000000000},
+                             uintptr_t{0x400000000000}, 0x10000, 16);
 }
 
 void ReleaseAddressSpace(void* addr, size_t size) { Munmap(addr, size); }
@@ -204,15 +219,8 @@ void CloseFd(int fd) {
 // predicted from earlier mappings; the kernel's own choice if that spot is
 // taken. nullptr on failure.
 void* ReserveAtRandom(size_t size) {
-  uint64_t r = 0;
-  GetRandomBytes(&r, sizeof(r));
-  const uintptr_t hint =
-      (uintptr_t{0x100000000000} + (r % 0x400000000000)) & ~(kPageSize - 1);
-  constexpr int kFlags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
-  void* p = Mmap(reinterpret_cast<void*>(hint), size, PROT_NONE,
-                 kFlags | MAP_FIXED_NOREPLACE, -1, 0);
-  if (p == MAP_FAILED) p = Mmap(nullptr, size, PROT_NONE, kFlags, -1, 0);
-  return p == MAP_FAILED ? nullptr : p;
+  return ReserveAtRandomHint(size, uintptr_t{0x100000000000},
+                             uintptr_t{0x400000000000}, kPageSize, 1);
 }
 
 // Duplicates the shared pages [src, src+size) onto a random reservation
