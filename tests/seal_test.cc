@@ -463,7 +463,9 @@ TEST(SealTest, DestroyReleasesSealedMemory) {
 }
 
 // ---------------------------------------------------------------------------
-// Cost: sealing adds a small constant number of mappings per extent.
+// Cost: sealing adds a small constant number of mappings per extent (how
+// many depends on what lies next to the sealed ranges, so the bound is the
+// worst case, and the object count must not change it).
 
 void ExpectFlatSealCost(const std::string& base, uint32_t flags = 0) {
   PoolOptions options;
@@ -482,7 +484,10 @@ void ExpectFlatSealCost(const std::string& base, uint32_t flags = 0) {
     const size_t after = internal::CountArenaMappings();
     const PoolStats s = pool->Stats();
     ASSERT_GE(s.extents, 1u);
-    EXPECT_LE(after, before + 4 * s.extents)
+    // Per extent, the sealed data range and the sealed part of each of the
+    // three metadata zones (page table, records, slack) can each split
+    // one mapping into three: at most 8 more, whatever the object count.
+    EXPECT_LE(after, before + 8 * s.extents)
         << "before " << before << ", after " << after << ", extents "
         << s.extents << ", small spans " << s.small_spans;
     EXPECT_GT(s.sealed_bytes, 0u);
