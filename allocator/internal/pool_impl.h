@@ -31,6 +31,7 @@
 #include "allocator/internal/arena.h"
 #include "allocator/internal/report.h"
 #include "allocator/internal/size_class.h"
+#include "allocator/internal/slot.h"
 #include "allocator/internal/thread_cache.h"
 #include "allocator/inspect.h"
 #include "allocator/options.h"
@@ -323,38 +324,18 @@ inline ViolationKind PoolImpl::Free(void* ptr) {
           const bool wide = IsWide(cls);
           void* s = wide ? static_cast<void*>(reinterpret_cast<uint16_t*>(page) + idx)
                          : static_cast<void*>(page + idx);
-          const uint32_t cached = wide ? kWideCached : kNarrowCached;
-          uint32_t old = wide ? __atomic_load_n(static_cast<uint16_t*>(s), __ATOMIC_RELAXED)
-                              : __atomic_load_n(static_cast<uint8_t*>(s), __ATOMIC_RELAXED);
+          const uint32_t cached = CachedMark(wide);
+          const uint32_t old = LoadSlack(s, wide);
           // The live -> cached transition is a compare-and-swap: of two
           // frees of one object, racing or not, exactly one wins; the other
-          // goes to the slow path and is reported there.
-          bool won;
+          // goes to the slow path and is reported there. atomic_free=0: a
+          // plain load and store (a double free racing itself on two threads
+          // in the same instant can slip by).
+          bool won = old < cached;
           if (ABSL_PREDICT_FALSE(!pc->hard.atomic_free)) {
-            // atomic_free=0: a plain load and store (a double free racing
-            // itself on two threads in the same instant can slip by).
-            won = old < cached;
-            if (won) {
-              if (wide) {
-                __atomic_store_n(static_cast<uint16_t*>(s), static_cast<uint16_t>(cached),
-                                 __ATOMIC_RELAXED);
-              } else {
-                __atomic_store_n(static_cast<uint8_t*>(s), static_cast<uint8_t>(cached),
-                                 __ATOMIC_RELAXED);
-              }
-            }
-          } else if (wide) {
-            uint16_t expect = static_cast<uint16_t>(old);
-            won = old < cached && __atomic_compare_exchange_n(
-                                      static_cast<uint16_t*>(s), &expect,
-                                      static_cast<uint16_t>(cached), false,
-                                      __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+            if (won) StoreSlack(s, wide, cached);
           } else {
-            uint8_t expect = static_cast<uint8_t>(old);
-            won = old < cached && __atomic_compare_exchange_n(
-                                      static_cast<uint8_t*>(s), &expect,
-                                      static_cast<uint8_t>(cached), false,
-                                      __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+            won = won && CasSlack(s, wide, old, cached);
           }
           if (ABSL_PREDICT_TRUE(won)) {
             const uint32_t size = ci.size - old;

@@ -50,30 +50,22 @@ absl::Status PoolImpl::Seal() {
     e.sealed = e.used;
   }
   // Freed large spans inside sealed ranges cannot be reused.
-  for (auto it = large_quarantine_.begin(); it != large_quarantine_.end();) {
-    bool in_sealed = false;
-    for (const Extent& e : extents_) {
-      in_sealed |= it->first >= e.first && it->first < e.first + e.sealed;
+  const auto abandon_sealed = [this](auto* spans) {
+    for (auto it = spans->begin(); it != spans->end();) {
+      bool in_sealed = false;
+      for (const Extent& e : extents_) {
+        in_sealed |= it->first >= e.first && it->first < e.first + e.sealed;
+      }
+      if (in_sealed) {
+        abandoned_bytes_ += it->second << kGranuleShift;
+        it = spans->erase(it);
+      } else {
+        ++it;
+      }
     }
-    if (in_sealed) {
-      abandoned_bytes_ += it->second << kGranuleShift;
-      it = large_quarantine_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  for (auto it = free_spans_.begin(); it != free_spans_.end();) {
-    bool in_sealed = false;
-    for (const Extent& e : extents_) {
-      in_sealed |= it->first >= e.first && it->first < e.first + e.sealed;
-    }
-    if (in_sealed) {
-      abandoned_bytes_ += it->second << kGranuleShift;
-      it = free_spans_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  };
+  abandon_sealed(&large_quarantine_);
+  abandon_sealed(&free_spans_);
   if (permanent) permanent_enforced_ = (seals_ == 0 || permanent_enforced_) && enforced;
   ++seals_;
   return absl::OkStatus();
