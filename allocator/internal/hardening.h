@@ -1,14 +1,16 @@
 // sealpool — slot hardening: canaries, zero-on-free, the write-after-free
 // check and the random choice of the slot to reuse.
 //
-// Canaries. The bytes right after an object (its slot's slack, the
-// redzone, a large object's tail gap) and right before a large object (its
-// head gap) hold a pattern keyed by the per-process secret and the slot's
-// address: the byte at address X is byte (X & 7) of SlotCanary(slot). Up
-// to kCanaryMax bytes are written, from the object's edge outwards, so a
-// linear overflow (or underflow) of any length changes a canary byte
-// first. Every canary byte is non-zero, so an off-by-one NUL terminator is
-// caught too. Canaries are written at allocation and checked at free.
+// Canaries. The bytes right after a small object (the first 8 bytes of its
+// slot's slack, all of it when shorter; the whole 16-byte redzone of a
+// kPoolRedzones pool), and the gaps around a large object (up to
+// kCanaryMax bytes each, next to the object) hold a canary keyed by the
+// per-process secrets and the slot's address: the byte j bytes from the
+// start of the canary is byte (j & 7) of SlotCanary(slot). A linear
+// overflow (or, for a large object, underflow) of any length changes a
+// canary byte first. Every canary byte is non-zero, so an off-by-one NUL
+// terminator is caught too. Canaries are written at allocation and checked
+// at free.
 //
 // Zero on free and the write-after-free check. A freed slot is zeroed
 // whole (data and slack); when it is handed out again it must still read
@@ -43,6 +45,7 @@ struct Hardening {
   bool zero_on_free = true;     // freed slots are zeroed
   bool waf_check = true;        // reused slots must still be zero
   bool canaries = true;         // slack, redzone and large-gap canaries
+  uint8_t canary_words = 1;     // words of a small slot's canary (2: redzones)
   uint32_t quarantine = 32;     // freed slots held per thread-cache class
   uint32_t large_quarantine = 64;  // freed large spans held per pool
 };
@@ -60,58 +63,84 @@ inline uint64_t SlotCanary(uintptr_t slot) {
   return (x ^ (x >> 29)) | 0x0101010101010101ull;
 }
 
-// The canary word as it lies in memory from address p on.
-inline uint64_t CanaryAt(uint64_t k, uintptr_t p) {
-  const unsigned r = static_cast<unsigned>(p & 7) * 8;
-  return r == 0 ? k : (k >> r) | (k << (64 - r));
-}
-
 inline size_t CanaryLength(size_t gap) {
   return gap < kCanaryMax ? gap : kCanaryMax;
 }
 
-// Writes the canary over [p, p + len), len <= kCanaryMax. Hot path: up to
-// 16 bytes (every slack of a class up to 128 bytes) is two stores.
+// Byte j of a canary region.
+inline uint8_t CanaryByte(uint64_t k, size_t j) {
+  return static_cast<uint8_t>(k >> ((j & 7) * 8));
+}
+
+// Writes the canary over [p, p + len) (large-object gaps).
 ABSL_ATTRIBUTE_NO_SANITIZE_ADDRESS inline void WriteCanary(uintptr_t p,
                                                            size_t len,
                                                            uint64_t k) {
-  if (ABSL_PREDICT_TRUE(len >= 8)) {
-    const uint64_t v = CanaryAt(k, p);
-    // Overlapping stores agree: the pattern depends on the address only.
-    for (size_t j = 0; j + 8 < len; j += 8) {
-      std::memcpy(reinterpret_cast<void*>(p + j), &v, 8);
-    }
-    const uint64_t t = CanaryAt(k, p + len - 8);
-    std::memcpy(reinterpret_cast<void*>(p + len - 8), &t, 8);
-    return;
-  }
-  for (size_t j = 0; j < len; ++j) {
-    reinterpret_cast<volatile uint8_t*>(p)[j] =
-        static_cast<uint8_t>(k >> (((p + j) & 7) * 8));
+  size_t j = 0;
+  for (; j + 8 <= len; j += 8) std::memcpy(reinterpret_cast<void*>(p + j), &k, 8);
+  for (; j < len; ++j) {
+    reinterpret_cast<volatile uint8_t*>(p)[j] = CanaryByte(k, j);
   }
 }
 
-// Hot path: true when [p, p + len) still holds the canary.
+// True when [p, p + len) still holds the canary (large-object gaps).
 ABSL_ATTRIBUTE_NO_SANITIZE_ADDRESS inline bool CanaryIntact(uintptr_t p,
                                                             size_t len,
                                                             uint64_t k) {
-  if (ABSL_PREDICT_TRUE(len >= 8)) {
-    const uint64_t v = CanaryAt(k, p);
-    uint64_t diff = 0, w;
-    for (size_t j = 0; j + 8 < len; j += 8) {
-      std::memcpy(&w, reinterpret_cast<const void*>(p + j), 8);
-      diff |= w ^ v;
-    }
-    std::memcpy(&w, reinterpret_cast<const void*>(p + len - 8), 8);
-    diff |= w ^ CanaryAt(k, p + len - 8);
-    return diff == 0;
+  uint64_t diff = 0, w;
+  size_t j = 0;
+  for (; j + 8 <= len; j += 8) {
+    std::memcpy(&w, reinterpret_cast<const void*>(p + j), 8);
+    diff |= w ^ k;
   }
-  uint8_t diff = 0;
-  for (size_t j = 0; j < len; ++j) {
-    diff |= reinterpret_cast<const uint8_t*>(p)[j] ^
-            static_cast<uint8_t>(k >> (((p + j) & 7) * 8));
+  for (; j < len; ++j) {
+    diff |= reinterpret_cast<const uint8_t*>(p)[j] ^ CanaryByte(k, j);
   }
   return diff == 0;
+}
+
+// The length of a small slot's canary: `words` words (1; 2 for redzone
+// pools, whose slack is at least 16 bytes), or the whole slack when that
+// is shorter than a word.
+inline size_t SlotCanaryLength(size_t slack, unsigned words) {
+  return slack < 8 ? slack : 8 * size_t{words};
+}
+
+// Hot path: writes a small slot's canary after an object of `size` bytes
+// in the slot [slot, slot + slot_size); one store. A slack shorter than a
+// word is written through the slot's last word, whose first bytes are the
+// object's tail: they are zero at allocation (or, with zero_on_free=0,
+// stale bytes the new object has not been given yet).
+ABSL_ATTRIBUTE_NO_SANITIZE_ADDRESS inline void WriteSlotCanary(
+    uintptr_t slot, size_t size, size_t slot_size, unsigned words, uint64_t k) {
+  const size_t slack = slot_size - size;
+  if (ABSL_PREDICT_TRUE(slack >= 8)) {
+    std::memcpy(reinterpret_cast<void*>(slot + size), &k, 8);
+    if (words > 1) std::memcpy(reinterpret_cast<void*>(slot + size + 8), &k, 8);
+    return;
+  }
+  const uint64_t w = k << (8 * (8 - slack));
+  std::memcpy(reinterpret_cast<void*>(slot + slot_size - 8), &w, 8);
+}
+
+// Hot path: true when the canary WriteSlotCanary() wrote is unchanged; one
+// load and a compare.
+ABSL_ATTRIBUTE_NO_SANITIZE_ADDRESS inline bool SlotCanaryIntact(
+    uintptr_t slot, size_t size, size_t slot_size, unsigned words, uint64_t k) {
+  const size_t slack = slot_size - size;
+  uint64_t w;
+  if (ABSL_PREDICT_TRUE(slack >= 8)) {
+    std::memcpy(&w, reinterpret_cast<const void*>(slot + size), 8);
+    uint64_t diff = w ^ k;
+    if (words > 1) {
+      std::memcpy(&w, reinterpret_cast<const void*>(slot + size + 8), 8);
+      diff |= w ^ k;
+    }
+    return diff == 0;
+  }
+  std::memcpy(&w, reinterpret_cast<const void*>(slot + slot_size - 8), 8);
+  const unsigned shift = static_cast<unsigned>(8 * (8 - slack));
+  return (w >> shift) == (k << shift) >> shift;
 }
 
 // The offset in [p, p + len) of the first byte that is not canary (len if
@@ -119,10 +148,7 @@ ABSL_ATTRIBUTE_NO_SANITIZE_ADDRESS inline bool CanaryIntact(uintptr_t p,
 ABSL_ATTRIBUTE_NO_SANITIZE_ADDRESS inline size_t FirstCanaryMismatch(
     uintptr_t p, size_t len, uint64_t k) {
   for (size_t j = 0; j < len; ++j) {
-    if (reinterpret_cast<const uint8_t*>(p)[j] !=
-        static_cast<uint8_t>(k >> (((p + j) & 7) * 8))) {
-      return j;
-    }
+    if (reinterpret_cast<const uint8_t*>(p)[j] != CanaryByte(k, j)) return j;
   }
   return len;
 }

@@ -369,7 +369,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool PoolImpl::HandOut(const Hardening& hard
       return false;
     }
     if (hard.canaries) {
-      WriteCanary(e.ptr + size, CanaryLength(slack), SlotCanary(e.ptr));
+      WriteSlotCanary(e.ptr, size, slot_size, hard.canary_words, SlotCanary(e.ptr));
     }
   }
   if (IsWide(cls)) {
@@ -388,10 +388,10 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline size_t PoolImpl::ScrubFreed(
     const Hardening& hard, uintptr_t a, uint32_t size, uint32_t slot_size) {
   size_t bad = kCanaryIntact;
   if (hard.canaries) {
-    const size_t len = CanaryLength(slot_size - size);
     const uint64_t k = SlotCanary(a);
-    if (ABSL_PREDICT_FALSE(!CanaryIntact(a + size, len, k))) {
-      bad = size + FirstCanaryMismatch(a + size, len, k);
+    if (ABSL_PREDICT_FALSE(!SlotCanaryIntact(a, size, slot_size, hard.canary_words, k))) {
+      bad = size + FirstCanaryMismatch(
+                       a + size, SlotCanaryLength(slot_size - size, hard.canary_words), k);
     }
   }
   if (hard.zero_on_free) ZeroSlot(a, slot_size);

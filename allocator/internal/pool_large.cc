@@ -36,7 +36,7 @@ namespace {
 
 // kCanaryIntact, or the address of the first overwritten canary byte (the
 // tail's lowest, else the head's highest: an underflow runs downwards).
-uintptr_t LargeCanaryMismatch(uintptr_t first_page, uintptr_t base, size_t size,
+ABSL_ATTRIBUTE_NO_SANITIZE_ADDRESS uintptr_t LargeCanaryMismatch(uintptr_t first_page, uintptr_t base, size_t size,
                            uintptr_t end) {
   const uint64_t k = SlotCanary(base);
   const size_t head = CanaryLength(base - first_page);
@@ -45,8 +45,10 @@ uintptr_t LargeCanaryMismatch(uintptr_t first_page, uintptr_t base, size_t size,
     return base + size + FirstCanaryMismatch(base + size, tail, k);
   }
   if (!CanaryIntact(base - head, head, k)) {
-    for (size_t j = 1; j <= head; ++j) {
-      if (FirstCanaryMismatch(base - j, 1, k) == 0) return base - j;
+    for (size_t j = head; j-- > 0;) {
+      if (reinterpret_cast<const uint8_t*>(base - head)[j] != CanaryByte(k, j)) {
+        return base - head + j;
+      }
     }
   }
   return kCanaryIntact;

@@ -174,6 +174,7 @@ absl::StatusOr<Pool*> PoolImpl::Create(absl::string_view name,
     p->hard_.zero_on_free = ro.zero_on_free;
     p->hard_.waf_check = ro.write_after_free_check && ro.zero_on_free;
     p->hard_.canaries = ro.canaries;
+    p->hard_.canary_words = p->redzone_ != 0 ? 2 : 1;
     p->hard_.any = p->hard_.zero_on_free || p->hard_.waf_check || p->hard_.canaries;
     p->hard_.quarantine = static_cast<uint32_t>(ro.quarantine);
     p->hard_.large_quarantine = static_cast<uint32_t>(ro.large_quarantine);
