@@ -48,18 +48,45 @@ bool ModelApply(absl::string_view key, absl::string_view value,
     std::memcpy(o->log_path, value.data(), value.size());
     return true;
   }
-  if (key == "arena_gib" || key == "stack_depth") {
+  // Integer keys: the field and the documented range.
+  struct IntKey {
+    const char* name;
+    int RuntimeOptions::*field;
+    int lo, hi;
+  };
+  static const IntKey kInts[] = {
+      {"arena_gib", &RuntimeOptions::arena_gib, 1, 1024},
+      {"stack_depth", &RuntimeOptions::stack_depth, 0,
+       sealpool::kMaxStackFrames},
+      {"quarantine", &RuntimeOptions::quarantine, 0, 64},
+      {"large_quarantine", &RuntimeOptions::large_quarantine, 0, 4096},
+      {"pool_quarantine", &RuntimeOptions::pool_quarantine, 0, 4096},
+  };
+  for (const IntKey& k : kInts) {
+    if (key != k.name) continue;
     int v = 0;
-    if (!absl::SimpleAtoi(value, &v)) return false;
-    const bool arena = key == "arena_gib";
-    if (arena ? (v < 1 || v > 1024) : (v < 0 || v > sealpool::kMaxStackFrames))
-      return false;
-    (arena ? o->arena_gib : o->stack_depth) = v;
+    if (!absl::SimpleAtoi(value, &v) || v < k.lo || v > k.hi) return false;
+    o->*k.field = v;
     return true;
   }
-  if (key == "symbolize" || key == "print_stats") {
+  // Boolean keys: "0" or "1".
+  struct BoolKey {
+    const char* name;
+    bool RuntimeOptions::*field;
+  };
+  static const BoolKey kBools[] = {
+      {"symbolize", &RuntimeOptions::symbolize},
+      {"print_stats", &RuntimeOptions::print_stats},
+      {"atomic_free", &RuntimeOptions::atomic_free},
+      {"random_reuse", &RuntimeOptions::random_reuse},
+      {"zero_on_free", &RuntimeOptions::zero_on_free},
+      {"write_after_free_check", &RuntimeOptions::write_after_free_check},
+      {"canaries", &RuntimeOptions::canaries},
+  };
+  for (const BoolKey& k : kBools) {
+    if (key != k.name) continue;
     if (value != "0" && value != "1") return false;
-    (key == "symbolize" ? o->symbolize : o->print_stats) = value == "1";
+    o->*k.field = value == "1";
     return true;
   }
   return false;
@@ -93,26 +120,41 @@ std::string LogPath(const RuntimeOptions& o) {
 bool Same(const RuntimeOptions& a, const RuntimeOptions& b) {
   return a.mode == b.mode && LogPath(a) == LogPath(b) &&
          a.arena_gib == b.arena_gib && a.stack_depth == b.stack_depth &&
-         a.symbolize == b.symbolize && a.print_stats == b.print_stats;
+         a.symbolize == b.symbolize && a.print_stats == b.print_stats &&
+         a.atomic_free == b.atomic_free && a.random_reuse == b.random_reuse &&
+         a.quarantine == b.quarantine &&
+         a.large_quarantine == b.large_quarantine &&
+         a.pool_quarantine == b.pool_quarantine &&
+         a.zero_on_free == b.zero_on_free &&
+         a.write_after_free_check == b.write_after_free_check &&
+         a.canaries == b.canaries;
+}
+
+// Every key but mode and log_path as "key=value" pairs joined by `sep`.
+std::string OtherKeys(const RuntimeOptions& o, const char* sep) {
+  auto b = [](bool v) { return std::string(v ? "1" : "0"); };
+  return sep + std::string("arena_gib=") + std::to_string(o.arena_gib) + sep +
+         "stack_depth=" + std::to_string(o.stack_depth) + sep +
+         "symbolize=" + b(o.symbolize) + sep + "print_stats=" +
+         b(o.print_stats) + sep + "atomic_free=" + b(o.atomic_free) + sep +
+         "random_reuse=" + b(o.random_reuse) + sep +
+         "quarantine=" + std::to_string(o.quarantine) + sep +
+         "large_quarantine=" + std::to_string(o.large_quarantine) + sep +
+         "pool_quarantine=" + std::to_string(o.pool_quarantine) + sep +
+         "zero_on_free=" + b(o.zero_on_free) + sep +
+         "write_after_free_check=" + b(o.write_after_free_check) + sep +
+         "canaries=" + b(o.canaries);
 }
 
 std::string Describe(const RuntimeOptions& o) {
   return "mode=" + std::string(o.mode == Mode::kAbort ? "abort" : "report") +
-         " log_path='" + LogPath(o) +
-         "' arena_gib=" + std::to_string(o.arena_gib) +
-         " stack_depth=" + std::to_string(o.stack_depth) +
-         " symbolize=" + std::to_string(o.symbolize) +
-         " print_stats=" + std::to_string(o.print_stats);
+         " log_path='" + LogPath(o) + "'" + OtherKeys(o, " ");
 }
 
 // Prints `o` in SEALPOOL_OPTIONS' grammar.
 std::string Print(const RuntimeOptions& o) {
   return "mode=" + std::string(o.mode == Mode::kAbort ? "abort" : "report") +
-         ":log_path=" + LogPath(o) +
-         ":arena_gib=" + std::to_string(o.arena_gib) +
-         ":stack_depth=" + std::to_string(o.stack_depth) +
-         ":symbolize=" + (o.symbolize ? "1" : "0") +
-         ":print_stats=" + (o.print_stats ? "1" : "0");
+         ":log_path=" + LogPath(o) + OtherKeys(o, ":");
 }
 
 }  // namespace
@@ -135,6 +177,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     start.stack_depth = 5;
     start.symbolize = false;
     start.print_stats = true;
+    start.atomic_free = false;
+    start.random_reuse = false;
+    start.quarantine = 7;
+    start.large_quarantine = 9;
+    start.pool_quarantine = 11;
+    start.zero_on_free = false;
+    start.write_after_free_check = false;
+    start.canaries = false;
   }
   const std::string text = fdp.ConsumeRemainingBytesAsString();
 
