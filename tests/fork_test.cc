@@ -184,5 +184,55 @@ TEST(ForkTest, ForkWhileAnotherThreadAllocates) {
   EXPECT_EQ(other->Stats().live_objects, 0u);
 }
 
+// A fork child does not repeat its parent's random slot choices: both take
+// 32 slots from the same inherited cache of 96, and the orders differ (the
+// chance that two independent draws agree is far below 2^-100).
+TEST(ForkTest, ChildDrawsItsOwnRandomSlots) {
+  ::sealpool_test::ScopedOptions scope("quarantine=0:random_reuse=1");
+  SEALPOOL_ASSERT_CREATE(pool, UniqueName("fork-random"), PoolOptions{});
+  std::vector<void*> objects;
+  for (int i = 0; i < 96; ++i) {
+    SEALPOOL_ASSERT_ALLOC(p, pool, 32);
+    objects.push_back(p);
+  }
+  for (void* p : objects) ASSERT_TRUE(Pool::Free(p).ok());
+  const auto draw = [&pool] {
+    std::vector<uintptr_t> order;
+    for (int i = 0; i < 32; ++i) {
+      absl::StatusOr<void*> p = pool->Allocate(32);
+      order.push_back(p.ok() ? reinterpret_cast<uintptr_t>(*p) : 0);
+    }
+    return order;
+  };
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    alarm(60);
+    const std::vector<uintptr_t> order = draw();
+    const ssize_t n = write(fds[1], order.data(), order.size() * sizeof(uintptr_t));
+    _exit(n == static_cast<ssize_t>(order.size() * sizeof(uintptr_t)) ? 0 : 1);
+  }
+  close(fds[1]);
+  const std::vector<uintptr_t> mine = draw();
+  std::vector<uintptr_t> theirs(mine.size());
+  size_t got = 0;
+  while (got < theirs.size() * sizeof(uintptr_t)) {
+    const ssize_t n = read(fds[0], reinterpret_cast<char*>(theirs.data()) + got,
+                           theirs.size() * sizeof(uintptr_t) - got);
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  ASSERT_EQ(got, theirs.size() * sizeof(uintptr_t));
+  for (uintptr_t a : mine) EXPECT_NE(a, 0u);
+  EXPECT_NE(mine, theirs) << "the child drew the parent's slots in the same order";
+  for (uintptr_t a : mine) EXPECT_TRUE(Pool::Free(reinterpret_cast<void*>(a)).ok());
+}
+
 }  // namespace
 }  // namespace sealpool

@@ -5,12 +5,13 @@
 # peer benchmark and its table tool, runs tools/bench/peers.sh, and leaves
 # the table (peers.md) and the chart (peers.svg) in OUT_DIR.
 #
-# usage: tools/bench.sh [--quick] [--rounds N] [--repetitions N]
+# usage: tools/bench.sh [--quick] [--hardening] [--rounds N] [--repetitions N]
 #                       [--min-time S] [--build-dir DIR] [OUT_DIR]
 #   OUT_DIR       default: build/bench-report
 #   --build-dir   default: build/bench (the bench preset's own directory)
 #   other options go to tools/bench/peers.sh (--quick: a smoke run of
-#   seconds instead of a few minutes)
+#   seconds instead of a few minutes; --hardening: one more sealpool column
+#   per hardening option turned off)
 # Run as root (for the install step) on an otherwise idle machine.
 set -euo pipefail
 
@@ -28,10 +29,10 @@ out_dir=$PWD/build/bench-report
 peer_options=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --quick) peer_options+=("$1"); shift ;;
+    --quick|--hardening) peer_options+=("$1"); shift ;;
     --rounds|--repetitions|--min-time) peer_options+=("$1" "$2"); shift 2 ;;
     --build-dir) build_dir=$(absolute "$2"); shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     -*) echo "bench: unknown option '$1'" >&2; exit 2 ;;
     *) out_dir=$(absolute "$1"); shift ;;
   esac

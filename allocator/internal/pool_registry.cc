@@ -55,7 +55,10 @@ bool IsPowerOfTwo(size_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
 void ForkPrepare() { PoolImpl::LockAllForFork(); }
 void ForkParent() { PoolImpl::UnlockAllAfterFork(); }
-void ForkChild() { PoolImpl::UnlockAllAfterForkInChild(); }
+void ForkChild() {
+  PoolImpl::UnlockAllAfterForkInChild();
+  ReseedThreadRandom();
+}
 
 }  // namespace
 

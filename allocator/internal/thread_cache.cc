@@ -63,12 +63,7 @@ PoolCache* AcquirePoolCache(PoolImpl* pool) {
   }
   EvictSlot(tc, s);
   if (!tc->registered) ArmThreadExit(tc);
-  if (tc->rng == 0) {
-    // Per thread, unpredictable without the process secret.
-    uint64_t seed = 0;
-    GetRandomBytes(&seed, sizeof(seed));
-    tc->rng = seed | 1;
-  }
+  if (tc->rng == 0) ReseedThreadRandom();
   pc = new PoolCache();
   if (!pool->RegisterCache(pc)) {
     DeletePoolCache(pc);
@@ -76,6 +71,13 @@ PoolCache* AcquirePoolCache(PoolImpl* pool) {
   }
   tc->slot[s] = pc;
   return pc;
+}
+
+void ReseedThreadRandom() {
+  // Per thread, from the kernel: unpredictable to an attacker.
+  uint64_t seed = 0;
+  GetRandomBytes(&seed, sizeof(seed));
+  tls_cache.rng = seed | 1;
 }
 
 void FlushThreadCache() {

@@ -115,6 +115,10 @@ PoolCache* AcquirePoolCache(PoolImpl* pool);
 // Flushes every cache of the calling thread back to its pool.
 void FlushThreadCache();
 
+// Gives the calling thread's generator a fresh seed (a fork child must not
+// repeat its parent's random choices). Async-signal-safe.
+void ReseedThreadRandom();
+
 }  // namespace internal
 }  // namespace sealpool
 

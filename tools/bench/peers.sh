@@ -180,14 +180,18 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- Table, data, chart -----------------------------------------------------------------
 
+# The chart keeps to glibc, the peers, sealpool and sealpool-light; the
+# tables have every column.
 table_args=()
+chart_args=()
 for label in "${allocators[@]}"; do
   for f in "$out_dir"/raw/"$label".*.json; do
     table_args+=("$label=$f")
+    [[ $label == sealpool-no-* ]] || chart_args+=("$label=$f")
   done
 done
-"$table" --markdown="$out_dir/table.md" --data="$out_dir/ratios.dat" \
-  --csv="$out_dir/stats.csv" "${table_args[@]}"
+"$table" --markdown="$out_dir/table.md" --csv="$out_dir/stats.csv" "${table_args[@]}"
+"$table" --markdown=/dev/null --data="$out_dir/ratios.dat" "${chart_args[@]}"
 "$table" --statistic=min --markdown="$out_dir/table-min.md" "${table_args[@]}"
 
 if command -v gnuplot >/dev/null; then
