@@ -157,6 +157,34 @@ TEST_F(FreedMemoryTest, UntouchedFreedSlotComesBackWithoutAReport) {
   EXPECT_EQ(pool->Stats().abandoned_bytes, 0u);
 }
 
+// A write-rare pool's memory is its memfd's: guard pages over a freed
+// large object do not drop those bytes. Promised: a freed large span that
+// is reused (by small objects, or by another large object) reads zero, so
+// no false write-after-free report and no stale data. Legal neighbour: the
+// large object keeps its bytes while live.
+TEST_F(FreedMemoryTest, ReusedLargeSpanOfAWriteRarePoolReadsZero) {
+  ScopedOptions scope("large_quarantine=0");
+  PoolOptions options;
+  options.flags = kPoolWriteRare;
+  SEALPOOL_ASSERT_CREATE(pool, UniqueName("fm-wr-large"), options);
+  constexpr size_t kLarge = 100000;
+  SEALPOOL_ASSERT_ALLOC(big, pool, kLarge);
+  std::memset(big, 0xA5, kLarge);
+  EXPECT_EQ(StaleLoad(big, kLarge - 1), 0xA5);
+  ASSERT_TRUE(Pool::Free(big).ok());
+  SEALPOOL_ASSERT_ALLOC(again, pool, kLarge);
+  EXPECT_EQ(FirstNonZero(again, kLarge), kLarge);
+  ASSERT_TRUE(Pool::Free(again).ok());
+  std::vector<void*> small;
+  for (int i = 0; i < 4000; ++i) {
+    SEALPOOL_ASSERT_ALLOC(q, pool, kSize);
+    ASSERT_EQ(FirstNonZero(q, kSize), kSize);
+    small.push_back(q);
+  }
+  for (void* q : small) ASSERT_TRUE(Pool::Free(q).ok());
+  EXPECT_TRUE(recorder_.Take().empty());
+}
+
 // The C API reports the same through the handler; sp_alloc still succeeds.
 TEST_F(FreedMemoryTest, CApiAllocStillSucceedsAfterAWriteAfterFree) {
   ScopedOptions scope("quarantine=0:random_reuse=0");

@@ -14,6 +14,7 @@
 #include "allocator/options.h"
 #include "allocator/page_query.h"
 #include "allocator/pool.h"
+#include "allocator/internal/testing.h"
 #include "allocator/violation.h"
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
@@ -54,6 +55,23 @@ TEST(ZeroSizeDeathTest, WriteOfOneByteFaults) {
   EXPECT_EXIT(Store(static_cast<char*>(p) + 31, 1), DiedOfSegv, "");
   EXPECT_EXIT(Store(static_cast<char*>(p) - 1, 1), DiedOfSegv, "");
   EXPECT_TRUE(Pool::Free(p).ok());
+}
+
+// Where guards are PROT_NONE pages (kernels without guard markers), a seal
+// makes the pool's extents readable and puts the guards back. Promised: a
+// zero-size object still faults after its pool is sealed. Legal
+// neighbour: a sealed 1-byte object reads.
+TEST(ZeroSizeDeathTest, ReadFaultsAfterASealWithProtNoneGuards) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  internal::ForceProtNoneGuardsForTest(true);
+  SEALPOOL_ASSERT_CREATE(pool, "zero-sealed-pn", PoolOptions{});
+  SEALPOOL_ASSERT_ALLOC(one, pool, 1);
+  Store(one, 7);
+  SEALPOOL_ASSERT_ALLOC(p, pool, 0);
+  ASSERT_TRUE(pool->Seal().ok());
+  internal::ForceProtNoneGuardsForTest(false);
+  EXPECT_EQ(Load(one), 7);
+  EXPECT_EXIT((void)Load(p), DiedOfSegv, "");
 }
 
 // Attack: rely on two zero-size allocations aliasing (or aliasing a real

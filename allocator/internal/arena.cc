@@ -88,6 +88,7 @@ bool InitArena() {
     return false;
   }
   GetRandomBytes(g_arena.secret, sizeof(g_arena.secret));
+  g_arena.fence_fast_paths = !ProcessWideBarrier();
   g_arena.secret[1] |= 1;  // a multiplier (hardening.h): odd
   g_arena.reservation = reinterpret_cast<uintptr_t>(res);
   g_arena.reservation_size = total;

@@ -80,6 +80,9 @@ struct alignas(4096) ArenaGeometry {
   uintptr_t data_base = 0;
   // Keys of span-record canaries (secret[2]) and slot canaries (0, 1).
   uint64_t secret[3] = {};
+  // The kernel has no usable membarrier: fast paths then pay a real fence
+  // for the seal and release handshake (see BeginFastPath).
+  bool fence_fast_paths = false;
   std::atomic<size_t> data_size{0};        // 0 until initialized
   std::atomic<uint64_t>* table = nullptr;
   SpanRecord* records = nullptr;
@@ -115,17 +118,28 @@ inline bool InReservation(uintptr_t a, size_t len) {
           a + len > g_arena.meta_reservation);
 }
 
-// The canary of a span record: a keyed mix of its address and identity
-// fields. Hot path (checked on every free): a few xors and one multiply.
+// The canary of a span record: a keyed hash of its address and of every
+// field fixed for the span's life, mixed one field at a time (so that no
+// two flipped bits in different fields cancel out). Checked on the slow
+// paths and where the checker trusts a large object's size: a few
+// multiplies.
+inline uint64_t CanaryMix(uint64_t h, uint64_t v) {
+  h = (h ^ v) * 0x9E3779B97F4A7C15ull;
+  return h ^ (h >> 32);
+}
 inline uint64_t SpanCanary(const SpanRecord* r) {
-  uint64_t x = g_arena.secret[2] ^ reinterpret_cast<uintptr_t>(r);
-  x ^= r->base.load(std::memory_order_relaxed);
-  x ^= r->mul.load(std::memory_order_relaxed) << 7;
-  x ^= (uint64_t{r->slot_size.load(std::memory_order_relaxed)} << 32) |
-       r->pool_id.load(std::memory_order_relaxed);
-  x ^= uint64_t{r->kind.load(std::memory_order_relaxed)} << 61;
-  x *= 0xBF58476D1CE4E5B9ull;
-  return x ^ (x >> 29);
+  uint64_t h = g_arena.secret[2] ^ reinterpret_cast<uintptr_t>(r);
+  h = CanaryMix(h, r->base.load(std::memory_order_relaxed));
+  h = CanaryMix(h, r->mul.load(std::memory_order_relaxed));
+  h = CanaryMix(h, (uint64_t{r->slot_size.load(std::memory_order_relaxed)} << 32) |
+                       r->nslots.load(std::memory_order_relaxed));
+  h = CanaryMix(h, (uint64_t{r->pool_id.load(std::memory_order_relaxed)} << 32) |
+                       (uint64_t{r->kind.load(std::memory_order_relaxed)} << 24) |
+                       (uint64_t{r->wide.load(std::memory_order_relaxed)} << 16) |
+                       (uint64_t{r->class_idx} << 8) | r->granules);
+  h = CanaryMix(h, r->large_granules);
+  h *= 0xBF58476D1CE4E5B9ull;
+  return h ^ (h >> 29);
 }
 
 // Sets and checks canaries.

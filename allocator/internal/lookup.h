@@ -47,6 +47,8 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline Lookup LookupObjectInline(
       slack = __atomic_load_n(page + idx, __ATOMIC_ACQUIRE);
       if (ABSL_PREDICT_FALSE(slack >= kNarrowCached)) return Lookup::kBad;
     }
+    // A live entry is at most the slot size; more is a corrupt entry.
+    if (ABSL_PREDICT_FALSE(slack > ci.size)) return Lookup::kBad;
     start = base + idx * ci.size;
     size = ci.size - slack;
   } else if (kind == EntryKind::kLarge) {

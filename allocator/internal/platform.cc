@@ -323,6 +323,14 @@ bool ProcessWideBarrier() {
   }
   if (state == 0) return false;
   Count(counters.membarrier);
+  if (syscall(SYS_membarrier, kMembarrierPrivateExpedited, 0, 0) == 0) return true;
+  // A fork child's address space starts unregistered: register it, once.
+  if (errno != EPERM) return false;
+  Count(counters.membarrier);
+  if (syscall(SYS_membarrier, kMembarrierRegisterPrivateExpedited, 0, 0) != 0) {
+    return false;
+  }
+  Count(counters.membarrier);
   return syscall(SYS_membarrier, kMembarrierPrivateExpedited, 0, 0) == 0;
 }
 

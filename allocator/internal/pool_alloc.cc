@@ -59,6 +59,9 @@ void* PoolImpl::AllocateSlow(size_t size, AllocError* err) {
         EndFastPath(pc);
         return reinterpret_cast<void*>(e.ptr);
       }
+      EndFastPath(pc);
+      ReportWriteAfterFree(e.ptr, kClassSize[cls]);
+      continue;
     }
     EndFastPath(pc);
   }
@@ -78,6 +81,7 @@ void* PoolImpl::AllocateZero(AllocError* err) {
   if (!CanaryOk(rec)) ReportCorruption(rec, "span record canary");
   const size_t g = RecordGranule(rec);
   const uint32_t n = rec->nslots.load(std::memory_order_relaxed);
+  if (hard_.random_reuse && tls_cache.rng == 0) ReseedThreadRandom();
   const uint32_t start = hard_.random_reuse ? RandomBelow(&tls_cache.rng, n) : 0;
   for (uint32_t seen = 0, i = start; seen < n; ++seen, i = (i + 1 == n) ? 0 : i + 1) {
     void* s = SlackEntry(g, true, i);
@@ -133,6 +137,10 @@ bool PoolImpl::CarveGranules(size_t count, size_t* first, AllocError* err) {
       *err = AllocError::kNoMemory;
       return false;
     }
+    // Guards drop private pages, but a write-rare pool's pages belong to
+    // its memfd and keep their bytes: zero them, so that reused memory is
+    // fresh (and passes the write-after-free check) there too.
+    if (wr_shared_) ZeroSlot(addr, count << kGranuleShift);
     *first = fs.first;
     fs.first += count;
     fs.second -= count;
@@ -186,7 +194,9 @@ bool PoolImpl::CommitRange(const Extent& /*e*/, size_t first, size_t count) {
 SpanRecord* PoolImpl::NewSmallSpan(int cls, AllocError* err) {
   const size_t granules = SpanGranules(cls);
   const size_t data_bytes = SpanDataBytes(granules);
-  if (opts_.max_bytes != 0 && committed_ + data_bytes > opts_.max_bytes) {
+  // Zero-size spans commit nothing: they do not count against the cap.
+  if (cls != kZeroClass && opts_.max_bytes != 0 &&
+      committed_ + data_bytes > opts_.max_bytes) {
     *err = AllocError::kNoMemory;
     return nullptr;
   }

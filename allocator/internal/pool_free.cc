@@ -107,6 +107,9 @@ ViolationKind PoolImpl::FreeSmallSlow(uintptr_t a, SpanRecord* rec) {
   {
     MutexLock l(&pool->mu_);
     old = LoadSlack(s, wide);
+    if (old < CachedMark(wide) && old > slot_size) {
+      ReportCorruption(rec, "slot entry larger than its slot");
+    }
     if (slot != a) {
       bad = ViolationKind::kInvalidFree;
       detail = "not the start of a live object";

@@ -121,8 +121,8 @@ class PoolImpl {
   void* AllocateZero(AllocError* err);
   // Hands out the cache entry `e` of class `cls` for an object of `size`
   // bytes: the write-after-free check, the canary, the slot state. False
-  // (after a report) when the slot was written while free; it is then
-  // abandoned.
+  // when the slot was written while free: the caller ends its fast path,
+  // then reports (ReportWriteAfterFree abandons the slot).
   bool HandOut(const Hardening& hard, const CacheEntry& e, int cls, size_t size);
   ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD void ReportWriteAfterFree(
       uintptr_t slot, size_t slot_size);
@@ -148,7 +148,9 @@ class PoolImpl {
   // failure.
   bool MapNewExtent(Extent* e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SealSpans(size_t first, size_t count) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  bool WaitForFastPaths() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The seal and release side of the fast-path handshake; call after
+  // InvalidateCaches().
+  void WaitForFastPaths() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ProtectSealedMetadata(size_t first, size_t old_sealed, size_t new_sealed,
                              bool protect_slack, bool permanent)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -256,10 +258,16 @@ void SetWriteRareWindowHook(void (*fn)(void*), void* arg);
 // CPU, so either Seal sees the cache busy and waits for the write, or the
 // fast path sees the flag and takes the slow path: no slack write lands
 // after the slack pages turn read-only. The fast path pays two plain
-// stores.
+// stores. Release (the pool's memory goes back to the arena) waits the
+// same way before it touches any page. Where the kernel has no membarrier,
+// both sides fence instead (g_arena.fence_fast_paths).
 inline void BeginFastPath(PoolCache* pc) {
   pc->busy.store(1, std::memory_order_relaxed);
-  std::atomic_signal_fence(std::memory_order_seq_cst);
+  if (ABSL_PREDICT_FALSE(g_arena.fence_fast_paths)) {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+  } else {
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+  }
 }
 inline void EndFastPath(PoolCache* pc) {
   pc->busy.store(0, std::memory_order_release);
@@ -285,6 +293,10 @@ inline void* PoolImpl::Allocate(size_t size, AllocError* err) {
           EndFastPath(pc);
           return reinterpret_cast<void*>(e.ptr);
         }
+        // Reported outside the fast path: a handler may take locks.
+        EndFastPath(pc);
+        ReportWriteAfterFree(e.ptr, kClassSize[cls]);
+        return AllocateSlow(size, err);
       }
       EndFastPath(pc);
     }
@@ -331,7 +343,9 @@ inline ViolationKind PoolImpl::Free(void* ptr) {
           // goes to the slow path and is reported there. atomic_free=0: a
           // plain load and store (a double free racing itself on two threads
           // in the same instant can slip by).
-          bool won = old < cached;
+          // A live slot's entry is at most its size; anything else (a
+          // corrupt entry) goes to the slow path, which reports it.
+          bool won = old < cached && old <= ci.size;
           if (ABSL_PREDICT_FALSE(!pc->hard.atomic_free)) {
             if (won) StoreSlack(s, wide, cached);
           } else {
@@ -365,7 +379,6 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool PoolImpl::HandOut(const Hardening& hard
   const uint32_t slack = slot_size - static_cast<uint32_t>(size);
   if (hard.any) {
     if (hard.waf_check && ABSL_PREDICT_FALSE(!SlotIsZero(e.ptr, slot_size))) {
-      ReportWriteAfterFree(e.ptr, slot_size);
       return false;
     }
     if (hard.canaries) {

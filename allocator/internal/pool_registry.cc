@@ -275,7 +275,10 @@ void PoolImpl::Release() {
     auto it = r.by_name.find(name_);
     if (it != r.by_name.end() && it->second == this) r.by_name.erase(it);
     destroyed_.store(true, std::memory_order_release);
+    // No fast path may still be zeroing or writing a slot of this pool when
+    // its pages go back to the arena (they may be another pool's soon).
     InvalidateCaches();
+    WaitForFastPaths();
     for (PoolCache* pc = caches_; pc != nullptr;) {
       PoolCache* next = pc->next;
       pc->orphaned = true;
@@ -344,6 +347,11 @@ void PoolImpl::UnlockAllAfterForkInChild() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   for (uint32_t id = 1; id <= kMaxPools; ++id) {
     if (PoolImpl* p = g_pools[id].load(std::memory_order_acquire)) {
       p->ForkChildDropSharedMemory();
+      // Threads that were inside a fast path at fork() do not exist in the
+      // child: their caches must not keep a seal or release waiting.
+      for (PoolCache* pc = p->caches_; pc != nullptr; pc = pc->next) {
+        pc->busy.store(0, std::memory_order_relaxed);
+      }
     }
   }
   UnlockAllAfterFork();

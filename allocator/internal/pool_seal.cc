@@ -27,7 +27,8 @@ absl::Status PoolImpl::Seal() {
   // sealed now are never handed out (they are abandoned). Fast paths that
   // read the old key finish before any slack page turns read-only.
   InvalidateCaches();
-  const bool protect_slack = WaitForFastPaths();
+  WaitForFastPaths();
+  const bool protect_slack = true;
   const bool permanent = (opts_.flags & kPoolPermanent) != 0;
   bool enforced = true;
   for (Extent& e : extents_) {
@@ -71,18 +72,21 @@ absl::Status PoolImpl::Seal() {
   return absl::OkStatus();
 }
 
-// The seal side of the handshake described at BeginFastPath(): after the
-// key change, a process-wide barrier, then a wait until no cache of this
-// pool is inside a fast path. False (slack pages are then left writable)
-// where the kernel has no membarrier.
-bool PoolImpl::WaitForFastPaths() {
-  if (!ProcessWideBarrier()) return false;
+// The seal and release side of the handshake described at
+// BeginFastPath(): after the caches were marked stale, a process-wide
+// barrier (or, without membarrier, a fence that pairs with the fast paths'
+// own), then a wait until no cache of this pool is inside a fast path.
+void PoolImpl::WaitForFastPaths() {
+  if (g_arena.fence_fast_paths) {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+  } else {
+    SEALPOOL_CHECK(ProcessWideBarrier(), "membarrier failed after it had worked");
+  }
   for (PoolCache* pc = caches_; pc != nullptr; pc = pc->next) {
-    // A fast path is a few dozen instructions with no lock or call: the
-    // wait ends as soon as its thread runs again.
+    // A fast path has no lock or call: the wait ends as soon as its thread
+    // runs again.
     while (pc->busy.load(std::memory_order_acquire) != 0) sched_yield();
   }
-  return true;
 }
 
 namespace {
@@ -172,12 +176,19 @@ void PoolImpl::SealSpans(size_t first, size_t count) {
     const uintptr_t start = GranuleAddress(g);
     if (kind == SpanKind::kSmall) {
       step = rec->granules;
+      const bool zero = rec->class_idx == kZeroClass;
       if (rec->free_count > 0) {
         UnlinkPartial(rec);
-        abandoned_bytes_ += size_t{rec->free_count} *
-                            rec->slot_size.load(std::memory_order_relaxed);
+        // Zero-size slots own no memory: nothing is abandoned with them.
+        if (!zero) {
+          abandoned_bytes_ += size_t{rec->free_count} *
+                              rec->slot_size.load(std::memory_order_relaxed);
+        }
       }
-      if (!marker_guards) {
+      if (!marker_guards && zero) {
+        // A zero-size span is guard pages end to end.
+        InstallGuard(reinterpret_cast<void*>(start), step << kGranuleShift);
+      } else if (!marker_guards) {
         InstallGuard(reinterpret_cast<void*>(start), kPageSize);
         InstallGuard(reinterpret_cast<void*>(start + (step << kGranuleShift) - kPageSize),
                      kPageSize);
