@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -157,6 +158,42 @@ TEST_F(DestroyedPoolReuseTest, StaleFreeIntoADestroyedPoolFreesNothingOfTheNext)
     ASSERT_TRUE(Pool::Free(q).ok());
   }
   EXPECT_TRUE(recorder_.Take().empty());
+}
+
+// The pool quarantine counts pools, not extents: a destroyed pool with
+// several extents stays out of reach for `pool_quarantine` later pools,
+// whatever its size. Promised (pool_quarantine=2): after one more pool is
+// released, a new pool's memory lies outside every extent of the first.
+// Legal neighbour: the new pool allocates normally.
+TEST(DestroyedPoolQuarantineTest, CountsPoolsNotExtents) {
+  ScopedOptions scope("pool_quarantine=2");
+  std::vector<std::pair<uintptr_t, uintptr_t>> ranges;  // the big pool's
+  {
+    SEALPOOL_ASSERT_CREATE(big, UniqueName("reuse-big"), PoolOptions{});
+    // Extents double from 4 MiB: three 6-MiB objects need three extents.
+    for (int i = 0; i < 3; ++i) {
+      SEALPOOL_ASSERT_ALLOC(p, big, size_t{6} << 20);
+      ranges.emplace_back(Addr(p) & ~uintptr_t{(1 << 20) - 1},
+                          Addr(p) + (size_t{7} << 20));
+    }
+    ASSERT_GE(big->Stats().extents, 3u);
+    ASSERT_TRUE(big.Destroy().ok());
+  }
+  {
+    SEALPOOL_ASSERT_CREATE(other, UniqueName("reuse-other"), PoolOptions{});
+    SEALPOOL_ASSERT_ALLOC(p, other, kSmall);
+    (void)p;
+    ASSERT_TRUE(other.Destroy().ok());
+  }
+  SEALPOOL_ASSERT_CREATE(next, UniqueName("reuse-after"), PoolOptions{});
+  for (size_t size : {kSmall, size_t{100000}, size_t{6} << 20}) {
+    SEALPOOL_ASSERT_ALLOC(q, next, size);
+    for (const auto& r : ranges) {
+      EXPECT_FALSE(Addr(q) >= r.first && Addr(q) < r.second)
+          << "object of " << size << " bytes inside the destroyed pool's range";
+    }
+    EXPECT_TRUE(Pool::Free(q).ok());
+  }
 }
 
 TEST(DestroyedPoolReuseDeathTest, StaleFreeIntoADestroyedPoolAborts) {

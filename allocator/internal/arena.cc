@@ -26,8 +26,8 @@ namespace {
 struct GranuleMap {
   Mutex mu;
   std::map<size_t, size_t> free ABSL_GUARDED_BY(mu);
-  // Released ranges not yet free again, oldest first.
-  std::deque<std::pair<size_t, size_t>> quarantine ABSL_GUARDED_BY(mu);
+  // Released pools' ranges not yet free again, oldest pool first.
+  std::deque<std::vector<std::pair<size_t, size_t>>> quarantine ABSL_GUARDED_BY(mu);
 };
 
 GranuleMap& Granules() {
@@ -166,7 +166,7 @@ bool AllocateGranules(size_t count, size_t* first) {
   if (TakeFreeRange(m, count, first)) return true;
   // Out of room: quarantined ranges are handed out rather than failing.
   while (!m.quarantine.empty()) {
-    FreeRange(m, m.quarantine.front().first, m.quarantine.front().second);
+    for (const auto& r : m.quarantine.front()) FreeRange(m, r.first, r.second);
     m.quarantine.pop_front();
     if (TakeFreeRange(m, count, first)) return true;
   }
@@ -179,12 +179,13 @@ void FreeGranules(size_t first, size_t count) {
   FreeRange(m, first, count);
 }
 
-void ReleaseGranules(size_t first, size_t count, size_t quarantine) {
+void ReleaseGranules(const std::vector<std::pair<size_t, size_t>>& ranges,
+                     size_t quarantine) {
   GranuleMap& m = Granules();
   MutexLock l(&m.mu);
-  m.quarantine.emplace_back(first, count);
+  m.quarantine.push_back(ranges);
   while (m.quarantine.size() > quarantine) {
-    FreeRange(m, m.quarantine.front().first, m.quarantine.front().second);
+    for (const auto& r : m.quarantine.front()) FreeRange(m, r.first, r.second);
     m.quarantine.pop_front();
   }
 }
@@ -194,7 +195,9 @@ size_t FreeGranuleCount() {
   MutexLock l(&m.mu);
   size_t n = 0;
   for (const auto& r : m.free) n += r.second;
-  for (const auto& r : m.quarantine) n += r.second;
+  for (const auto& pool : m.quarantine) {
+    for (const auto& r : pool) n += r.second;
+  }
   return n;
 }
 

@@ -31,6 +31,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <utility>
+#include <vector>
 
 #include "absl/base/optimization.h"
 #include "absl/base/thread_annotations.h"
@@ -177,12 +179,14 @@ inline uint8_t* SlackPage(size_t g) {
 void SetPageEntries(uintptr_t addr, size_t npages, uint64_t entry);
 
 // Granule ranges of the data zone. Thread-safe (arena mutex).
-// ReleaseGranules() quarantines a range (a destroyed pool's): it is handed
-// out again only after `quarantine` later releases, or when the arena has
-// no other room. FreeGranules() makes a range free at once.
+// ReleaseGranules() quarantines the ranges of one destroyed pool: they
+// are handed out again only after `quarantine` later pools were released,
+// or when the arena has no other room. FreeGranules() makes a range free
+// at once.
 bool AllocateGranules(size_t count, size_t* first);
 void FreeGranules(size_t first, size_t count);
-void ReleaseGranules(size_t first, size_t count, size_t quarantine);
+void ReleaseGranules(const std::vector<std::pair<size_t, size_t>>& ranges,
+                     size_t quarantine);
 size_t FreeGranuleCount();
 // Fork handlers: hold the granule mutex across fork().
 void LockGranulesForFork();

@@ -287,6 +287,7 @@ void PoolImpl::Release() {
     }
     caches_ = nullptr;
     UnprotectSealedMetadata();
+    std::vector<std::pair<size_t, size_t>> released;
     for (const Extent& e : extents_) {
       const uintptr_t start = GranuleAddress(e.first);
       const size_t bytes = e.count << kGranuleShift;
@@ -308,11 +309,12 @@ void PoolImpl::Release() {
       if (e.alias_source != 0) {
         UnmapAlias(reinterpret_cast<void*>(e.alias_source), bytes);
       }
-      // Not handed to the next pool at once: a stale pointer into this
-      // pool keeps meeting unused arena memory for a while.
-      ReleaseGranules(e.first, e.count,
-                      static_cast<size_t>(GetRuntimeOptions().pool_quarantine));
+      released.emplace_back(e.first, e.count);
     }
+    // Not handed to the next pool at once: a stale pointer into this pool
+    // keeps meeting unused arena memory for a while.
+    ReleaseGranules(released,
+                    static_cast<size_t>(GetRuntimeOptions().pool_quarantine));
     extents_.clear();
     free_spans_.clear();
     large_quarantine_.clear();

@@ -40,7 +40,10 @@ namespace internal {
 class PoolImpl;
 
 inline constexpr uint32_t kCacheCap = 128;
-inline constexpr int kCacheSlots = 16;
+// Direct-mapped by pool id: a thread that alternates between two pools
+// whose ids agree modulo kCacheSlots flushes its caches (and their
+// quarantine rings) at each switch.
+inline constexpr int kCacheSlots = 64;
 
 struct CacheEntry {
   uintptr_t ptr;
