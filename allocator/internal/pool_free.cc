@@ -35,13 +35,29 @@ ViolationKind PoolImpl::FreeSlow(void* ptr) {
                                  : "unused arena memory");
 }
 
-// The pool that owns span `rec`, after its canary and pool id verify
-// (corruption aborts).
-PoolImpl* PoolImpl::VerifiedOwner(const SpanRecord* rec) {
+// The pool that owns span `rec` (the span of address `a`), after its
+// canary and pool id verify. A record is rewritten, under its new owner's
+// mutex, when its granules are carved again; a free racing that (a stale
+// pointer, freed once more) can read it half-written. So a record that
+// does not verify is read again under the mutex of the pool the page table
+// now names before it is called corrupt (which aborts).
+PoolImpl* PoolImpl::VerifiedOwner(const SpanRecord* rec, uintptr_t a) {
+  if (ABSL_PREDICT_TRUE(CanaryOk(rec))) {
+    if (PoolImpl* pool = ById(rec->pool_id.load(std::memory_order_relaxed))) {
+      return pool;
+    }
+  }
+  const uint64_t e = g_arena.table[PageIndex(a)].load(std::memory_order_acquire);
+  if (PoolImpl* owner = ById(EntryPool(e))) {
+    MutexLock l(&owner->mu_);
+    if (CanaryOk(rec)) {
+      if (PoolImpl* pool = ById(rec->pool_id.load(std::memory_order_relaxed))) {
+        return pool;
+      }
+    }
+  }
   if (!CanaryOk(rec)) ReportCorruption(rec, "span record canary");
-  PoolImpl* pool = ById(rec->pool_id.load(std::memory_order_relaxed));
-  if (pool == nullptr) ReportCorruption(rec, "span record pool id");
-  return pool;
+  ReportCorruption(rec, "span record pool id");
 }
 
 ViolationKind PoolImpl::ReportOverflow(uintptr_t object, size_t size,
@@ -79,7 +95,7 @@ void PoolImpl::ReportWriteAfterFree(uintptr_t slot, size_t slot_size) {
 
 ViolationKind PoolImpl::FreeSmallSlow(uintptr_t a, SpanRecord* rec) {
   const uint32_t pool_id = rec->pool_id.load(std::memory_order_relaxed);
-  PoolImpl* pool = VerifiedOwner(rec);
+  PoolImpl* pool = VerifiedOwner(rec, a);
   const uintptr_t base = rec->base.load(std::memory_order_relaxed);
   const uint32_t slot_size = rec->slot_size.load(std::memory_order_relaxed);
   const uint64_t idx = (a - base) / slot_size;

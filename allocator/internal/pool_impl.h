@@ -166,7 +166,7 @@ class PoolImpl {
   void FlushLocked(PoolCache* pc) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PushPartial(SpanRecord* rec) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void UnlinkPartial(SpanRecord* rec) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  static PoolImpl* VerifiedOwner(const SpanRecord* rec);
+  static PoolImpl* VerifiedOwner(const SpanRecord* rec, uintptr_t a);
   static ViolationKind FreeSlow(void* ptr);
   static ViolationKind FreeSmallSlow(uintptr_t a, SpanRecord* rec);
   static ViolationKind FreeLarge(uintptr_t a, SpanRecord* rec);

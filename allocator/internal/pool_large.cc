@@ -133,7 +133,7 @@ void* PoolImpl::AllocateLarge(size_t size, AllocError* err) {
 
 ViolationKind PoolImpl::FreeLarge(uintptr_t a, SpanRecord* rec) {
   const uint32_t pool_id = rec->pool_id.load(std::memory_order_relaxed);
-  PoolImpl* pool = VerifiedOwner(rec);
+  PoolImpl* pool = VerifiedOwner(rec, a);
   const uintptr_t base = rec->base.load(std::memory_order_relaxed);
   const size_t size = rec->mul.load(std::memory_order_relaxed);
   ViolationKind bad = ViolationKind::kNone;
