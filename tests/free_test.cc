@@ -355,6 +355,61 @@ TEST(FreeDeathTest, CorruptSpanCanaryAborts) {
   EXPECT_TRUE(Pool::Free(b).ok());
 }
 
+// A stray write into the slack pages raises an object's slot entry past
+// its slot size. Promised: the lookup refuses the object (never a wrapped
+// size of about 4 GiB) and the free is metadata corruption. Legal
+// neighbour: the entry that belongs there frees cleanly.
+TEST(FreeDeathTest, SlotEntryLargerThanItsSlotAborts) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  SEALPOOL_ASSERT_CREATE(pool, UniqueName("free-death-entry"), PoolOptions{});
+  SEALPOOL_ASSERT_ALLOC(ok, pool, 40);  // 48-byte slot, entry 8
+  SEALPOOL_ASSERT_ALLOC(p, pool, 40);
+  EXPECT_TRUE(Pool::Free(ok).ok());
+  EXPECT_DEATH(
+      {
+        SetMode(Mode::kAbort);
+        if (!internal::SetSlotEntryForTest(p, 200)) std::_Exit(3);
+        if (Pool::ObjectSize(p) != 0) std::_Exit(4);
+        (void)Pool::Free(p);
+      },
+      "sealpool: metadata corruption detected in pool '[^']*' \\(slot entry "
+      "larger than its slot at ");
+  EXPECT_EQ(Pool::ObjectSize(p), 40u);
+  EXPECT_TRUE(Pool::Free(p).ok());
+}
+
+// A span's free count says a slot is free that is not. Promised: the
+// refill that looks at every slot reports metadata corruption instead of
+// spinning (the hang a racing double free used to cause). Legal
+// neighbour: the same allocations with the count intact succeed.
+TEST(FreeDeathTest, FreeCountThatDisagreesWithTheSlotsAborts) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  SEALPOOL_ASSERT_CREATE(pool, UniqueName("free-death-count"), PoolOptions{});
+  const auto fill_span = [&pool](std::vector<void*>* objects) {
+    // 15-byte objects take 16-byte slots: 3584 to a span.
+    for (int i = 0; i < 4000; ++i) {
+      absl::StatusOr<void*> q = pool->Allocate(15);
+      if (!q.ok()) return false;
+      objects->push_back(*q);
+    }
+    return true;
+  };
+  std::vector<void*> objects;
+  ASSERT_TRUE(fill_span(&objects));
+  for (void* q : objects) ASSERT_TRUE(Pool::Free(q).ok());
+  internal::FlushThreadCacheForTest();
+  EXPECT_DEATH(
+      {
+        SetMode(Mode::kAbort);
+        if (!internal::AddToSpanFreeCountForTest(objects[0], 1)) std::_Exit(3);
+        std::vector<void*> again;
+        (void)fill_span(&again);
+        std::_Exit(5);  // no report: the test fails on the exit status
+      },
+      "sealpool: metadata corruption detected in pool '[^']*' \\(span free "
+      "count does not match its slot states");
+}
+
 TEST(FreeDeathTest, CorruptSpanLinkAborts) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   SEALPOOL_ASSERT_CREATE(pool, UniqueName("free-death-link"), PoolOptions{});

@@ -7,6 +7,7 @@
 #include "allocator/internal/arena.h"
 #include "allocator/internal/platform.h"
 #include "allocator/internal/pool_impl.h"
+#include "allocator/internal/slot.h"
 #include "allocator/internal/thread_cache.h"
 
 namespace sealpool {
@@ -39,6 +40,28 @@ bool CorruptSpanLinkForTest(const void* ptr) {
   // Point both links at a granule that is not on the list.
   r->next = static_cast<uint32_t>(g_arena.granules);
   r->prev = static_cast<uint32_t>(g_arena.granules);
+  return true;
+}
+
+bool SetSlotEntryForTest(const void* ptr, uint32_t value) {
+  SpanRecord* r = SpanOf(ptr);
+  if (r == nullptr || r->kind.load() != static_cast<uint8_t>(SpanKind::kSmall)) {
+    return false;
+  }
+  const uintptr_t a = reinterpret_cast<uintptr_t>(ptr);
+  const uint32_t slot_size = r->slot_size.load();
+  const size_t idx = (a - r->base.load()) / slot_size;
+  const bool wide = r->wide.load() != 0;
+  StoreSlack(SlackEntry(RecordGranule(r), wide, idx), wide, value);
+  return true;
+}
+
+bool AddToSpanFreeCountForTest(const void* ptr, int delta) {
+  SpanRecord* r = SpanOf(ptr);
+  if (r == nullptr || r->kind.load() != static_cast<uint8_t>(SpanKind::kSmall)) {
+    return false;
+  }
+  r->free_count += delta;
   return true;
 }
 

@@ -26,6 +26,15 @@ bool CorruptSpanCanaryForTest(const void* ptr);
 // next list update detects it. Returns false if `ptr` is not in a span.
 bool CorruptSpanLinkForTest(const void* ptr);
 
+// Overwrites the slot-state entry of the small object at `ptr` with
+// `value` (e.g. more than its slot's size), as a stray write into the
+// slack pages would. Returns false if `ptr` is not in a small span.
+bool SetSlotEntryForTest(const void* ptr, uint32_t value);
+
+// Adds `delta` to the free count of the small span that covers `ptr`, so
+// that the count and the slot states disagree. False if not a small span.
+bool AddToSpanFreeCountForTest(const void* ptr, int delta);
+
 // Sets or clears the sealed flag of the span that covers `ptr`, without
 // changing page protection, so that checker tests can cover sealed-memory
 // rules on their own. Returns false if `ptr` is not in a span.
