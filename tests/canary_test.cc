@@ -35,9 +35,8 @@ using ::sealpool_test::ScopedOptions;
 using ::sealpool_test::UniqueName;
 
 // One byte at p + off, unseen by ASan and by the compiler's bounds checks.
-ABSL_ATTRIBUTE_NO_SANITIZE_ADDRESS ABSL_ATTRIBUTE_NOINLINE void Poke(
-    void* p, ptrdiff_t off, unsigned char v) {
-  static_cast<volatile unsigned char*>(p)[off] = v;
+void Poke(void* p, ptrdiff_t off, unsigned char v) {
+  ::sealpool_test::PokeUnchecked(p, off, v);
 }
 // n bytes of v from p + off.
 void Fill(void* p, ptrdiff_t off, size_t n, unsigned char v) {

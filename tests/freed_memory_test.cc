@@ -38,13 +38,11 @@ constexpr size_t kSize = 48;      // a 64-byte slot (48 + 1 byte of slack)
 constexpr size_t kSlotSize = 64;
 
 // Reads or writes one byte through a (stale) pointer, unseen by ASan.
-ABSL_ATTRIBUTE_NO_SANITIZE_ADDRESS ABSL_ATTRIBUTE_NOINLINE unsigned char
-StaleLoad(const void* p, size_t off) {
-  return static_cast<const volatile unsigned char*>(p)[off];
+unsigned char StaleLoad(const void* p, size_t off) {
+  return ::sealpool_test::PeekUnchecked(p, static_cast<ptrdiff_t>(off));
 }
-ABSL_ATTRIBUTE_NO_SANITIZE_ADDRESS ABSL_ATTRIBUTE_NOINLINE void StaleStore(
-    void* p, size_t off, unsigned char v) {
-  static_cast<volatile unsigned char*>(p)[off] = v;
+void StaleStore(void* p, size_t off, unsigned char v) {
+  ::sealpool_test::PokeUnchecked(p, static_cast<ptrdiff_t>(off), v);
 }
 
 // Index of the first non-zero byte of [p, p+n), or n.

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "allocator/options.h"
@@ -365,6 +366,18 @@ class ScopedOptions {
   ScopedOptions(const ScopedOptions&) = delete;
   ScopedOptions& operator=(const ScopedOptions&) = delete;
 };
+
+// One byte at p + off, read or written unseen by AddressSanitizer and by
+// the compiler's bounds checks: the stray access of an attack test (into
+// slack, a freed slot or a canary).
+ABSL_ATTRIBUTE_NO_SANITIZE_ADDRESS ABSL_ATTRIBUTE_NOINLINE inline unsigned char
+PeekUnchecked(const void* p, ptrdiff_t off) {
+  return static_cast<const volatile unsigned char*>(p)[off];
+}
+ABSL_ATTRIBUTE_NO_SANITIZE_ADDRESS ABSL_ATTRIBUTE_NOINLINE inline void PokeUnchecked(
+    void* p, ptrdiff_t off, unsigned char v) {
+  static_cast<volatile unsigned char*>(p)[off] = v;
+}
 
 }  // namespace sealpool_test
 

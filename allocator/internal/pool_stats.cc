@@ -50,6 +50,27 @@ PoolStats PoolImpl::Stats() const {
 }
 
 
+namespace {
+
+// The live objects of the small span `rec` at granule g; adds their bytes
+// to *bytes.
+uint32_t LiveSlots(const SpanRecord* rec, size_t g, size_t* bytes) {
+  const bool wide = rec->wide.load(std::memory_order_relaxed) != 0;
+  const uint32_t slot = rec->slot_size.load(std::memory_order_relaxed);
+  const uint32_t n = rec->nslots.load(std::memory_order_relaxed);
+  uint32_t live = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint32_t v = LoadSlack(SlackEntry(g, wide, i), wide);
+    if (v < CachedMark(wide)) {
+      ++live;
+      *bytes += slot - v;
+    }
+  }
+  return live;
+}
+
+}  // namespace
+
 void PoolImpl::CountSmallLive(size_t* objects, size_t* bytes) const {
   for (const Extent& e : extents_) {
     for (size_t g = e.first; g < e.first + e.used;) {
@@ -63,16 +84,7 @@ void PoolImpl::CountSmallLive(size_t* objects, size_t* bytes) const {
         ++g;
         continue;
       }
-      const bool wide = rec->wide.load(std::memory_order_relaxed) != 0;
-      const uint32_t slot = rec->slot_size.load(std::memory_order_relaxed);
-      const uint32_t n = rec->nslots.load(std::memory_order_relaxed);
-      for (uint32_t i = 0; i < n; ++i) {
-        const uint32_t v = LoadSlack(SlackEntry(g, wide, i), wide);
-        if (v < CachedMark(wide)) {
-          ++*objects;
-          *bytes += slot - v;
-        }
-      }
+      *objects += LiveSlots(rec, g, bytes);
       g += rec->granules;
     }
   }
@@ -117,10 +129,8 @@ void PoolImpl::View(PoolView* out) const {
         v.slot_size = rec->slot_size.load(std::memory_order_relaxed);
         v.slots = rec->nslots.load(std::memory_order_relaxed);
         v.guard_bytes = 2 * kPageSize;
-        const bool wide = rec->wide.load(std::memory_order_relaxed) != 0;
-        for (uint32_t i = 0; i < v.slots; ++i) {
-          v.live += LoadSlack(SlackEntry(g, wide, i), wide) < CachedMark(wide);
-        }
+        size_t live_bytes = 0;
+        v.live = LiveSlots(rec, g, &live_bytes);
       } else if (kind == SpanKind::kLarge && rec->large_granules > 0) {
         step = rec->large_granules;
         v.kind = SpanView::Kind::kLarge;
