@@ -332,10 +332,8 @@ inline ViolationKind PoolImpl::Free(void* ptr) {
                 pc->stale.load(std::memory_order_relaxed) == 0 &&
                 cc != nullptr && cc->count < kCacheCap &&
                 RecordAt(g)->sealed.load(std::memory_order_relaxed) == 0)) {
-          uint8_t* page = SlackPage(g);
           const bool wide = IsWide(cls);
-          void* s = wide ? static_cast<void*>(reinterpret_cast<uint16_t*>(page) + idx)
-                         : static_cast<void*>(page + idx);
+          void* s = SlackEntry(g, wide, idx);
           const uint32_t cached = CachedMark(wide);
           const uint32_t old = LoadSlack(s, wide);
           // The live -> cached transition is a compare-and-swap: of two
@@ -385,13 +383,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool PoolImpl::HandOut(const Hardening& hard
       WriteSlotCanary(e.ptr, size, slot_size, hard.canary_words, SlotCanary(e.ptr));
     }
   }
-  if (IsWide(cls)) {
-    __atomic_store_n(static_cast<uint16_t*>(e.slack),
-                     static_cast<uint16_t>(slack), __ATOMIC_RELAXED);
-  } else {
-    __atomic_store_n(static_cast<uint8_t*>(e.slack),
-                     static_cast<uint8_t>(slack), __ATOMIC_RELAXED);
-  }
+  StoreSlack(e.slack, IsWide(cls), slack);
   AsanObjectAllocated(e.ptr, size, slot_size);
   return true;
 }
