@@ -6,8 +6,11 @@
 // pool), anything else -> EIO.
 
 #include <errno.h>
+#include <stdint.h>
+#include <string.h>
 
 #include <atomic>
+#include <cstring>
 
 #include "allocator/internal/pool_impl.h"
 #include "allocator/inspect.h"
@@ -47,6 +50,19 @@ int ErrnoOf(const absl::Status& s) {
       return EPERM;
     default:
       return EIO;
+  }
+}
+
+using sealpool::internal::AllocError;
+
+int ErrnoOfAlloc(AllocError err) {
+  switch (err) {
+    case AllocError::kNoMemory:
+      return ENOMEM;
+    case AllocError::kSealed:
+      return EPERM;
+    default:
+      return EINVAL;  // kInvalid, kDestroyed
   }
 }
 
@@ -140,11 +156,9 @@ void* sp_alloc(sp_pool* pool, size_t size) {
     errno = EINVAL;
     return nullptr;
   }
-  sealpool::internal::AllocError err = sealpool::internal::AllocError::kOk;
+  AllocError err = AllocError::kOk;
   void* p = FromC(pool)->impl()->Allocate(size, &err);
-  if (p == nullptr) {
-    errno = err == sealpool::internal::AllocError::kNoMemory ? ENOMEM : EINVAL;
-  }
+  if (p == nullptr) errno = ErrnoOfAlloc(err);
   return p;
 }
 
@@ -153,6 +167,73 @@ int sp_free(void* ptr) {
 }
 
 size_t sp_object_size(const void* ptr) { return sealpool::Pool::ObjectSize(ptr); }
+
+void* sp_calloc(sp_pool* pool, size_t n, size_t size) {
+  if (pool == nullptr) {
+    errno = EINVAL;
+    return nullptr;
+  }
+  AllocError err = AllocError::kOk;
+  void* p = FromC(pool)->impl()->AllocateZeroed(n, size, &err);
+  if (p == nullptr) errno = ErrnoOfAlloc(err);
+  return p;
+}
+
+void* sp_realloc(sp_pool* pool, void* ptr, size_t size) {
+  AllocError err = AllocError::kOk;
+  void* p = sealpool::internal::PoolImpl::Reallocate(
+      pool != nullptr ? FromC(pool)->impl() : nullptr, ptr, size, &err);
+  if (p == nullptr) errno = ErrnoOfAlloc(err);
+  return p;
+}
+
+void* sp_alloc_aligned(sp_pool* pool, size_t align, size_t size) {
+  if (pool == nullptr) {
+    errno = EINVAL;
+    return nullptr;
+  }
+  AllocError err = AllocError::kOk;
+  void* p = FromC(pool)->impl()->AllocateAligned(size, align, &err);
+  if (p == nullptr) errno = ErrnoOfAlloc(err);
+  return p;
+}
+
+char* sp_strndup(sp_pool* pool, const char* s, size_t n) {
+  if (pool == nullptr || s == nullptr) {
+    errno = EINVAL;
+    return nullptr;
+  }
+  const size_t len = strnlen(s, n);
+  if (len == SIZE_MAX) {  // n == SIZE_MAX and no NUL: cannot happen in memory
+    errno = ENOMEM;
+    return nullptr;
+  }
+  char* c = static_cast<char*>(sp_alloc(pool, len + 1));
+  if (c == nullptr) return nullptr;
+  std::memcpy(c, s, len);
+  c[len] = '\0';
+  return c;
+}
+
+char* sp_strdup(sp_pool* pool, const char* s) { return sp_strndup(pool, s, SIZE_MAX); }
+
+sp_pool* sp_pool_of(const void* ptr) { return ToC(sealpool::Pool::Owner(ptr)); }
+
+int sp_owns(const void* ptr) { return sealpool::Pool::Owns(ptr) ? 1 : 0; }
+
+sp_pool* sp_pool_find(const char* name) {
+  if (name == nullptr) {
+    errno = EINVAL;
+    return nullptr;
+  }
+  absl::StatusOr<sealpool::Pool*> p = sealpool::Pool::Find(name);
+  if (!p.ok()) {
+    errno = p.status().code() == absl::StatusCode::kNotFound ? ENOENT
+                                                             : ErrnoOf(p.status());
+    return nullptr;
+  }
+  return ToC(*p);
+}
 
 void sp_set_mode(sp_mode mode) {
   sealpool::SetMode(mode == SP_MODE_REPORT ? sealpool::Mode::kReport

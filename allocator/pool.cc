@@ -2,6 +2,8 @@
 
 #include "allocator/pool.h"
 
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
 #include "allocator/internal/lookup.h"
 #include "allocator/internal/pool_impl.h"
@@ -21,22 +23,63 @@ absl::StatusOr<Pool*> Pool::Find(absl::string_view name) {
   return PoolImpl::Find(name);
 }
 
+namespace {
+
+absl::Status AllocStatus(const PoolImpl* impl, AllocError err, size_t size) {
+  switch (err) {
+    case AllocError::kDestroyed:
+      return absl::FailedPreconditionError(
+          absl::StrCat("pool '", impl->name(), "' was destroyed"));
+    case AllocError::kInvalid:
+      return absl::InvalidArgumentError(
+          absl::StrCat("pool '", impl->name(), "': bad size, alignment or pointer"));
+    case AllocError::kSealed:
+      return absl::PermissionDeniedError(
+          absl::StrCat("pool '", impl->name(), "': the object is sealed"));
+    default:
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "pool '", impl->name(), "': cannot allocate ", size,
+          " bytes (byte cap, arena or mapping limit)"));
+  }
+}
+
+}  // namespace
+
 absl::StatusOr<void*> Pool::Allocate(size_t size) {
   AllocError err = AllocError::kOk;
   void* p = impl_->Allocate(size, &err);
   if (p != nullptr) return p;
-  switch (err) {
-    case AllocError::kDestroyed:
-      return absl::FailedPreconditionError(
-          absl::StrCat("pool '", impl_->name(), "' was destroyed"));
-    case AllocError::kInvalid:
-      return absl::InvalidArgumentError(
-          absl::StrCat("pool '", impl_->name(), "': bad size ", size));
-    default:
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "pool '", impl_->name(), "': cannot allocate ", size,
-          " bytes (byte cap, arena or mapping limit)"));
-  }
+  return AllocStatus(impl_, err, size);
+}
+
+absl::StatusOr<void*> Pool::AllocateZeroed(size_t n, size_t size) {
+  AllocError err = AllocError::kOk;
+  void* p = impl_->AllocateZeroed(n, size, &err);
+  if (p != nullptr) return p;
+  return AllocStatus(impl_, err, size);
+}
+
+absl::StatusOr<void*> Pool::AllocateAligned(size_t align, size_t size) {
+  AllocError err = AllocError::kOk;
+  void* p = impl_->AllocateAligned(size, align, &err);
+  if (p != nullptr) return p;
+  return AllocStatus(impl_, err, size);
+}
+
+absl::StatusOr<void*> Pool::Reallocate(void* ptr, size_t size) {
+  AllocError err = AllocError::kOk;
+  void* p = PoolImpl::Reallocate(impl_, ptr, size, &err);
+  if (p != nullptr) return p;
+  return AllocStatus(impl_, err, size);
+}
+
+absl::StatusOr<char*> Pool::Duplicate(absl::string_view s) {
+  absl::StatusOr<void*> p = Allocate(s.size() + 1);
+  if (!p.ok()) return p.status();
+  char* c = static_cast<char*>(*p);
+  if (!s.empty()) std::memcpy(c, s.data(), s.size());
+  c[s.size()] = '\0';
+  return c;
 }
 
 absl::Status Pool::Free(void* ptr) {
@@ -63,6 +106,11 @@ Pool* Pool::Owner(const void* ptr) {
   if (LookupObject(ptr, &b) != Lookup::kObject) return nullptr;
   PoolImpl* p = PoolImpl::ById(b.pool_id);
   return p != nullptr && p->live() ? p->handle() : nullptr;
+}
+
+bool Pool::Owns(const void* ptr) {
+  ObjectBounds b;
+  return LookupObject(ptr, &b, kLookupBounds) == Lookup::kObject;
 }
 
 absl::Status Pool::Destroy() { return impl_->Destroy(); }

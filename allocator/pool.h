@@ -91,6 +91,30 @@ class Pool {
   // Cost: a few dozen instructions from the thread's cache; a lock on refill.
   absl::StatusOr<void*> Allocate(size_t size);
 
+  // Allocates n objects of `size` bytes, zeroed (calloc). ResourceExhausted
+  // also when n * size overflows.
+  absl::StatusOr<void*> AllocateZeroed(size_t n, size_t size);
+
+  // Allocates `size` bytes aligned to `align`, a power of two up to 1 GiB
+  // (InvalidArgument otherwise). Alignments up to the pool's come from the
+  // ordinary classes; larger ones from a class whose slots are aligned, or
+  // a large-object span. A zero-size object can be aligned up to 4096.
+  absl::StatusOr<void*> AllocateAligned(size_t align, size_t size);
+
+  // realloc for an object of this pool (or nullptr: Allocate(size)). The
+  // block stays in this pool; its first min(old, size) bytes are kept and
+  // the new object's bounds are exactly `size`. A shrink never fails: when
+  // no new block can be had (byte cap, destroyed pool, full arena) the
+  // object is shrunk in place. On failure the old block is untouched.
+  // size 0 frees the object and returns a zero-size object of the pool.
+  // A pointer that is not a live object of this pool is a violation
+  // (invalid-free: InvalidArgument in report mode); a sealed object gives
+  // PermissionDenied (sealed-free) and stays as it was.
+  absl::StatusOr<void*> Reallocate(void* ptr, size_t size);
+
+  // A NUL-terminated copy of `s` in this pool (strdup / strndup).
+  absl::StatusOr<char*> Duplicate(absl::string_view s);
+
   // Frees an object of any pool. Returns OK, or — in report mode — DataLoss
   // for a double, invalid or sealed free (nothing is changed); in abort mode
   // those abort. Corrupt metadata (a bad canary or list link) is reported
@@ -104,6 +128,10 @@ class Pool {
   // The pool of the live object that contains `ptr` (or starts at it, for
   // zero-size objects), without a new reference; nullptr otherwise.
   static Pool* Owner(const void* ptr);
+
+  // True when `ptr` is inside a live pool object (or is a zero-size one):
+  // what a host's free() hook asks to route a pointer. Lock-free, O(1).
+  static bool Owns(const void* ptr);
 
   // Drops the creator's reference and refuses later allocations. Frees of
   // existing objects still work while references remain. Returns

@@ -16,7 +16,7 @@
 namespace sealpool {
 namespace internal {
 
-void* PoolImpl::AllocateSlow(size_t size, AllocError* err) {
+void* PoolImpl::AllocateSlow(size_t size, size_t align, AllocError* err) {
   if (destroyed_.load(std::memory_order_acquire)) {
     *err = AllocError::kDestroyed;
     return nullptr;
@@ -25,11 +25,11 @@ void* PoolImpl::AllocateSlow(size_t size, AllocError* err) {
     *err = AllocError::kNoMemory;
     return nullptr;
   }
-  if (size == 0) return AllocateZero(err);
+  if (size == 0) return AllocateZero(align, err);
   // Room for the canary (at least one byte of slack) and the redzone.
   const size_t need = size + (redzone_ > room_ ? redzone_ : room_);
-  const int cls = need <= kMaxSmallSize ? ClassFor(need, opts_.align) : -1;
-  if (cls < 0) return AllocateLarge(size, err);
+  const int cls = need <= kMaxSmallSize ? ClassFor(need, align) : -1;
+  if (cls < 0) return AllocateLarge(size, align, err);
 
   // A seal between the refill and the slack write makes the cache stale
   // (its slots may be sealed now): the write happens under the handshake
@@ -69,29 +69,43 @@ void* PoolImpl::AllocateSlow(size_t size, AllocError* err) {
 
 // Zero-size objects: straight from a span of kZeroClass, under the mutex
 // (they are rare, and their slots cannot be touched to zero or canary).
-void* PoolImpl::AllocateZero(AllocError* err) {
+// Slots lie 32 bytes apart from a page boundary: an `align` above 32 takes
+// the first free slot at an aligned address, from the partial spans in
+// list order, else from a new span.
+void* PoolImpl::AllocateZero(size_t align, AllocError* err) {
+  if (align > kPageSize) {
+    *err = AllocError::kInvalid;  // no slot of a zero-size span is aligned
+    return nullptr;
+  }
   MutexLock l(&mu_);
   if (destroyed_.load(std::memory_order_relaxed)) {
     *err = AllocError::kDestroyed;
     return nullptr;
   }
-  SpanRecord* rec = partial_[kZeroClass] != 0 ? RecordAt(partial_[kZeroClass] - 1)
-                                              : NewSmallSpan(kZeroClass, err);
-  if (rec == nullptr) return nullptr;
-  if (!CanaryOk(rec)) ReportCorruption(rec, "span record canary");
-  const size_t g = RecordGranule(rec);
-  const uint32_t n = rec->nslots.load(std::memory_order_relaxed);
-  if (hard_.random_reuse && tls_cache.rng == 0) ReseedThreadRandom();
-  const uint32_t start = hard_.random_reuse ? RandomBelow(&tls_cache.rng, n) : 0;
-  for (uint32_t seen = 0, i = start; seen < n; ++seen, i = (i + 1 == n) ? 0 : i + 1) {
-    void* s = SlackEntry(g, true, i);
-    if (LoadSlack(s, true) != kWideFree) continue;
-    StoreSlack(s, true, kClassSize[kZeroClass]);  // live, size 0
-    if (--rec->free_count == 0) UnlinkPartial(rec);
-    return reinterpret_cast<void*>(rec->base.load(std::memory_order_relaxed) +
-                                   size_t{i} * kClassSize[kZeroClass]);
+  const size_t slot = kClassSize[kZeroClass];
+  const uint32_t step = align > slot ? static_cast<uint32_t>(align / slot) : 1;
+  uint32_t link = partial_[kZeroClass];
+  for (;;) {
+    SpanRecord* rec = link != 0 ? RecordAt(link - 1) : NewSmallSpan(kZeroClass, err);
+    if (rec == nullptr) return nullptr;
+    if (!CanaryOk(rec)) ReportCorruption(rec, "span record canary");
+    const size_t g = RecordGranule(rec);
+    const uint32_t n = rec->nslots.load(std::memory_order_relaxed) / step;
+    if (hard_.random_reuse && tls_cache.rng == 0) ReseedThreadRandom();
+    const uint32_t start = hard_.random_reuse ? RandomBelow(&tls_cache.rng, n) : 0;
+    for (uint32_t seen = 0, k = start; seen < n; ++seen, k = (k + 1 == n) ? 0 : k + 1) {
+      const uint32_t i = k * step;
+      void* s = SlackEntry(g, true, i);
+      if (LoadSlack(s, true) != kWideFree) continue;
+      StoreSlack(s, true, kClassSize[kZeroClass]);  // live, size 0
+      if (--rec->free_count == 0) UnlinkPartial(rec);
+      return reinterpret_cast<void*>(rec->base.load(std::memory_order_relaxed) +
+                                     size_t{i} * slot);
+    }
+    if (step == 1) ReportCorruption(rec, "partial span has no free slot");
+    if (link == 0) ReportCorruption(rec, "new span has no aligned slot");
+    link = rec->next;
   }
-  ReportCorruption(rec, "partial span has no free slot");
 }
 
 bool PoolImpl::Refill(PoolCache* pc, int cls, AllocError* err) {

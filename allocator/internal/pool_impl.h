@@ -35,6 +35,7 @@
 #include "allocator/internal/thread_cache.h"
 #include "allocator/inspect.h"
 #include "allocator/options.h"
+#include "allocator/page_query.h"
 #include "allocator/pool.h"
 
 namespace sealpool {
@@ -48,7 +49,10 @@ inline constexpr size_t kMaxExtentGranules = 16384;
 inline constexpr size_t kCanaryIntact = ~size_t{0};
 
 // Why an allocation failed (the C API turns these into errno values).
-enum class AllocError { kOk = 0, kInvalid, kNoMemory, kDestroyed };
+enum class AllocError { kOk = 0, kInvalid, kNoMemory, kDestroyed, kSealed };
+
+// The largest alignment AllocateAligned() takes.
+inline constexpr size_t kMaxObjectAlign = size_t{1} << 30;
 
 class PoolImpl {
  public:
@@ -66,6 +70,17 @@ class PoolImpl {
   // a small object into this thread's cache; everything else goes to
   // FreeSlow().
   static ViolationKind Free(void* ptr);
+  // Allocates `size` bytes aligned to `align` (a power of two up to
+  // kMaxObjectAlign; anything else is kInvalid).
+  void* AllocateAligned(size_t size, size_t align, AllocError* err);
+  // calloc: n * size bytes, zeroed; kNoMemory when the product overflows.
+  void* AllocateZeroed(size_t n, size_t size, AllocError* err);
+  // realloc (see Pool::Reallocate): `pool` may be nullptr when `ptr` is
+  // not; a bad `ptr` or a `pool` that does not own it is reported (the
+  // object is left as it was) and gives nullptr with kInvalid; a sealed
+  // object gives kSealed.
+  static void* Reallocate(PoolImpl* pool, void* ptr, size_t size,
+                          AllocError* err);
 
   absl::Status Destroy();
 
@@ -116,9 +131,16 @@ class PoolImpl {
 
   explicit PoolImpl(uint32_t id);
 
-  void* AllocateSlow(size_t size, AllocError* err);
-  void* AllocateLarge(size_t size, AllocError* err);
-  void* AllocateZero(AllocError* err);
+  // `align`: a power of two, at least the pool's alignment.
+  void* AllocateSlow(size_t size, size_t align, AllocError* err);
+  void* AllocateLarge(size_t size, size_t align, AllocError* err);
+  void* AllocateZero(size_t align, AllocError* err);
+  // Resizes the live, unsealed object `b` of this pool to `size` < b.size
+  // bytes in place (a shrink that must not fail); false if the object
+  // changed meanwhile (a racing free).
+  bool ShrinkInPlace(const ObjectBounds& b, size_t size);
+  bool ShrinkSmall(const ObjectBounds& b, size_t size);
+  bool ShrinkLarge(const ObjectBounds& b, size_t size);
   // Hands out the cache entry `e` of class `cls` for an object of `size`
   // bytes: the write-after-free check, the canary, the slot state. False
   // when the slot was written while free: the caller ends its fast path,
@@ -296,12 +318,12 @@ inline void* PoolImpl::Allocate(size_t size, AllocError* err) {
         // Reported outside the fast path: a handler may take locks.
         EndFastPath(pc);
         ReportWriteAfterFree(e.ptr, kClassSize[cls]);
-        return AllocateSlow(size, err);
+        return AllocateSlow(size, opts_.align, err);
       }
       EndFastPath(pc);
     }
   }
-  return AllocateSlow(size, err);
+  return AllocateSlow(size, opts_.align, err);
 }
 
 // Hot path of PoolImpl::Free: everything comes from the page-table entry

@@ -56,27 +56,34 @@ ABSL_ATTRIBUTE_NO_SANITIZE_ADDRESS uintptr_t LargeCanaryMismatch(uintptr_t first
 
 }  // namespace
 
-void* PoolImpl::AllocateLarge(size_t size, AllocError* err) {
+void* PoolImpl::AllocateLarge(size_t size, size_t align_req, AllocError* err) {
   if (size > (size_t{1} << 40)) {
     *err = AllocError::kNoMemory;
     return nullptr;
   }
-  const size_t align = opts_.align < 16 ? 16 : opts_.align;
+  const size_t align = align_req < 16 ? 16 : align_req;
+  // An alignment above a granule cannot be had from the granule offset
+  // alone: room for it is reserved and the object placed once the span's
+  // address is known.
+  const size_t slop = align > kGranuleSize ? align : 0;
   const size_t span_pages =
-      (RoundUp(size + align, kPageSize) >> kPageShift) + 2;
+      (RoundUp(size + align + slop, kPageSize) >> kPageShift) + 2;
   const size_t granules = RoundUp(span_pages, kPagesPerGranule) / kPagesPerGranule;
   MutexLock l(&mu_);
   if (destroyed_.load(std::memory_order_relaxed)) {
     *err = AllocError::kDestroyed;
     return nullptr;
   }
-  // Object pages: from the page holding the (aligned, end-placed) start to
-  // the trailing guard page.
   const size_t g_bytes = granules << kGranuleShift;
   const size_t end_off = g_bytes - kPageSize;
-  const size_t obj_off = (end_off - size) & ~(align - 1);
-  const size_t first_page_off = obj_off & ~(kPageSize - 1);
-  const size_t obj_pages = (end_off - first_page_off) >> kPageShift;
+  // Object pages: from the page holding the (aligned, end-placed) start to
+  // the trailing guard page. Granules are 64 KiB-aligned, so up to that
+  // alignment the offsets do not depend on the span's address; above it
+  // the cap is checked with the most pages the object can take.
+  size_t obj_off = (end_off - size) & ~(align - 1);
+  size_t first_page_off = obj_off & ~(kPageSize - 1);
+  size_t obj_pages = slop == 0 ? (end_off - first_page_off) >> kPageShift
+                               : (RoundUp(size + align, kPageSize) >> kPageShift) + 1;
   if (opts_.max_bytes != 0 &&
       committed_ + (obj_pages << kPageShift) > opts_.max_bytes) {
     *err = AllocError::kNoMemory;
@@ -85,6 +92,11 @@ void* PoolImpl::AllocateLarge(size_t size, AllocError* err) {
   size_t g = 0;
   if (!CarveGranules(granules, &g, err)) return nullptr;
   const uintptr_t start = GranuleAddress(g);
+  if (slop != 0) {
+    obj_off = ((start + end_off - size) & ~(align - 1)) - start;
+    first_page_off = obj_off & ~(kPageSize - 1);
+    obj_pages = (end_off - first_page_off) >> kPageShift;
+  }
   if (!InstallGuard(reinterpret_cast<void*>(start), first_page_off,
                     &prot_none_guards_) ||
       !InstallGuard(reinterpret_cast<void*>(start + end_off), kPageSize,

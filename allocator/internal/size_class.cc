@@ -9,7 +9,8 @@
 namespace sealpool {
 namespace internal {
 int ClassFor(size_t size, size_t align) {
-  if (size > kMaxSmallSize) return -1;
+  // Slots start at a page boundary: no class aligns them beyond a page.
+  if (size > kMaxSmallSize || align > kPageSize) return -1;
   for (int c = ClassForSize(size); c < kNumClasses; ++c) {
     if (kClassSize[c] % align == 0) return c;
   }

@@ -88,7 +88,8 @@ inline int ClassForRequest(size_t size, size_t room) {
   return kClassTable.of16[(size + room + 15) >> 4];
 }
 
-// Smallest class >= size whose slots are `align`-aligned; -1 if none.
+// Smallest class >= size whose slots are `align`-aligned; -1 if none
+// (always for an alignment above a page).
 int ClassFor(size_t size, size_t align);
 
 // First class with two-byte slack entries (the class of kWideClassMin).

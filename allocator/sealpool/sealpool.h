@@ -104,10 +104,49 @@ sp_pool *sp_pool_ref(sp_pool *pool);
 void sp_pool_unref(sp_pool *pool);
 const char *sp_pool_name(const sp_pool *pool);
 
-/* Objects. */
+/* Objects. sp_alloc(pool, 0) returns a unique zero-size object, which any
+ * access of a byte or more faults on or is refused. sp_free(NULL) is a
+ * no-op that returns 0. */
 void *sp_alloc(sp_pool *pool, size_t size);
 int sp_free(void *ptr);
 size_t sp_object_size(const void *ptr);
+
+/* What allocator hooks need (lua_Alloc, cJSON_InitHooks, zlib's zalloc,
+ * std::pmr): the C allocation family, per pool.
+ *
+ * sp_calloc: n * size zeroed bytes; NULL + ENOMEM when the product
+ * overflows.
+ * sp_realloc: with ptr == NULL, sp_alloc(pool, size). Otherwise the block
+ * stays in the pool that owns ptr (pool may then be NULL; a non-NULL pool
+ * that does not own ptr is an invalid-free violation: NULL + EINVAL, the
+ * block untouched); its first min(old, size) bytes are kept and the new
+ * object's bounds are exactly size. A shrink never fails: when no new block
+ * can be had (byte cap, destroyed pool, full arena) the object shrinks in
+ * place. On failure the old block is untouched and NULL + ENOMEM is
+ * returned (EINVAL for a destroyed pool, as sp_alloc). size == 0 frees ptr
+ * and returns a zero-size object of the same pool. A ptr that is not the
+ * start of a live object is reported like the same sp_free() (NULL +
+ * EINVAL in report mode); a sealed object is a sealed-free violation (NULL
+ * + EPERM, the object stays).
+ * sp_alloc_aligned: align a power of two up to 2^30, else NULL + EINVAL
+ * (zero-size objects: up to 4096).
+ * sp_strdup / sp_strndup: a copy of s (at most n bytes of it), always
+ * NUL-terminated; s == NULL gives NULL + EINVAL.
+ * sp_pool_of: the pool of the live object that contains ptr (or is the
+ * zero-size object at ptr), without a new reference; NULL for memory
+ * sealpool does not own, freed memory and NULL.
+ * sp_owns: 1 when ptr is inside a live pool object (zero-size ones too),
+ * else 0 - the question a free() hook asks to route a pointer.
+ * sp_pool_find: the live pool called name with a new reference (drop it
+ * with sp_pool_unref), or NULL + ENOENT (EINVAL for a bad name). */
+void *sp_calloc(sp_pool *pool, size_t n, size_t size);
+void *sp_realloc(sp_pool *pool, void *ptr, size_t size);
+void *sp_alloc_aligned(sp_pool *pool, size_t align, size_t size);
+char *sp_strdup(sp_pool *pool, const char *s);
+char *sp_strndup(sp_pool *pool, const char *s, size_t n);
+sp_pool *sp_pool_of(const void *ptr);
+int sp_owns(const void *ptr);
+sp_pool *sp_pool_find(const char *name);
 
 /* Copy checks (boundscheck/check_copy.h). sp_check_copy returns 0 when the
  * copy is allowed, else (report mode) minus the violation code, or -EINVAL
