@@ -14,6 +14,9 @@ packages=(
   googletest libgtest-dev libgmock-dev
   libbenchmark-dev
   libxml2-utils
+  libdw-dev
+  # Host libraries whose allocator hooks tools/consumer/hooks/ exercises.
+  zlib1g-dev libcjson-dev liblua5.4-dev
 )
 
 for arg in "$@"; do

@@ -51,6 +51,9 @@ cmake -S tools/consumer -B "$tmp/consumer" -G Ninja \
 cmake --build "$tmp/consumer"
 "$tmp/consumer/sealpool_consumer"
 "$tmp/consumer/sealpool_consumer_cxx"
+for hook in lua cjson zlib pmr; do
+  "$tmp/consumer/sealpool_hooks_$hook"
+done
 
 pc_file=$(find "$prefix" -name sealpool.pc -print -quit)
 if [[ -z "$pc_file" ]]; then
@@ -64,6 +67,21 @@ echo "pkg-config --cflags --libs sealpool: $pc_flags"
 gcc -std=c11 -Wall -Wextra -Werror tools/consumer/main.c $pc_flags \
   -o "$tmp/consumer_pkgconfig"
 "$tmp/consumer_pkgconfig"
+# A C host loads nothing of sealpool's dependencies at run time, and the
+# installed library defines no strong global symbol but sealpool's own.
+if readelf -d "$tmp/consumer/sealpool_consumer" "$tmp/consumer_pkgconfig" |
+    grep NEEDED | grep -E 'absl|stdc\+\+|libgcc_s'; then
+  echo "test: a C program linked with sealpool needs the shared objects above" >&2
+  exit 1
+fi
+lib_file=$(find "$prefix" -name libsealpool.a -print -quit)
+foreign=$(nm -g --defined-only "$lib_file" | awk '$2 ~ /^[TDBRC]$/ {print $3}' |
+  grep -Ev '^(sp_|_ZN8sealpool|_ZNK8sealpool|_ZT[ISVHW]N8sealpool)' || true)
+if [[ -n "$foreign" ]]; then
+  echo "test: libsealpool.a exports symbols that are not sealpool's:" >&2
+  echo "$foreign" | head -20 >&2
+  exit 1
+fi
 stage_done "install"
 
 # --- 3. AddressSanitizer + UndefinedBehaviorSanitizer ------------------------

@@ -1,0 +1,2 @@
+/* The program without sealpool: start-up only. */
+int main(void) { return 0; }
