@@ -51,6 +51,7 @@ cmake -S tools/consumer -B "$tmp/consumer" -G Ninja \
 cmake --build "$tmp/consumer"
 "$tmp/consumer/sealpool_consumer"
 "$tmp/consumer/sealpool_consumer_cxx"
+"$tmp/consumer/sealpool_consumer_shared"
 for hook in lua cjson zlib pmr; do
   "$tmp/consumer/sealpool_hooks_$hook"
 done
@@ -79,6 +80,14 @@ foreign=$(nm -g --defined-only "$lib_file" | awk '$2 ~ /^[TDBRC]$/ {print $3}' |
   grep -Ev '^(sp_|_ZN8sealpool|_ZNK8sealpool|_ZT[ISVHW]N8sealpool)' || true)
 if [[ -n "$foreign" ]]; then
   echo "test: libsealpool.a exports symbols that are not sealpool's:" >&2
+  echo "$foreign" | head -20 >&2
+  exit 1
+fi
+so_file=$(find "$prefix" -name 'libsealpool.so.*' -print -quit)
+foreign=$(nm -D --defined-only "$so_file" | awk '{print $3}' |
+  grep -Ev '^(sp_|_ZN8sealpool|_ZNK8sealpool|_ZT[ISV]N8sealpool)' | grep -v '^$' || true)
+if [[ -n "$foreign" ]]; then
+  echo "test: libsealpool.so exports symbols that are not sealpool's:" >&2
   echo "$foreign" | head -20 >&2
   exit 1
 fi

@@ -28,7 +28,12 @@ foreach(_t IN LISTS _sealpool_imported)
       IMPORTED_LOCATION_${_c} "${_a}"
       IMPORTED_NO_SONAME_${_c} TRUE)
     set_property(GLOBAL APPEND PROPERTY SEALPOOL_ABSL_ARCHIVES "${_a}")
+    set_property(GLOBAL APPEND PROPERTY SEALPOOL_ABSL_SHARED "${_so}")
   endforeach()
 endforeach()
 get_property(SEALPOOL_ABSL_ARCHIVES GLOBAL PROPERTY SEALPOOL_ABSL_ARCHIVES)
 list(REMOVE_DUPLICATES SEALPOOL_ABSL_ARCHIVES)
+# The shared objects, for libsealpool.so: Debian's archives use the
+# local-exec TLS model, which a shared object cannot contain.
+get_property(SEALPOOL_ABSL_SHARED GLOBAL PROPERTY SEALPOOL_ABSL_SHARED)
+list(REMOVE_DUPLICATES SEALPOOL_ABSL_SHARED)
