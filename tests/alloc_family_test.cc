@@ -112,7 +112,12 @@ TEST_F(AllocFamilyTest, CallocSizesAndOverflow) {
   EXPECT_EQ(sp_object_size(z), 0u);
   EXPECT_EQ(sp_pool_of(z), pool);
   EXPECT_EQ(sp_free(z), 0);
+  ASSERT_NE(sp_pool_ref(pool), nullptr);  // keeps the handle valid
   EXPECT_EQ(sp_pool_destroy(pool), 0);
+  errno = 0;
+  EXPECT_EQ(sp_calloc(pool, 1, 8), nullptr);  // destroyed
+  EXPECT_EQ(errno, EINVAL);
+  sp_pool_unref(pool);
   EXPECT_TRUE(Kinds().empty());
 }
 
@@ -239,7 +244,7 @@ TEST_F(AllocFamilyTest, ShrinkNeverFailsAtTheCapOrAfterDestroy) {
     EXPECT_EQ(errno, EINVAL);
     EXPECT_EQ(sp_object_size(q), small);
     // The canary sits at the new end: an overflow by one is caught at free.
-    AsBytes(q)[small] = 'X';
+    sealpool_test::PokeUnchecked(q, static_cast<ptrdiff_t>(small), 'X');
     EXPECT_EQ(sp_free(q), SP_VIOLATION_HEAP_OVERFLOW);
     EXPECT_EQ(Kinds(), std::vector<ViolationKind>{ViolationKind::kHeapOverflow});
     sp_pool_unref(pool);
@@ -383,10 +388,12 @@ TEST_F(AllocFamilyTest, AlignedZeroSizeAndBadArguments) {
   errno = 0;
   EXPECT_EQ(sp_alloc_aligned(nullptr, 64, 16), nullptr);
   EXPECT_EQ(errno, EINVAL);
+  ASSERT_NE(sp_pool_ref(pool), nullptr);  // keeps the handle valid
   EXPECT_EQ(sp_pool_destroy(pool), 0);
   errno = 0;
   EXPECT_EQ(sp_alloc_aligned(pool, 64, 16), nullptr);  // destroyed
   EXPECT_EQ(errno, EINVAL);
+  sp_pool_unref(pool);
   EXPECT_TRUE(Kinds().empty());
 }
 
@@ -426,10 +433,12 @@ TEST_F(AllocFamilyTest, StrdupAndStrndup) {
   EXPECT_EQ(sp_strdup(nullptr, "x"), nullptr);
   EXPECT_EQ(errno, EINVAL);
   for (char* p : {s, e, n, m, z, r}) EXPECT_EQ(sp_free(p), 0);
+  ASSERT_NE(sp_pool_ref(pool), nullptr);  // keeps the handle valid
   EXPECT_EQ(sp_pool_destroy(pool), 0);
   errno = 0;
   EXPECT_EQ(sp_strdup(pool, "late"), nullptr);  // destroyed
   EXPECT_EQ(errno, EINVAL);
+  sp_pool_unref(pool);
   EXPECT_TRUE(Kinds().empty());
 }
 

@@ -25,7 +25,7 @@ if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [[ "$seconds" -lt 1 ]]; then
   exit 2
 fi
 build=${SEALPOOL_FUZZ_BUILD_DIR:-build/fuzz}
-library_fuzzers=(pool_api_fuzzer check_copy_fuzzer options_fuzzer)
+library_fuzzers=(pool_api_fuzzer check_copy_fuzzer options_fuzzer alloc_family_fuzzer)
 host_fuzzer=record_decoder_fuzzer
 host_budget=120   # seconds the host example may take to find its bug
 host_report="sealpool: memory exposure attempt detected from pool 'records'"

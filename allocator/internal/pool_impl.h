@@ -139,8 +139,10 @@ class PoolImpl {
   // bytes in place (a shrink that must not fail); false if the object
   // changed meanwhile (a racing free).
   bool ShrinkInPlace(const ObjectBounds& b, size_t size);
-  bool ShrinkSmall(const ObjectBounds& b, size_t size);
-  bool ShrinkLarge(const ObjectBounds& b, size_t size);
+  bool ShrinkSmall(SpanRecord* rec, const ObjectBounds& b, size_t size)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool ShrinkLarge(SpanRecord* rec, const ObjectBounds& b, size_t size)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Hands out the cache entry `e` of class `cls` for an object of `size`
   // bytes: the write-after-free check, the canary, the slot state. False
   // when the slot was written while free: the caller ends its fast path,

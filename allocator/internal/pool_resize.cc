@@ -90,24 +90,23 @@ void* PoolImpl::Reallocate(PoolImpl* pool, void* ptr, size_t size,
 bool PoolImpl::ShrinkInPlace(const ObjectBounds& b, size_t size) {
   const uint64_t e =
       g_arena.table[PageIndex(b.start)].load(std::memory_order_acquire);
-  if (EntryKindOf(e) == EntryKind::kSmall) return ShrinkSmall(b, size);
-  if (EntryKindOf(e) == EntryKind::kLarge) return ShrinkLarge(b, size);
-  return false;
-}
-
-// The slot keeps its class; its entry records the larger slack and the
-// canary moves to the new end. The bytes given up are zeroed.
-bool PoolImpl::ShrinkSmall(const ObjectBounds& b, size_t size) {
-  const uint64_t e =
-      g_arena.table[PageIndex(b.start)].load(std::memory_order_acquire);
+  const EntryKind kind = EntryKindOf(e);
+  if (kind != EntryKind::kSmall && kind != EntryKind::kLarge) return false;
   SpanRecord* rec = RecordAt(SpanGranule(e, b.start));
   MutexLock l(&mu_);
   if (!CanaryOk(rec)) ReportCorruption(rec, "span record canary");
   if (rec->pool_id.load(std::memory_order_relaxed) != id_ ||
-      rec->sealed.load(std::memory_order_relaxed) != 0 ||
-      rec->class_idx == kZeroClass) {
+      rec->sealed.load(std::memory_order_relaxed) != 0) {
     return false;
   }
+  return kind == EntryKind::kSmall ? ShrinkSmall(rec, b, size)
+                                   : ShrinkLarge(rec, b, size);
+}
+
+// The slot keeps its class; its entry records the larger slack and the
+// canary moves to the new end. The bytes given up are zeroed.
+bool PoolImpl::ShrinkSmall(SpanRecord* rec, const ObjectBounds& b, size_t size) {
+  if (rec->class_idx == kZeroClass) return false;
   const uintptr_t base = rec->base.load(std::memory_order_relaxed);
   const uint32_t slot_size = rec->slot_size.load(std::memory_order_relaxed);
   const bool wide = rec->wide.load(std::memory_order_relaxed) != 0;
@@ -133,15 +132,8 @@ bool PoolImpl::ShrinkSmall(const ObjectBounds& b, size_t size) {
 // no longer end-aligned against its guard page: the bytes between it and
 // the guard are zero, and a copy past its end is refused as for any
 // object.
-bool PoolImpl::ShrinkLarge(const ObjectBounds& b, size_t size) {
-  const uint64_t e =
-      g_arena.table[PageIndex(b.start)].load(std::memory_order_acquire);
-  SpanRecord* rec = RecordAt(SpanGranule(e, b.start));
-  MutexLock l(&mu_);
-  if (!CanaryOk(rec)) ReportCorruption(rec, "span record canary");
-  if (rec->pool_id.load(std::memory_order_relaxed) != id_ ||
-      rec->live.load(std::memory_order_relaxed) == 0 ||
-      rec->sealed.load(std::memory_order_relaxed) != 0 ||
+bool PoolImpl::ShrinkLarge(SpanRecord* rec, const ObjectBounds& b, size_t size) {
+  if (rec->live.load(std::memory_order_relaxed) == 0 ||
       rec->base.load(std::memory_order_relaxed) != b.start ||
       rec->mul.load(std::memory_order_relaxed) != b.size) {
     return false;
