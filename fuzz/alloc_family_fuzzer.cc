@@ -160,8 +160,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         }
         const size_t kept = n < o.size ? n : o.size;
         o.p = static_cast<unsigned char*>(q);
-        o.size = kept;
-        CheckObject(o, "realloc (kept bytes)");
+        SEALPOOL_FUZZ_CHECK(sp_object_size(q) == n && sp_pool_of(q) == g_pools[o.pool],
+                            "realloc to %zu gave an object of %zu", n, sp_object_size(q));
+        for (size_t i = 0; i < kept; ++i) {
+          SEALPOOL_FUZZ_CHECK(o.p[i] == static_cast<unsigned char>(o.seed + i * 7),
+                              "realloc from %zu to %zu lost byte %zu", o.size, n, i);
+        }
         o.size = n;
         Fill(&o);
         break;
