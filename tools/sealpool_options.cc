@@ -6,20 +6,15 @@
 //                                    between its options markers
 //   sealpool_options --parse=TEXT    parse TEXT like SEALPOOL_OPTIONS and
 //                                    print the result or the error
+//   sealpool_options --help          this usage
 
 #include <fstream>
 #include <sstream>
 #include <string>
 
-#include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "allocator/runtime_options.h"
-
-ABSL_FLAG(std::string, check, "",
-          "file whose options section must equal the generated table");
-ABSL_FLAG(std::string, parse, "", "an option string to parse and print");
 
 namespace {
 
@@ -54,15 +49,36 @@ int Check(const std::string& path) {
   return 0;
 }
 
+constexpr char kUsage[] =
+    "usage: sealpool_options [--check=FILE | --parse=TEXT]\n"
+    "  (no flag)      print the SEALPOOL_OPTIONS table (Markdown)\n"
+    "  --check=FILE   exit 1 unless FILE holds the current table between its\n"
+    "                 options markers\n"
+    "  --parse=TEXT   parse TEXT as SEALPOOL_OPTIONS would be, print the result\n"
+    "                 or the error (exit 1)\n";
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("prints or checks the SEALPOOL_OPTIONS table");
-  absl::ParseCommandLine(argc, argv);
-  if (!absl::GetFlag(FLAGS_check).empty()) return Check(absl::GetFlag(FLAGS_check));
-  if (!absl::GetFlag(FLAGS_parse).empty()) {
+  std::string check, parse;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      absl::PrintF("%s", kUsage);
+      return 0;
+    } else if (absl::StartsWith(arg, "--check=")) {
+      check = arg.substr(8);
+    } else if (absl::StartsWith(arg, "--parse=")) {
+      parse = arg.substr(8);
+    } else {
+      absl::FPrintF(stderr, "sealpool_options: unknown argument '%s'\n%s", arg, kUsage);
+      return 2;
+    }
+  }
+  if (!check.empty()) return Check(check);
+  if (!parse.empty()) {
     sealpool::RuntimeOptions o;
-    const absl::Status s = sealpool::ParseRuntimeOptions(absl::GetFlag(FLAGS_parse), &o);
+    const absl::Status s = sealpool::ParseRuntimeOptions(parse, &o);
     absl::PrintF("mode=%s log_path=%s arena_gib=%d stack_depth=%d symbolize=%d\n",
                  o.mode == sealpool::Mode::kReport ? "report" : "abort",
                  o.log_path, o.arena_gib, o.stack_depth, o.symbolize ? 1 : 0);

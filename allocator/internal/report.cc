@@ -2,7 +2,10 @@
 //
 // The wording follows the kernel's hardened usercopy ("memory exposure
 // attempt detected ... !") and keeps each kind's first line stable: tests
-// and log scrapers match on it.
+// and log scrapers match on it. Stacks start at the host's call into
+// sealpool and name module+offset, function and, with debug information,
+// file:line (symbolize.h); WriteReports() documents both formats. The
+// writer's buffers (about 40 KiB of stack in all) are fixed.
 
 #include "allocator/internal/report.h"
 
@@ -15,10 +18,11 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <cstring>
 
 #include "absl/debugging/stacktrace.h"
-#include "absl/debugging/symbolize.h"
 #include "allocator/internal/check.h"
+#include "allocator/internal/symbolize.h"
 #include "allocator/runtime_options.h"
 
 namespace sealpool {
@@ -44,10 +48,8 @@ const char* DirName(CopyDirection d) {
   }
 }
 
-// One JSON object per line; field names are stable (see README).
-void WriteJsonLine(int fd, const Violation& v) {
-  char buf[4096];
-  internal::FixedWriter w(buf, sizeof(buf));
+// The JSON record's fields up to the stack (README "Violation reports").
+void JsonHead(internal::FixedWriter& w, const Violation& v) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   w.Str("{\"time\":").Dec(static_cast<uint64_t>(ts.tv_sec)).Str(".");
@@ -80,8 +82,7 @@ void WriteJsonLine(int fd, const Violation& v) {
     w.Str(i > 0 ? ",\"" : "\"").Hex(reinterpret_cast<uintptr_t>(v.stack[i]))
         .Str("\"");
   }
-  w.Str("]}\n");
-  internal::WriteAll(fd, w.data(), w.length());
+  w.Str("]");
 }
 
 constexpr const char* kKindNames[kViolationKindCount] = {
@@ -157,27 +158,195 @@ void Headline(internal::FixedWriter& w, const Violation& v) {
   w.Str(")!");
 }
 
-void WriteReport(const Violation& v) {
-  char buf[4096];
-  internal::FixedWriter w(buf, sizeof(buf));
+// The modules a report's frames are in, each once.
+struct FrameModules {
+  static constexpr int kMax = 8;
+  int count = 0;
+  internal::ModuleInfo modules[kMax];
+  int index[kMaxStackFrames];  // into modules, -1 when unknown
+
+  explicit FrameModules(const Violation& v) {
+    for (int i = 0; i < v.stack_depth; ++i) {
+      index[i] = -1;
+      internal::ModuleInfo m;
+      // The call before the return address: a tail call's return address
+      // can be one past its module's last byte.
+      internal::FindModule(reinterpret_cast<uintptr_t>(v.stack[i]) - 1, &m);
+      if (!m.found) continue;
+      for (int k = 0; k < count && index[i] < 0; ++k) {
+        if (modules[k].bias == m.bias && strcmp(modules[k].path, m.path) == 0) {
+          index[i] = k;
+        }
+      }
+      if (index[i] < 0 && count < kMax) {
+        modules[count] = m;
+        index[i] = count++;
+      }
+    }
+  }
+};
+
+// One frame location in the text report, one line (see WriteReports).
+void TextFrame(internal::FixedWriter& w, int number, uintptr_t ret,
+               const internal::SourceLocation* loc,
+               const internal::ModuleInfo* module) {
+  w.Str("    #").Dec(static_cast<uint64_t>(number)).Str(" ").Hex(ret);
+  if (loc != nullptr && loc->function[0] != '\0') {
+    w.Str(" in ").Str(loc->function);
+  }
+  if (loc != nullptr && loc->file[0] != '\0') {
+    w.Str(" ").Str(loc->file);
+    if (loc->line > 0) w.Str(":").Dec(static_cast<uint64_t>(loc->line));
+  }
+  if (module != nullptr) {
+    w.Str(" (").Str(module->path).Str("+").Hex(ret - module->bias).Str(")");
+  }
+  w.Str("\n");
+}
+
+void JsonLocation(internal::FixedWriter& w, const internal::SourceLocation& l) {
+  bool first = true;
+  auto key = [&](const char* k) {
+    w.Str(first ? "\"" : ",\"").Str(k).Str("\":");
+    first = false;
+  };
+  if (l.function[0] != '\0') {
+    key("function");
+    w.Json(l.function);
+  }
+  if (l.file[0] != '\0') {
+    key("file");
+    w.Json(l.file);
+  }
+  if (l.line > 0) {
+    key("line");
+    w.Dec(static_cast<uint64_t>(l.line));
+  }
+}
+
+// One entry of the JSON record's "frames".
+void JsonFrame(internal::FixedWriter& w, uintptr_t ret,
+               const internal::FrameSymbols& f,
+               const internal::ModuleInfo* module) {
+  w.Str("{\"addr\":\"").Hex(ret).Str("\"");
+  if (module != nullptr) {
+    w.Str(",\"module\":").Json(module->path);
+    w.Str(",\"offset\":\"").Hex(ret - module->bias).Str("\"");
+  }
+  if (f.count > 0) {
+    const internal::SourceLocation& outer = f.locations[f.count - 1];
+    if (outer.function[0] != '\0' || outer.file[0] != '\0') {
+      w.Str(",");
+      JsonLocation(w, outer);
+    }
+  }
+  if (f.count > 1) {
+    w.Str(",\"inlined\":[");
+    for (int k = 0; k + 1 < f.count; ++k) {
+      w.Str(k > 0 ? ",{" : "{");
+      JsonLocation(w, f.locations[k]);
+      w.Str("}");
+    }
+    w.Str("]");
+  }
+  w.Str("}");
+}
+
+// The record's "modules": the frames' modules, so that a log can be
+// symbolized offline. An entry that does not fit is left out.
+void JsonModules(internal::FixedWriter& w, const FrameModules& mods) {
+  w.Str(",\"modules\":[");
+  int written = 0;
+  for (int k = 0; k < mods.count; ++k) {
+    const internal::ModuleInfo& m = mods.modules[k];
+    char buf[1024];
+    internal::FixedWriter e(buf, sizeof(buf));
+    e.Str(written > 0 ? ",{" : "{").Str("\"path\":").Json(m.path);
+    e.Str(",\"base\":\"").Hex(m.bias).Str("\"");
+    if (m.build_id[0] != '\0') e.Str(",\"build_id\":\"").Str(m.build_id).Str("\"");
+    e.Str("}");
+    if (e.full() || e.length() + 2 > w.remaining()) continue;
+    w.Str(e.data());
+    ++written;
+  }
+  w.Str("]");
+}
+
+// Writes the stderr report and, when `log_fd` >= 0, the JSON line, walking
+// the frames once for both.
+//
+// Text frames, one line per source location, in AddressSanitizer's style:
+//
+//     #N 0xADDR[ in FUNCTION][ FILE[:LINE]][ (MODULE+0xOFFSET)]
+//
+// ADDR is the return address; FUNCTION, FILE and LINE describe the call
+// before it; MODULE is the path of the ELF object holding it and OFFSET
+// ADDR's address in that file (ADDR minus the load bias), what
+// `addr2line -e MODULE` takes. A call inlined into its caller is a line of
+// its own with the same ADDR, innermost first; N counts lines.
+//
+// The JSON line (README "Violation reports") keeps "stack" (the return
+// addresses) and adds "frames", one object per return address:
+//   {"addr":"0x...","module":"/path","offset":"0x...","function":"f()",
+//    "file":"/src/f.cc","line":42,"inlined":[{"function":...,"file":...,
+//    "line":...}]}
+// where function/file/line are the machine code's own function (the line
+// of the call, or of the inlined call chain), "inlined" the inlined calls
+// innermost first, each key present only when known; and "modules", one
+// {"path","base","build_id"} per module the frames are in ("base" is the
+// load bias, build_id the GNU build-id in hex when the module has one).
+// The record is always whole JSON: a frame that would not fit is left out.
+void WriteReports(const Violation& v, int log_fd) {
+  char text_buf[8192];
+  internal::FixedWriter w(text_buf, sizeof(text_buf));
   Headline(w, v);
   w.Str("\n  kind: ").Str(ViolationKindName(v.kind));
   if (v.detail != nullptr) w.Str(" (").Str(v.detail).Str(")");
   w.Str("; pool id ").Dec(v.pool_id).Str("; thread ").Dec(v.thread_id)
       .Str("\n");
+
+  const bool json = log_fd >= 0;
+  char json_buf[16384];
+  internal::FixedWriter j(json_buf, sizeof(json_buf));
+  char modules_buf[4096];
+  internal::FixedWriter mw(modules_buf, sizeof(modules_buf));
+  const FrameModules mods(v);
+  if (json) {
+    JsonHead(j, v);
+    JsonModules(mw, mods);
+    j.Str(",\"frames\":[");
+  }
+
+  const bool names = g_symbolize.load(std::memory_order_relaxed);
+  internal::FrameSymbolizer symbolizer(names);
+  int number = 0;
+  int json_frames = 0;
   for (int i = 0; i < v.stack_depth; ++i) {
-    char sym[256];
-    w.Str("    #").Dec(static_cast<uint64_t>(i)).Str(" ")
-        .Hex(reinterpret_cast<uintptr_t>(v.stack[i]));
-    // Return addresses point after the call; look up the call itself.
-    void* pc = static_cast<char*>(v.stack[i]) - (i > 0 ? 1 : 0);
-    if (g_symbolize.load(std::memory_order_relaxed) &&
-        absl::Symbolize(pc, sym, sizeof(sym))) {
-      w.Str(" in ").Str(sym);
+    const uintptr_t ret = reinterpret_cast<uintptr_t>(v.stack[i]);
+    const internal::ModuleInfo* module =
+        mods.index[i] >= 0 ? &mods.modules[mods.index[i]] : nullptr;
+    internal::FrameSymbols f;
+    if (names) symbolizer.Describe(ret, &f);
+    if (f.count == 0) TextFrame(w, number++, ret, nullptr, module);
+    for (int k = 0; k < f.count; ++k) {
+      TextFrame(w, number++, ret, &f.locations[k], module);
     }
-    w.Str("\n");
+    if (!json) continue;
+    char frame_buf[4096];
+    internal::FixedWriter fw(frame_buf, sizeof(frame_buf));
+    fw.Str(json_frames > 0 ? "," : "");
+    JsonFrame(fw, ret, f, module);
+    // Room for this frame, the modules and the closing "]}\n".
+    if (!fw.full() && fw.length() + mw.length() + 8 <= j.remaining()) {
+      j.Str(fw.data());
+      ++json_frames;
+    }
   }
   internal::WriteAll(STDERR_FILENO, w.data(), w.length());
+  if (json) {
+    j.Str("]").Str(mw.data()).Str("}\n");
+    internal::WriteAll(log_fd, j.data(), j.length());
+  }
 }
 
 }  // namespace
@@ -209,8 +378,25 @@ uint64_t ViolationCount() {
 ViolationKind ReportViolation(Violation& v, int skip_frames) {
   GetRuntimeOptions();  // reads SEALPOOL_OPTIONS on first use
   v.thread_id = static_cast<uint64_t>(syscall(SYS_gettid));
-  v.stack_depth = absl::GetStackTrace(
-      v.stack, g_stack_depth.load(std::memory_order_relaxed), skip_frames);
+  // The stack from the host's call into sealpool. The walk starts here and
+  // drops sealpool's own frames by name (CountOwnFrames, symbolize.cc),
+  // which is exact whatever the compiler inlined; only a program without a
+  // symbol table falls back on the caller's count, `skip_frames`. A few
+  // frames more than asked for are walked, so that `stack_depth` of the
+  // host's are left.
+  const int depth = g_stack_depth.load(std::memory_order_relaxed);
+  v.stack_depth = 0;
+  if (depth > 0) {
+    constexpr int kOwnFramesMax = 16;
+    void* frames[kMaxStackFrames + kOwnFramesMax];
+    const int n = absl::GetStackTrace(frames, depth + kOwnFramesMax, 0);
+    int own = internal::CountOwnFrames(frames, n);
+    if (own == 0 || own == n) own = skip_frames < n ? skip_frames : n;
+    const int left = n - own;
+    v.stack_depth = left < depth ? left : depth;
+    memcpy(v.stack, frames + own,
+           sizeof(void*) * static_cast<size_t>(v.stack_depth));
+  }
   g_violations.fetch_add(1, std::memory_order_relaxed);
   if (v.pool_id != 0 && v.pool_id <= internal::kMaxPools) {
     g_pool_violations[v.pool_id].fetch_add(1, std::memory_order_relaxed);
@@ -218,9 +404,7 @@ ViolationKind ReportViolation(Violation& v, int skip_frames) {
   if (ViolationHandler fn = g_handler.load(std::memory_order_acquire)) {
     fn(v, g_handler_arg.load(std::memory_order_acquire));
   }
-  WriteReport(v);
-  const int fd = g_log_fd.load(std::memory_order_acquire);
-  if (fd >= 0) WriteJsonLine(fd, v);
+  WriteReports(v, g_log_fd.load(std::memory_order_acquire));
   if (GetMode() == Mode::kAbort) abort();
   return v.kind;
 }

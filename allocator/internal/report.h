@@ -41,6 +41,10 @@ class FixedWriter {
   FixedWriter& Json(const char* s);
   size_t length() const { return len_; }
   const char* data() const { return buf_; }
+  // Bytes that can still be added.
+  size_t remaining() const { return size_ > len_ + 1 ? size_ - len_ - 1 : 0; }
+  // True once output has been dropped (or the buffer is exactly full).
+  bool full() const { return remaining() == 0; }
 
  private:
   char* buf_;

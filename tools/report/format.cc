@@ -21,6 +21,89 @@ std::string Plural(uint64_t n, absl::string_view one, absl::string_view many) {
 
 std::string FrameText(uint64_t pc) { return absl::StrCat("0x", absl::Hex(pc)); }
 
+absl::string_view Basename(absl::string_view path) {
+  const size_t slash = path.rfind('/');
+  return slash == absl::string_view::npos ? path : path.substr(slash + 1);
+}
+
+// A key frame in the table: "function file:line" of the innermost known
+// position, else "module+0xoffset", else the address.
+std::string FrameLabel(const LogFrame& f) {
+  if (!f.locations.empty()) {
+    const SourceLine& l = f.locations.front();
+    std::string out = Printable(l.function.empty() ? "??" : l.function);
+    if (!l.file.empty()) {
+      absl::StrAppend(&out, " ", Printable(Basename(l.file)));
+      if (l.line > 0) absl::StrAppend(&out, ":", l.line);
+    }
+    return out;
+  }
+  if (f.has_module) {
+    return absl::StrCat(Printable(Basename(f.module)), "+0x",
+                        absl::Hex(f.offset));
+  }
+  return FrameText(f.addr);
+}
+
+bool Described(const LogFrame& f) {
+  return f.has_module || !f.locations.empty();
+}
+
+// One frame as the library's stderr report prints it: a line per source
+// position, inlined calls first (allocator/internal/report.cc).
+void AppendFrameLines(const LogFrame& f, int* number, std::string* out) {
+  const std::string module =
+      f.has_module ? absl::StrCat(" (", Printable(f.module), "+0x",
+                                  absl::Hex(f.offset), ")")
+                   : "";
+  if (f.locations.empty()) {
+    absl::StrAppend(out, "    #", (*number)++, " ", FrameText(f.addr), module,
+                    "\n");
+    return;
+  }
+  for (const SourceLine& l : f.locations) {
+    absl::StrAppend(out, "    #", (*number)++, " ", FrameText(f.addr));
+    if (!l.function.empty()) absl::StrAppend(out, " in ", Printable(l.function));
+    if (!l.file.empty()) {
+      absl::StrAppend(out, " ", Printable(l.file));
+      if (l.line > 0) absl::StrAppend(out, ":", l.line);
+    }
+    absl::StrAppend(out, module, "\n");
+  }
+}
+
+std::string JsonLocation(const SourceLine& l) {
+  std::vector<std::string> parts;
+  if (!l.function.empty()) {
+    parts.push_back(absl::StrCat("\"function\":", JsonQuote(l.function)));
+  }
+  if (!l.file.empty()) parts.push_back(absl::StrCat("\"file\":", JsonQuote(l.file)));
+  if (l.line > 0) parts.push_back(absl::StrCat("\"line\":", l.line));
+  return absl::StrJoin(parts, ",");
+}
+
+// A frame in the log's own "frames" format.
+std::string JsonFrame(const LogFrame& f) {
+  std::string out = absl::StrCat("{\"addr\":", JsonQuote(FrameText(f.addr)));
+  if (f.has_module) {
+    absl::StrAppend(&out, ",\"module\":", JsonQuote(f.module), ",\"offset\":",
+                    JsonQuote(FrameText(f.offset)));
+  }
+  if (!f.locations.empty()) {
+    const std::string outer = JsonLocation(f.locations.back());
+    if (!outer.empty()) absl::StrAppend(&out, ",", outer);
+  }
+  if (f.locations.size() > 1) {
+    std::vector<std::string> inlined;
+    for (size_t i = 0; i + 1 < f.locations.size(); ++i) {
+      inlined.push_back(absl::StrCat("{", JsonLocation(f.locations[i]), "}"));
+    }
+    absl::StrAppend(&out, ",\"inlined\":[", absl::StrJoin(inlined, ","), "]");
+  }
+  absl::StrAppend(&out, "}");
+  return out;
+}
+
 // "out-of-bounds read/write": the kind, and the copy directions seen.
 std::string KindText(const ViolationGroup& g) {
   std::vector<std::string> dirs;
@@ -75,9 +158,10 @@ std::string JsonPosition(const Summary& s, const LogPosition& at) {
 }
 
 std::string JsonGroup(const Summary& s, const ViolationGroup& g) {
-  std::vector<std::string> dirs, frames, examples;
+  std::vector<std::string> dirs, frames, stack, examples;
   for (const std::string& d : g.dirs) dirs.push_back(JsonQuote(d));
   for (uint64_t pc : g.frames) frames.push_back(JsonQuote(FrameText(pc)));
+  for (const LogFrame& f : g.stack) stack.push_back(JsonFrame(f));
   for (const RangeExample& e : g.examples) {
     examples.push_back(absl::StrCat("{\"offset\":", e.offset, ",\"len\":",
                                     e.len, ",\"object_size\":", e.object_size,
@@ -88,6 +172,7 @@ std::string JsonGroup(const Summary& s, const ViolationGroup& g) {
       ",\"pool\":", g.has_pool ? JsonQuote(g.pool) : "null",
       ",\"count\":", g.count, ",\"dirs\":[", absl::StrJoin(dirs, ","), "]",
       ",\"frames\":[", absl::StrJoin(frames, ","), "]",
+      ",\"stack\":[", absl::StrJoin(stack, ","), "]",
       ",\"first_time\":", g.has_time ? g.first_time_text : "null",
       ",\"last_time\":", g.has_time ? g.last_time_text : "null",
       ",\"first_seen\":", JsonPosition(s, g.first_seen),
@@ -148,7 +233,7 @@ std::string FormatTable(const Summary& s) {
                   "EXAMPLES (offset+len/object size)"});
   for (const ViolationGroup& g : s.groups) {
     std::vector<std::string> frames;
-    for (uint64_t pc : g.frames) frames.push_back(FrameText(pc));
+    for (const LogFrame& f : g.key_frames) frames.push_back(FrameLabel(f));
     rows.push_back({absl::StrCat(g.count), KindText(g),
                     g.has_pool ? Printable(g.pool) : "-",
                     frames.empty() ? "-" : absl::StrJoin(frames, " "),
@@ -157,10 +242,17 @@ std::string FormatTable(const Summary& s) {
                     Printable(PositionText(s, g.first_seen)), ExamplesText(g)});
   }
   absl::StrAppend(&out, "\n", RenderTable(rows));
+  bool any_module = false;
+  for (const ViolationGroup& g : s.groups) {
+    for (const LogFrame& f : g.key_frames) any_module = any_module || f.has_module;
+  }
   if (s.options.frames > 0) {
     absl::StrAppend(
         &out, "\n",
-        s.options.exact_frames
+        any_module
+            ? "Frames are compared by module and offset, which ASLR keeps; "
+              "FRAME shows the group's\nfirst record."
+        : s.options.exact_frames
             ? "Frames are compared by address."
             : "Frames are compared by their offset in a 4 KiB page, which "
               "ASLR keeps; FRAME shows the\ngroup's first record "
@@ -172,6 +264,22 @@ std::string FormatTable(const Summary& s) {
                   " skipped.")
             : "",
         "\n");
+  }
+  // The stacks, when the records say more than addresses.
+  bool described = false;
+  for (const ViolationGroup& g : s.groups) {
+    for (const LogFrame& f : g.stack) described = described || Described(f);
+  }
+  if (!described) return out;
+  absl::StrAppend(&out, "\nStacks (each group's first record, from the first "
+                        "frame outside sealpool):\n");
+  for (size_t i = 0; i < s.groups.size(); ++i) {
+    const ViolationGroup& g = s.groups[i];
+    absl::StrAppend(&out, "\n[", i + 1, "] ", KindText(g), ", pool ",
+                    g.has_pool ? absl::StrCat("'", Printable(g.pool), "'") : "-",
+                    ", ", Plural(g.count, "violation", "violations"), "\n");
+    int number = 0;
+    for (const LogFrame& f : g.stack) AppendFrameLines(f, &number, &out);
   }
   return out;
 }
@@ -193,6 +301,8 @@ std::string FormatJson(const Summary& s) {
       ", \"reason\": ",
       s.malformed > 0 ? JsonQuote(s.first_malformed_reason) : "null", "},\n",
       "  \"grouping\": {\"frames\": ", s.options.frames,
+      ", \"skip_sealpool_frames\": ",
+      s.options.skip_sealpool_frames ? "true" : "false",
       ", \"skip_frames\": ", s.options.skip_frames,
       ", \"exact_frames\": ", s.options.exact_frames ? "true" : "false", "},\n",
       "  \"groups\": [");

@@ -19,6 +19,7 @@
 #include <tuple>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "allocator/runtime_options.h"
@@ -32,6 +33,44 @@
 #ifndef SEALPOOL_REPORT_BINARY
 #error "SEALPOOL_REPORT_BINARY must name the sealpool-report program"
 #endif
+
+// Two host call sites of one checked copy, for the log another process
+// writes (LogWriterProcess below). Outside namespace sealpool: frames in
+// that namespace count as sealpool's own. The volatile results keep the
+// calls from becoming tail calls.
+namespace {
+
+ABSL_ATTRIBUTE_NOINLINE void* HostCopySiteA(void* dst, const void* src,
+                                            size_t n) {
+  void* volatile r = sp_memcpy(dst, src, n);
+  return r;
+}
+constexpr int kSiteALine = __LINE__ - 3;
+
+// Counted, so that the two sites differ and the compiler cannot fold them
+// into one function.
+int g_site_b_calls = 0;
+
+ABSL_ATTRIBUTE_NOINLINE void* HostCopySiteB(void* dst, const void* src,
+                                            size_t n) {
+  ++g_site_b_calls;
+  void* volatile r = sp_memcpy(dst, src, n);
+  return r;
+}
+constexpr int kSiteBLine = __LINE__ - 3;
+
+// A deep host stack: every frame of the report is a host frame.
+ABSL_ATTRIBUTE_NOINLINE void* RecurseThenCopy(int depth, void* dst,
+                                              const void* src, size_t n) {
+  if (depth == 0) {
+    void* volatile r = sp_memcpy(dst, src, n);
+    return r;
+  }
+  void* volatile r = RecurseThenCopy(depth - 1, dst, src, n);
+  return r;
+}
+
+}  // namespace
 
 namespace sealpool {
 namespace report {
@@ -358,6 +397,174 @@ TEST_F(RealLogTest, TheProgramPrintsTableAndJson) {
       stdin_run.out, absl::StrCat(from_first.records, " violations")))
       << stdin_run.out;
   EXPECT_TRUE(absl::StrContains(stdin_run.out, " -:1 ")) << stdin_run.out;
+}
+
+// The deepest stack, symbolized, still makes one whole JSON record whose
+// frames match its stack, each with module and offset, read back by the
+// tool's strict reader.
+TEST(LogRecordOnDiskTest, DeepSymbolizedStackIsWholeJson) {
+  char path[] = "/tmp/sealpool-report-deep-XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  ASSERT_TRUE(SetRuntimeOptions(absl::StrCat(
+                  "stack_depth=32:symbolize=1:log_path=", path))
+                  .ok());
+  SetMode(Mode::kReport);
+  sp_pool* pool = sp_pool_create(UniquePoolName("deep").c_str(), nullptr);
+  ASSERT_NE(pool, nullptr);
+  void* obj = sp_alloc(pool, 16);
+  ASSERT_NE(obj, nullptr);
+  char out[64];
+  const int saved = dup(STDERR_FILENO);
+  const int null_fd = open("/dev/null", O_WRONLY);
+  dup2(null_fd, STDERR_FILENO);
+  EXPECT_EQ(RecurseThenCopy(40, out, obj, 20), nullptr);
+  dup2(saved, STDERR_FILENO);
+  close(saved);
+  close(null_fd);
+  EXPECT_TRUE(SetRuntimeOptions("log_path=").ok());
+  SetMode(Mode::kAbort);
+  sp_free(obj);
+  sp_pool_destroy(pool);
+
+  std::string text = ReadAll(path);
+  unlink(path);
+  ASSERT_FALSE(text.empty());
+  ASSERT_EQ(text.back(), '\n');
+  text.pop_back();
+  ASSERT_EQ(text.find('\n'), std::string::npos) << "one line";
+  ASSERT_TRUE(ParseJson(text).ok()) << text;
+  const absl::StatusOr<LogRecord> r = ParseLogRecord(text);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->stack.size(), 32u);
+  ASSERT_EQ(r->frames.size(), r->stack.size());
+  for (size_t i = 0; i < r->frames.size(); ++i) {
+    EXPECT_EQ(r->frames[i].addr, r->stack[i]);
+    EXPECT_TRUE(r->frames[i].has_module) << i;
+    ASSERT_FALSE(r->frames[i].locations.empty()) << i;
+    EXPECT_TRUE(absl::StrContains(r->frames[i].locations.back().function,
+                                  "RecurseThenCopy"))
+        << i << ": " << r->frames[i].locations.back().function;
+  }
+  ASSERT_FALSE(r->modules.empty());
+  EXPECT_EQ(r->modules[0].path, r->frames[0].module);
+}
+
+// --help is the program's own usage: no flags library boilerplate, no
+// source paths.
+TEST(ReportProgramTest, HelpPrintsTheUsageOnly) {
+  const ToolRun help = RunCommand(Tool("--help"));
+  EXPECT_EQ(help.status, 0);
+  EXPECT_TRUE(absl::StartsWith(help.out, "sealpool-report: summarises"))
+      << help.out;
+  EXPECT_TRUE(absl::StrContains(help.out, "usage: sealpool-report")) << help.out;
+  for (const char* flag : {"--json", "--frames=N", "--skip_frames=N",
+                           "--exact_frames", "--examples=N", "--symbolize",
+                           "--keep_sealpool_frames", "--help"}) {
+    EXPECT_TRUE(absl::StrContains(help.out, flag)) << flag << "\n" << help.out;
+  }
+  EXPECT_FALSE(absl::StrContains(help.out, ".cc")) << help.out;
+  EXPECT_FALSE(absl::StrContains(help.out, "Flags from")) << help.out;
+  EXPECT_FALSE(absl::StrContains(help.out, "absl/")) << help.out;
+  EXPECT_FALSE(absl::StrContains(help.out, "helpfull")) << help.out;
+  EXPECT_FALSE(absl::StrContains(help.out, "Try --")) << help.out;
+  const ToolRun unknown = RunCommand(Tool("--no_such_flag /dev/null"));
+  EXPECT_EQ(unknown.status, 2);
+  // The flag forms the flags library took still work.
+  EXPECT_EQ(RunCommand(Tool("--frames 2 --json=false --noexact_frames "
+                            "/dev/null")).status,
+            0);
+}
+
+// A log written by another process, whose frames name modules but no
+// source lines (symbolize=0): sealpool-report finds file:line offline, and
+// groups the two call sites apart although both go through sp_memcpy.
+constexpr char kWriteLogEnv[] = "SEALPOOL_REPORT_TEST_WRITE_LOG";
+
+TEST(LogWriterProcess, WritesTwoCallSites) {
+  const char* path = getenv(kWriteLogEnv);
+  if (path == nullptr) GTEST_SKIP() << "runs as the log writer only";
+  ASSERT_TRUE(SetRuntimeOptions(absl::StrCat("mode=report:symbolize=0:log_path=",
+                                             path))
+                  .ok());
+  sp_pool* pool = sp_pool_create(UniquePoolName("writer").c_str(), nullptr);
+  ASSERT_NE(pool, nullptr);
+  void* obj = sp_alloc(pool, 32);
+  ASSERT_NE(obj, nullptr);
+  char out[64];
+  EXPECT_EQ(HostCopySiteA(out, obj, 40), nullptr);
+  EXPECT_EQ(HostCopySiteA(out, obj, 48), nullptr);
+  EXPECT_EQ(HostCopySiteB(out, obj, 40), nullptr);
+  sp_free(obj);
+  sp_pool_destroy(pool);
+}
+
+TEST(ReportProgramTest, SymbolizesAnotherProcessesLogOffline) {
+  char dir[] = "/tmp/sealpool-report-offline-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string log = absl::StrCat(dir, "/writer.jsonl");
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    setenv(kWriteLogEnv, log.c_str(), 1);
+    const int null_fd = open("/dev/null", O_WRONLY);
+    if (null_fd >= 0) dup2(null_fd, STDERR_FILENO);  // the reports
+    execl("/proc/self/exe", "sealpool_report_tests",
+          "--gtest_filter=LogWriterProcess.WritesTwoCallSites",
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  const std::string text = ReadAll(log);
+  // The writer ran without symbols: no file:line in the log.
+  EXPECT_TRUE(absl::StrContains(text, "\"module\":")) << text;
+  EXPECT_FALSE(absl::StrContains(text, "\"file\":")) << text;
+  EXPECT_TRUE(absl::StrContains(text, "\"build_id\":")) << text;
+
+  // Grouped by the first frame outside sealpool: site A (twice), site B.
+  const ToolRun plain = RunCommand(Tool(absl::StrCat("--json '", log, "'")));
+  ASSERT_EQ(plain.status, 0) << plain.out;
+  const absl::StatusOr<JsonValue> parsed = ParseJson(plain.out);
+  ASSERT_TRUE(parsed.ok()) << parsed.status() << "\n" << plain.out;
+  const std::vector<JsonValue>& groups = parsed->Find("groups")->items();
+  ASSERT_EQ(groups.size(), 2u) << plain.out;
+  uint64_t n = 0;
+  ASSERT_TRUE(groups[0].Find("count")->AsUint64(&n));
+  EXPECT_EQ(n, 2u);
+  ASSERT_TRUE(groups[1].Find("count")->AsUint64(&n));
+  EXPECT_EQ(n, 1u);
+
+  const ToolRun symbolized =
+      RunCommand(Tool(absl::StrCat("--symbolize '", log, "'")));
+  ASSERT_EQ(symbolized.status, 0) << symbolized.out;
+  const std::string file = "report_tool_test.cc";
+  EXPECT_TRUE(absl::StrContains(
+      symbolized.out, absl::StrCat("HostCopySiteA(void*, void const*, unsigned "
+                                   "long) report_tool_test.cc:",
+                                   kSiteALine)))
+      << symbolized.out;
+  EXPECT_TRUE(absl::StrContains(symbolized.out,
+                                absl::StrCat(file, ":", kSiteBLine)))
+      << symbolized.out;
+  // The stacks section, in the report's own frame format.
+  EXPECT_TRUE(absl::StrContains(symbolized.out, "    #0 0x")) << symbolized.out;
+  EXPECT_TRUE(absl::StrContains(symbolized.out,
+                                absl::StrCat("/tools/report/", file, ":",
+                                             kSiteALine, " (")))
+      << symbolized.out;
+  // No sealpool frame in the stacks: they start at the host's call.
+  EXPECT_FALSE(absl::StrContains(symbolized.out, " in sp_memcpy"))
+      << symbolized.out;
+  EXPECT_FALSE(absl::StrContains(symbolized.out, "CheckedMemcpy"))
+      << symbolized.out;
+  // Without --symbolize the same log has no file:line.
+  const ToolRun unsymbolized = RunCommand(Tool(absl::StrCat("'", log, "'")));
+  EXPECT_FALSE(absl::StrContains(unsymbolized.out, file)) << unsymbolized.out;
+  unlink(log.c_str());
+  rmdir(dir);
 }
 
 TEST(ReportProgramTest, ExitStatusAndEmptyInput) {

@@ -11,6 +11,7 @@
 #include <tuple>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "tools/report/json.h"
@@ -80,15 +81,111 @@ bool IsBlank(absl::string_view line) {
   return true;
 }
 
+// Reads an optional string field.
+absl::Status ReadString(const JsonValue& object, absl::string_view key,
+                        std::string* out) {
+  const JsonValue* v = object.Find(key);
+  if (v == nullptr) return absl::OkStatus();
+  if (!v->is_string()) return BadField(key, "is not a string");
+  *out = v->text();
+  return absl::OkStatus();
+}
+
+// Reads an optional "0x..." field; *present says whether it was there.
+absl::Status ReadHex(const JsonValue& object, absl::string_view key,
+                     bool* present, uint64_t* out) {
+  const JsonValue* v = object.Find(key);
+  *present = v != nullptr;
+  if (v == nullptr) return absl::OkStatus();
+  if (!v->is_string() || !ParseHexAddress(v->text(), out)) {
+    return BadField(key, "is not a \"0x...\" address");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadLocation(const JsonValue& object, SourceLine* out) {
+  absl::Status s = ReadString(object, "function", &out->function);
+  if (s.ok()) s = ReadString(object, "file", &out->file);
+  if (s.ok()) s = ReadCount(object, "line", &out->line);
+  return s;
+}
+
+// One entry of "frames".
+absl::Status ReadFrame(const JsonValue& v, LogFrame* out) {
+  if (!v.is_object()) return BadField("frames", "has an entry that is not an object");
+  bool present = false;
+  absl::Status s = ReadHex(v, "addr", &present, &out->addr);
+  if (!s.ok()) return s;
+  if (!present) return BadField("frames", "has an entry without \"addr\"");
+  s = ReadString(v, "module", &out->module);
+  if (!s.ok()) return s;
+  bool has_offset = false;
+  s = ReadHex(v, "offset", &has_offset, &out->offset);
+  if (!s.ok()) return s;
+  out->has_module = has_offset && v.Find("module") != nullptr;
+  if (const JsonValue* inlined = v.Find("inlined")) {
+    if (!inlined->is_array()) return BadField("inlined", "is not an array");
+    for (const JsonValue& item : inlined->items()) {
+      if (!item.is_object()) {
+        return BadField("inlined", "has an entry that is not an object");
+      }
+      SourceLine l;
+      s = ReadLocation(item, &l);
+      if (!s.ok()) return s;
+      out->locations.push_back(std::move(l));
+    }
+  }
+  SourceLine outer;
+  s = ReadLocation(v, &outer);
+  if (!s.ok()) return s;
+  if (!outer.function.empty() || !outer.file.empty() ||
+      !out->locations.empty()) {
+    out->locations.push_back(std::move(outer));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadModule(const JsonValue& v, LogModule* out) {
+  if (!v.is_object()) {
+    return BadField("modules", "has an entry that is not an object");
+  }
+  absl::Status s = ReadString(v, "path", &out->path);
+  if (!s.ok()) return s;
+  bool present = false;
+  s = ReadHex(v, "base", &present, &out->base);
+  if (!s.ok()) return s;
+  return ReadString(v, "build_id", &out->build_id);
+}
+
+// The name of a frame's machine-code function, or "".
+const std::string& FrameFunction(const LogFrame& f) {
+  static const std::string* const kNone = new std::string();
+  return f.locations.empty() ? *kNone : f.locations.back().function;
+}
+
+// Index of the first frame of `r` the key may use: past sealpool's own
+// frames (when asked) and then skip_frames more.
+size_t FirstKeyFrame(const LogRecord& r, const GroupingOptions& options) {
+  size_t first = 0;
+  if (options.skip_sealpool_frames) {
+    while (first < r.frames.size() &&
+           IsSealpoolFunction(FrameFunction(r.frames[first]))) {
+      ++first;
+    }
+    if (first == r.frames.size()) first = 0;  // all sealpool's: keep them
+  }
+  return first + static_cast<size_t>(std::max(options.skip_frames, 0));
+}
+
 // The grouping key: kind, pool (or its absence) and the key frames, joined
 // with separators that no JSON-decoded field can forge (lengths first).
 std::string GroupKey(const LogRecord& r, const GroupingOptions& options,
-                     std::vector<uint64_t>* frames) {
+                     std::vector<LogFrame>* frames) {
   frames->clear();
-  const size_t skip = static_cast<size_t>(std::max(options.skip_frames, 0));
   const size_t want = static_cast<size_t>(std::max(options.frames, 0));
-  for (size_t i = skip; i < r.stack.size() && frames->size() < want; ++i) {
-    frames->push_back(r.stack[i]);
+  for (size_t i = FirstKeyFrame(r, options);
+       i < r.frames.size() && frames->size() < want; ++i) {
+    frames->push_back(r.frames[i]);
   }
   std::string key = absl::StrCat(r.kind.size(), ":", r.kind, "|");
   if (r.has_pool) {
@@ -96,8 +193,14 @@ std::string GroupKey(const LogRecord& r, const GroupingOptions& options,
   } else {
     key.append("-|");
   }
-  for (uint64_t frame : *frames) {
-    const uint64_t k = options.exact_frames ? frame : frame & kPageOffsetMask;
+  for (const LogFrame& frame : *frames) {
+    if (frame.has_module) {
+      absl::StrAppend(&key, frame.module.size(), ":", frame.module, "+",
+                      absl::Hex(frame.offset), ",");
+      continue;
+    }
+    const uint64_t k =
+        options.exact_frames ? frame.addr : frame.addr & kPageOffsetMask;
     absl::StrAppend(&key, absl::Hex(k), ",");
   }
   return key;
@@ -169,7 +272,38 @@ absl::StatusOr<LogRecord> ParseLogRecord(absl::string_view line) {
       r.stack.push_back(pc);
     }
   }
+
+  if (const JsonValue* frames = object.Find("frames")) {
+    if (!frames->is_array()) return BadField("frames", "is not an array");
+    for (const JsonValue& item : frames->items()) {
+      LogFrame f;
+      s = ReadFrame(item, &f);
+      if (!s.ok()) return s;
+      r.frames.push_back(std::move(f));
+    }
+  } else {
+    for (uint64_t pc : r.stack) {
+      LogFrame f;
+      f.addr = pc;
+      r.frames.push_back(std::move(f));
+    }
+  }
+  if (const JsonValue* modules = object.Find("modules")) {
+    if (!modules->is_array()) return BadField("modules", "is not an array");
+    for (const JsonValue& item : modules->items()) {
+      LogModule m;
+      s = ReadModule(item, &m);
+      if (!s.ok()) return s;
+      r.modules.push_back(std::move(m));
+    }
+  }
   return r;
+}
+
+bool IsSealpoolFunction(absl::string_view function) {
+  return absl::StartsWith(function, "sealpool::") ||
+         absl::StartsWith(function, "absl::") ||
+         absl::StartsWith(function, "sp_");
 }
 
 std::string PositionText(const Summary& summary, const LogPosition& at) {
@@ -278,6 +412,7 @@ void Summarizer::AddLine(absl::string_view line, const LogPosition& at) {
     NoteMalformed(at, record.status().message());
     return;
   }
+  if (filter_) filter_(&*record);
   AddRecord(*record, at);
 }
 
@@ -291,7 +426,7 @@ void Summarizer::NoteMalformed(const LogPosition& at,
 
 void Summarizer::AddRecord(const LogRecord& r, const LogPosition& at) {
   ++summary_.records;
-  std::vector<uint64_t> frames;
+  std::vector<LogFrame> frames;
   const std::string key = GroupKey(r, summary_.options, &frames);
   auto [it, inserted] = group_index_.try_emplace(key, summary_.groups.size());
   if (inserted) {
@@ -299,7 +434,14 @@ void Summarizer::AddRecord(const LogRecord& r, const LogPosition& at) {
     g.kind = r.kind;
     g.has_pool = r.has_pool;
     g.pool = r.pool;
-    g.frames = std::move(frames);
+    for (const LogFrame& f : frames) g.frames.push_back(f.addr);
+    g.key_frames = std::move(frames);
+    GroupingOptions no_skip = summary_.options;
+    no_skip.skip_frames = 0;
+    for (size_t i = FirstKeyFrame(r, no_skip);
+         i < r.frames.size() && g.stack.size() < kMaxGroupStackFrames; ++i) {
+      g.stack.push_back(r.frames[i]);
+    }
     g.first_seen = at;
     summary_.groups.push_back(std::move(g));
   }

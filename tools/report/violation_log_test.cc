@@ -320,6 +320,60 @@ TEST(SummarizerTest, FramesMatchByPageOffsetUnlessExact) {
   EXPECT_TRUE(past.groups[0].frames.empty());
 }
 
+// Logs whose stacks still start with sealpool's own frames (older library
+// versions recorded them): the key is the first frame outside sealpool, so
+// two call sites through one sp_memcpy are two groups.
+TEST(SummarizerTest, GroupsOnTheFirstFrameOutsideSealpool) {
+  const std::string via_a =
+      R"j({"kind":"out-of-bounds","stack":["0x5555000010a0","0x555500002040"],)j"
+      R"j("frames":[{"addr":"0x5555000010a0","module":"/bin/host",)j"
+      R"j("offset":"0x10a0","function":"sp_memcpy"},)j"
+      R"j({"addr":"0x555500002040","module":"/bin/host","offset":"0x2040",)j"
+      R"j("function":"HostA()","file":"/src/a.c","line":12}],)j"
+      R"j("modules":[{"path":"/bin/host","base":"0x555500000000"}]})j";
+  const std::string via_b =
+      R"j({"kind":"out-of-bounds","frames":[{"addr":"0x5555000010a0",)j"
+      R"j("module":"/bin/host","offset":"0x10a0","function":)j"
+      R"j("sealpool::CheckedMemcpy(void*, void const*, unsigned long)"},)j"
+      R"j({"addr":"0x555500003040","module":"/bin/host","offset":"0x3040",)j"
+      R"j("function":"HostB()","inlined":[{"function":"Helper","file":)j"
+      R"j("/src/b.h","line":3}]}]})j";
+  const Summary s = SummarizeText(Join({via_a, via_b, via_a}));
+  ASSERT_EQ(s.groups.size(), 2u);
+  EXPECT_EQ(s.groups[0].count, 2u);
+  ASSERT_EQ(s.groups[0].key_frames.size(), 1u);
+  EXPECT_EQ(s.groups[0].key_frames[0].offset, 0x2040u);
+  ASSERT_EQ(s.groups[0].stack.size(), 1u);
+  ASSERT_EQ(s.groups[1].key_frames.size(), 1u);
+  ASSERT_EQ(s.groups[1].key_frames[0].locations.size(), 2u);
+  EXPECT_EQ(s.groups[1].key_frames[0].locations[0].function, "Helper");
+  EXPECT_EQ(s.groups[1].key_frames[0].locations[1].function, "HostB()");
+  const std::string table = FormatTable(s);
+  EXPECT_NE(table.find("HostA() a.c:12"), std::string::npos) << table;
+  EXPECT_NE(table.find("Helper b.h:3"), std::string::npos) << table;
+  EXPECT_NE(table.find("    #0 0x555500003040 in Helper /src/b.h:3 "
+                       "(/bin/host+0x3040)\n"
+                       "    #1 0x555500003040 in HostB() (/bin/host+0x3040)\n"),
+            std::string::npos)
+      << table;
+  EXPECT_EQ(table.find("sp_memcpy"), std::string::npos) << table;
+
+  // The old way: the top frame, sp_memcpy's, for both.
+  GroupingOptions keep;
+  keep.skip_sealpool_frames = false;
+  const Summary kept = SummarizeText(Join({via_a, via_b, via_a}), keep);
+  ASSERT_EQ(kept.groups.size(), 1u);
+  EXPECT_EQ(kept.groups[0].count, 3u);
+
+  // A record of malformed frames is malformed.
+  EXPECT_FALSE(ParseLogRecord(R"j({"kind":"x","frames":[{"module":"m"}]})j").ok());
+  EXPECT_FALSE(ParseLogRecord(R"j({"kind":"x","frames":[{"addr":"12"}]})j").ok());
+  EXPECT_FALSE(
+      ParseLogRecord(R"j({"kind":"x","frames":[{"addr":"0x1","line":"7"}]})j")
+          .ok());
+  EXPECT_FALSE(ParseLogRecord(R"j({"kind":"x","modules":[1]})j").ok());
+}
+
 TEST(SummarizerTest, FirstAndLastSeenAcrossInputs) {
   Line early, late, middle;
   early.time = "1795800001.001";
