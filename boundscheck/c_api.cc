@@ -2,7 +2,11 @@
 
 #include <errno.h>
 
+#include <cstdarg>
+#include <cwchar>
+
 #include "boundscheck/check_copy.h"
+#include "boundscheck/checked_string.h"
 #include "sealpool/sealpool.h"
 
 namespace {
@@ -31,6 +35,70 @@ void* sp_memmove(void* dst, const void* src, size_t n) {
 
 void* sp_memset(void* dst, int c, size_t n) {
   return sealpool::CheckedMemset(dst, c, n);
+}
+
+void* sp_mempcpy(void* dst, const void* src, size_t n) {
+  return sealpool::CheckedMempcpy(dst, src, n);
+}
+
+char* sp_strcpy(char* dst, const char* src) {
+  return sealpool::CheckedStrcpy(dst, src);
+}
+
+char* sp_strncpy(char* dst, const char* src, size_t n) {
+  return sealpool::CheckedStrncpy(dst, src, n);
+}
+
+char* sp_stpcpy(char* dst, const char* src) {
+  return sealpool::CheckedStpcpy(dst, src);
+}
+
+char* sp_stpncpy(char* dst, const char* src, size_t n) {
+  return sealpool::CheckedStpncpy(dst, src, n);
+}
+
+char* sp_strcat(char* dst, const char* src) {
+  return sealpool::CheckedStrcat(dst, src);
+}
+
+char* sp_strncat(char* dst, const char* src, size_t n) {
+  return sealpool::CheckedStrncat(dst, src, n);
+}
+
+int sp_vsprintf(char* dst, const char* fmt, va_list ap) {
+  return sealpool::CheckedVsprintf(dst, fmt, ap);
+}
+
+int sp_vsnprintf(char* dst, size_t n, const char* fmt, va_list ap) {
+  return sealpool::CheckedVsnprintf(dst, n, fmt, ap);
+}
+
+int sp_sprintf(char* dst, const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  const int r = sealpool::CheckedVsprintf(dst, fmt, ap);
+  va_end(ap);
+  return r;
+}
+
+int sp_snprintf(char* dst, size_t n, const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  const int r = sealpool::CheckedVsnprintf(dst, n, fmt, ap);
+  va_end(ap);
+  return r;
+}
+
+wchar_t* sp_wmemcpy(wchar_t* dst, const wchar_t* src, size_t n) {
+  return sealpool::CheckedWmemcpy(dst, src, n);
+}
+
+wchar_t* sp_wmemmove(wchar_t* dst, const wchar_t* src, size_t n) {
+  return sealpool::CheckedWmemmove(dst, src, n);
+}
+
+wchar_t* sp_wmemset(wchar_t* dst, wchar_t c, size_t n) {
+  return sealpool::CheckedWmemset(dst, c, n);
 }
 
 void sp_refresh_images(void) { sealpool::RefreshImageTable(); }

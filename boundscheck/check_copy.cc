@@ -92,18 +92,27 @@ ReportWrap(uintptr_t a, size_t len, CopyDirection dir) {
                 kDetail);
 }
 
+// Whether a refused range is reported (CheckCopy) or only answered
+// (CopyAllowed, which decides whether a refused copy's destination may be
+// zeroed).
+enum class Reporting : bool { kQuiet = false, kReport = true };
+
 // Rule 4: memory sealpool does not own.
 ABSL_ATTRIBUTE_NOINLINE ViolationKind CheckOutside(uintptr_t a, size_t len,
-                                                   CopyDirection dir) {
+                                                   CopyDirection dir,
+                                                   Reporting reporting) {
   const uintptr_t end = a + len;
   const StackBounds& s = ThreadStack();
+  const bool quiet = reporting == Reporting::kQuiet;
   if (a < s.hi && end > s.lo) {
     if (a < s.lo || end > s.hi) {
+      if (quiet) return ViolationKind::kStackOverflow;
       return Report(ViolationKind::kStackOverflow, a, len, dir, 0, s.lo,
                     s.hi - s.lo, "range is partly on the thread's stack");
     }
     const uintptr_t sp = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
     if (sp >= s.lo && sp < s.hi && a < sp) {
+      if (quiet) return ViolationKind::kStackOverflow;
       return Report(ViolationKind::kStackOverflow, a, len, dir, 0, s.lo,
                     s.hi - s.lo, "range is in a dead stack frame");
     }
@@ -111,6 +120,7 @@ ABSL_ATTRIBUTE_NOINLINE ViolationKind CheckOutside(uintptr_t a, size_t len,
   }
   if (ABSL_PREDICT_FALSE(InArenaInline(reinterpret_cast<const void*>(a), len))) {
     // Starts outside the arena, runs into it.
+    if (quiet) return ViolationKind::kGuardPage;
     return Report(ViolationKind::kGuardPage, a, len, dir, 0, 0, 0,
                   "range runs into the sealpool arena");
   }
@@ -119,10 +129,12 @@ ABSL_ATTRIBUTE_NOINLINE ViolationKind CheckOutside(uintptr_t a, size_t len,
     case ImageHit::kNone:
       return ViolationKind::kNone;
     case ImageHit::kCode:
+      if (quiet) return ViolationKind::kImageSegment;
       return Report(ViolationKind::kImageSegment, a, len, dir, 0, 0, 0,
                     dir == CopyDirection::kWrite ? "write into program code"
                                                  : "read of program code");
     case ImageHit::kReadOnly:
+      if (quiet) return ViolationKind::kImageSegment;
       return Report(ViolationKind::kImageSegment, a, len, dir, 0, 0, 0,
                     "write into read-only program data");
   }
@@ -134,37 +146,48 @@ ABSL_ATTRIBUTE_NOINLINE ViolationKind CheckOutside(uintptr_t a, size_t len,
 namespace {
 
 // All the rules, in design.md's order, with a report for the first that
-// fails. CheckCopy() comes here for anything but a clean in-object copy.
-ABSL_ATTRIBUTE_NOINLINE ViolationKind CheckCopySlow(const void* ptr, size_t len,
-                                                    CopyDirection dir) {
+// fails (kQuiet: the first failing rule's kind, unreported). CheckCopy()
+// comes here for anything but a clean in-object copy.
+ABSL_ATTRIBUTE_NOINLINE ViolationKind CheckCopySlow(
+    const void* ptr, size_t len, CopyDirection dir,
+    Reporting reporting = Reporting::kReport) {
   const uintptr_t a = reinterpret_cast<uintptr_t>(ptr);
+  const bool quiet = reporting == Reporting::kQuiet;
   if (ABSL_PREDICT_FALSE(len == 0)) return ViolationKind::kNone;
   if (ABSL_PREDICT_FALSE(a < kFirstPage)) {
+    if (quiet) return ViolationKind::kBogusPointer;
     return Report(ViolationKind::kBogusPointer, a, len, dir, 0, 0, 0,
                   "null or first-page pointer");
   }
-  if (ABSL_PREDICT_FALSE(a + len < a)) return ReportWrap(a, len, dir);
+  if (ABSL_PREDICT_FALSE(a + len < a)) {
+    if (quiet) return ViolationKind::kBogusPointer;
+    return ReportWrap(a, len, dir);
+  }
   ObjectBounds b;
   switch (LookupObject(ptr, &b)) {
     case Lookup::kNotOurs:
-      return CheckOutside(a, len, dir);
+      return CheckOutside(a, len, dir, reporting);
     case Lookup::kBad:
+      if (quiet) return ViolationKind::kOutOfBounds;  // some arena refusal
       return ReportArena(a, len, dir);
     case Lookup::kObject:
       break;
   }
   const size_t off = a - b.start;  // <= b.size, by LookupObject
   if (ABSL_PREDICT_FALSE(len > b.size - off)) {
+    if (quiet) return ViolationKind::kOutOfBounds;
     return Report(ViolationKind::kOutOfBounds, a, len, dir, b.pool_id, b.start,
                   b.size, "range runs past the object's end");
   }
   if (ABSL_PREDICT_FALSE(b.usercopy_size != 0 &&
                          (off < b.usercopy_offset ||
                           off + len > size_t{b.usercopy_offset} + b.usercopy_size))) {
+    if (quiet) return ViolationKind::kUsercopyWindow;
     return Report(ViolationKind::kUsercopyWindow, a, len, dir, b.pool_id, b.start,
                   b.size, "outside the pool's usercopy window");
   }
   if (ABSL_PREDICT_FALSE(b.sealed && dir == CopyDirection::kWrite)) {
+    if (quiet) return ViolationKind::kSealedWrite;
     return Report(ViolationKind::kSealedWrite, a, len, dir, b.pool_id, b.start,
                   b.size, "write into sealed memory");
   }
@@ -189,11 +212,26 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool FastAllowed(const void* ptr, size_t len
          !(b.sealed && dir == CopyDirection::kWrite);
 }
 
+// A copy refused because of its source: the destination range, when it is
+// valid, gets zeros instead of the bytes it would have received, so a caller
+// that ignores the refusal does not hand on stale memory.
+ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD void ZeroRefusedDestination(
+    void* dst, size_t n) {
+  if (n != 0 && CopyAllowed(dst, n, CopyDirection::kWrite)) {
+    std::memset(dst, 0, n);
+  }
+}
+
 }  // namespace
 
 ViolationKind CheckCopy(const void* ptr, size_t len, CopyDirection dir) {
   if (ABSL_PREDICT_TRUE(FastAllowed(ptr, len, dir))) return ViolationKind::kNone;
   return CheckCopySlow(ptr, len, dir);
+}
+
+bool CopyAllowed(const void* ptr, size_t len, CopyDirection dir) {
+  if (ABSL_PREDICT_TRUE(FastAllowed(ptr, len, dir))) return true;
+  return CheckCopySlow(ptr, len, dir, Reporting::kQuiet) == ViolationKind::kNone;
 }
 
 absl::Status CheckCopyStatus(const void* ptr, size_t len, CopyDirection dir) {
@@ -209,8 +247,11 @@ void* CheckedMemcpy(void* dst, const void* src, size_t n) {
                         FastAllowed(dst, n, CopyDirection::kWrite))) {
     return std::memcpy(dst, src, n);
   }
-  if (CheckCopySlow(src, n, CopyDirection::kRead) != ViolationKind::kNone ||
-      CheckCopySlow(dst, n, CopyDirection::kWrite) != ViolationKind::kNone) {
+  if (CheckCopySlow(src, n, CopyDirection::kRead) != ViolationKind::kNone) {
+    ZeroRefusedDestination(dst, n);
+    return nullptr;
+  }
+  if (CheckCopySlow(dst, n, CopyDirection::kWrite) != ViolationKind::kNone) {
     return nullptr;
   }
   if (n != 0) std::memcpy(dst, src, n);
@@ -218,8 +259,11 @@ void* CheckedMemcpy(void* dst, const void* src, size_t n) {
 }
 
 void* CheckedMemmove(void* dst, const void* src, size_t n) {
-  if (CheckCopy(src, n, CopyDirection::kRead) != ViolationKind::kNone ||
-      CheckCopy(dst, n, CopyDirection::kWrite) != ViolationKind::kNone) {
+  if (CheckCopy(src, n, CopyDirection::kRead) != ViolationKind::kNone) {
+    ZeroRefusedDestination(dst, n);
+    return nullptr;
+  }
+  if (CheckCopy(dst, n, CopyDirection::kWrite) != ViolationKind::kNone) {
     return nullptr;
   }
   if (n != 0) std::memmove(dst, src, n);

@@ -45,15 +45,29 @@ ViolationKind CheckCopy(const void* ptr, size_t len, CopyDirection dir);
 // violation (report mode; abort mode aborts).
 absl::Status CheckCopyStatus(const void* ptr, size_t len, CopyDirection dir);
 
+// Whether CheckCopy(ptr, len, dir) would allow the copy, by the same rules,
+// without reporting: no handler call, no count, no abort. For deciding what
+// to do with a copy that CheckCopy() has already refused.
+bool CopyAllowed(const void* ptr, size_t len, CopyDirection dir);
+
 // Checked copies: check the source for reading and the destination for
-// writing, then copy. On a violation in report mode nothing is written and
-// nullptr is returned; abort mode aborts. Otherwise they return `dst`.
+// writing, then copy, and return `dst`. On a violation abort mode aborts;
+// report mode returns nullptr and:
+//   - when the source range is refused (reported) and the destination
+//     range [dst, dst+n) is valid, fills the destination range with zeros
+//     instead of the bytes it would have received, so that a caller
+//     ignoring the refusal never hands on stale memory; the destination is
+//     judged without a second report;
+//   - when the destination range is refused, writes nothing.
+// CheckedMemset has no source: refused, it writes nothing. The string and
+// format copies (boundscheck/checked_string.h) follow the same rule.
 void* CheckedMemcpy(void* dst, const void* src, size_t n);
 void* CheckedMemmove(void* dst, const void* src, size_t n);
 void* CheckedMemset(void* dst, int c, size_t n);
 
 // Copies one trivially copyable T, checked on both ends. OK, or
-// PermissionDenied (report mode) with nothing written.
+// PermissionDenied (report mode): *dst zeroed when only the source was
+// refused, untouched when *dst itself was.
 template <typename T>
 absl::Status CopyObject(T* dst, const T* src) {
   static_assert(std::is_trivially_copyable<T>::value,

@@ -678,15 +678,28 @@ void Query(FuzzedDataProvider& fdp, uintptr_t frame, uintptr_t dead) {
       break;
   }
   // Checked copies, only where the model is sure of a refusal: they must
-  // report it and touch nothing (the range may be unmapped, or a guard).
+  // report it and touch nothing in the refused range (it may be unmapped,
+  // or a guard). A refused read zeroes its destination range when that is
+  // writable: the scratch buffer when the length fits it, else a
+  // first-page destination the checker refuses without a second report.
   if (!e.known || e.kind == ViolationKind::kNone) {
     got = sealpool::CheckCopy(Ptr(a), len, dir);
     CheckResult(got, e, a, len, dir, "CheckCopy");
     return;
   }
   void* r = nullptr;
-  if (dir == CopyDirection::kRead) {
+  if (dir == CopyDirection::kRead && len <= kHeapSize) {
+    std::memset(g_fix->scratch, 0x5a, len);
     r = sealpool::CheckedMemcpy(g_fix->scratch, Ptr(a), len);
+    for (size_t i = 0; i < len; ++i) {
+      SEALPOOL_FUZZ_CHECK(g_fix->scratch[i] == 0,
+                          "refused read from %#lx len %zu: destination byte "
+                          "%zu not zeroed",
+                          a, len, i);
+    }
+  } else if (dir == CopyDirection::kRead) {
+    r = sealpool::CheckedMemcpy(reinterpret_cast<void*>(uintptr_t{64}), Ptr(a),
+                                len);
   } else if (api == 3 || len > kHeapSize) {  // the memmove source must be fine
     r = sealpool::CheckedMemset(reinterpret_cast<void*>(a), 0xee, len);
   } else {

@@ -860,6 +860,20 @@ void OpCopy(FuzzedDataProvider& fdp) {
         g_log.count() > 0 ? g_log.at(0).kind : ViolationKind::kNone;
     CheckVerdict(got, src_bad ? es : ed, src_bad ? src.addr : dst.addr, n,
                  src_bad ? CopyDirection::kRead : CopyDirection::kWrite, what);
+    // A refused source with a valid destination: the destination range
+    // holds zeros instead of the bytes it would have received; a refused
+    // destination is not written.
+    if (src_bad && ed.kind == ViolationKind::kNone && n != 0) {
+      if (Object* o = g_model->Containing(dst.addr)) {
+        std::memset(o->bytes.data() + (dst.addr - o->start), 0, n);
+      } else {
+        const std::vector<uint8_t> zeros(n, 0);
+        SEALPOOL_FUZZ_CHECK(std::memcmp(Ptr(dst.addr), zeros.data(), n) == 0,
+                            "%s from a refused source left non-zero bytes in "
+                            "an outside buffer",
+                            what);
+      }
+    }
   } else {
     SEALPOOL_FUZZ_CHECK(
         r == Ptr(dst.addr) && g_log.count() == 0,

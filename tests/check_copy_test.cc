@@ -517,7 +517,7 @@ TEST_F(CheckedCopyTest, AllowedCopiesCopyExactlyAndReturnDst) {
   EXPECT_TRUE(Pool::Free(q).ok());
 }
 
-TEST_F(CheckedCopyTest, RefusedOverReadWritesNothing) {
+TEST_F(CheckedCopyTest, RefusedOverReadZeroesTheDestinationRange) {
   SEALPOOL_ASSERT_CREATE(pool, UniqueName("cc-copy-read"), PoolOptions{});
   const size_t kSize = 50;
   SEALPOOL_ASSERT_ALLOC(p, pool, kSize);
@@ -525,9 +525,15 @@ TEST_F(CheckedCopyTest, RefusedOverReadWritesNothing) {
   char dst[128];
   std::memset(dst, 0x5a, sizeof(dst));
   EXPECT_EQ(CheckedMemcpy(dst, p, kSize + 1), nullptr);
+  for (size_t i = 0; i < kSize + 1; ++i) ASSERT_EQ(dst[i], 0) << i;
+  for (size_t i = kSize + 1; i < sizeof(dst); ++i) ASSERT_EQ(dst[i], 0x5a) << i;
+  std::memset(dst, 0x5a, sizeof(dst));
   EXPECT_EQ(CheckedMemmove(dst, p, kSize + 1), nullptr);
+  for (size_t i = 0; i < kSize + 1; ++i) ASSERT_EQ(dst[i], 0) << i;
+  std::memset(dst, 0x5a, sizeof(dst));
   EXPECT_EQ(CheckedMemcpy(dst, AsBytes(p) + 16, 40), nullptr);
-  for (size_t i = 0; i < sizeof(dst); ++i) ASSERT_EQ(dst[i], 0x5a) << i;
+  for (size_t i = 0; i < 40; ++i) ASSERT_EQ(dst[i], 0) << i;
+  for (size_t i = 40; i < sizeof(dst); ++i) ASSERT_EQ(dst[i], 0x5a) << i;
   std::vector<RecordedViolation> v = recorder_.Take();
   ASSERT_EQ(v.size(), 3u);
   for (const RecordedViolation& r : v) {
@@ -562,9 +568,10 @@ TEST_F(CheckedCopyTest, BothEndsAreChecked) {
   // Source fine, destination too small.
   EXPECT_EQ(CheckedMemcpy(small, good, 64), nullptr);
   for (int i = 0; i < 8; ++i) EXPECT_EQ(AsBytes(small)[i], 0x33);
-  // Destination fine, source too small.
+  // Destination fine, source too small: the destination gets zeros, not
+  // the bytes past the source's end.
   EXPECT_EQ(CheckedMemcpy(good, small, 64), nullptr);
-  for (int i = 0; i < 64; ++i) EXPECT_EQ(AsBytes(good)[i], 0x22);
+  for (int i = 0; i < 64; ++i) EXPECT_EQ(AsBytes(good)[i], 0) << i;
   // A write into a string literal is refused before it could fault.
   char buf[8] = "abcdefg";
   EXPECT_EQ(CheckedMemcpy(const_cast<char*>("literal"), buf, 4), nullptr);
@@ -593,12 +600,13 @@ TEST_F(CheckedCopyTest, CopyObjectReturnsOkOrPermissionDenied) {
   EXPECT_EQ(out.key, r.key);
   EXPECT_EQ(out.value, r.value);
 
-  Record untouched{7, 7};
+  // A refused source: *dst is zeroed, never left holding stale bytes.
+  Record zeroed{7, 7};
   const absl::Status read =
-      CopyObject(&untouched, static_cast<const Record*>(short_one));
+      CopyObject(&zeroed, static_cast<const Record*>(short_one));
   EXPECT_EQ(read.code(), absl::StatusCode::kPermissionDenied) << read;
-  EXPECT_EQ(untouched.key, 7u);
-  EXPECT_EQ(untouched.value, 7u);
+  EXPECT_EQ(zeroed.key, 0u);
+  EXPECT_EQ(zeroed.value, 0u);
   std::memset(short_one, 0x44, sizeof(Record) - 1);
   const absl::Status write = CopyObject(static_cast<Record*>(short_one), &r);
   EXPECT_EQ(write.code(), absl::StatusCode::kPermissionDenied) << write;
@@ -672,12 +680,16 @@ TEST_F(CheckCopyCApiTest, CheckedCopiesCopyOrWriteNothing) {
   for (size_t i = 0; i < kSize; ++i) ASSERT_EQ(p[i], 0x66) << i;
   EXPECT_TRUE(recorder_.Take().empty());
 
-  // Over-read: the destination keeps its pattern.
+  // Over-read: the destination range gets zeros, the rest keeps its
+  // pattern.
   char dst[128];
   std::memset(dst, 0x5a, sizeof(dst));
   EXPECT_EQ(sp_memcpy(dst, p, kSize + 1), nullptr);
+  for (size_t i = 0; i < kSize + 1; ++i) ASSERT_EQ(dst[i], 0) << i;
+  std::memset(dst, 0x5a, sizeof(dst));
   EXPECT_EQ(sp_memmove(dst, p + 10, kSize), nullptr);
-  for (size_t i = 0; i < sizeof(dst); ++i) ASSERT_EQ(dst[i], 0x5a) << i;
+  for (size_t i = 0; i < kSize; ++i) ASSERT_EQ(dst[i], 0) << i;
+  for (size_t i = kSize; i < sizeof(dst); ++i) ASSERT_EQ(dst[i], 0x5a) << i;
   // Over-write: the object keeps its bytes.
   EXPECT_EQ(sp_memcpy(p, buf, kSize + 1), nullptr);
   EXPECT_EQ(sp_memmove(p + 1, buf, kSize), nullptr);

@@ -68,12 +68,18 @@ TEST_F(OverflowTest, ShimRefusesPlainMemcpyOverRead) {
   char dst[128];
   Fill(dst, 0x5a, sizeof(dst));
 
+  // Refused: the destination range gets zeros, never the object's bytes
+  // or what follows it; the rest of dst keeps its pattern.
   void* result = memcpy(dst, obj, kSize + 1);
   EXPECT_EQ(result, nullptr);
-  EXPECT_TRUE(AllBytesAre(dst, 0x5a, sizeof(dst)));
+  EXPECT_TRUE(AllBytesAre(dst, 0, kSize + 1));
+  EXPECT_TRUE(AllBytesAre(dst + kSize + 1, 0x5a, sizeof(dst) - kSize - 1));
+  Fill(dst, 0x5a, sizeof(dst));
   result = memmove(dst, obj, kSize + 1);
   EXPECT_EQ(result, nullptr);
-  EXPECT_TRUE(AllBytesAre(dst, 0x5a, sizeof(dst)));
+  EXPECT_TRUE(AllBytesAre(dst, 0, kSize + 1));
+  EXPECT_TRUE(AllBytesAre(dst + kSize + 1, 0x5a, sizeof(dst) - kSize - 1));
+  Fill(dst, 0x5a, sizeof(dst));
 
   std::vector<RecordedViolation> v = recorder_.Take();
   ASSERT_EQ(v.size(), 2u);

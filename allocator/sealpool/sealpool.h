@@ -5,7 +5,8 @@
  * conventions: functions returning pointers return NULL and set errno
  * (EINVAL, EEXIST, ENOMEM, EPERM); functions returning int return 0 or a
  * negative errno, except sp_free() and sp_check_copy(), which return a
- * violation code (SP_VIOLATION_*) in report mode.
+ * violation code (SP_VIOLATION_*) in report mode, and the checked printf
+ * family, which returns libc's count (or minus a violation code).
  */
 #ifndef SEALPOOL_SEALPOOL_H_
 #define SEALPOOL_SEALPOOL_H_
@@ -151,12 +152,54 @@ sp_pool *sp_pool_find(const char *name);
 /* Copy checks (boundscheck/check_copy.h). sp_check_copy returns 0 when the
  * copy is allowed, else (report mode) minus the violation code, or -EINVAL
  * for a bad direction. The checked copies check the source for reading and
- * the destination for writing; on a violation in report mode they write
- * nothing and return NULL. */
+ * the destination for writing, and return what libc's function returns.
+ * On a violation in report mode they return NULL and:
+ *   - when the source range is refused and the destination range is valid,
+ *     the destination range gets zeros instead of the bytes it would have
+ *     received (a caller ignoring the refusal hands on no stale memory);
+ *   - when the destination range is refused, nothing is written.
+ * Only the first refused range is reported. sp_memset has no source. */
 int sp_check_copy(const void *ptr, size_t len, sp_copy_dir dir);
 void *sp_memcpy(void *dst, const void *src, size_t n);
 void *sp_memmove(void *dst, const void *src, size_t n);
 void *sp_memset(void *dst, int c, size_t n);
+/* Checked string, wide and format copies (boundscheck/checked_string.h):
+ * the same rules, for the range each libc function reads and writes.
+ * Strings are read up to their NUL (or n bytes, for the n variants), and
+ * inside a pool object never past its end: no NUL before the end is an
+ * out-of-bounds read. strncpy/stpncpy write n bytes, strcat/strncat the
+ * range from dst to the result's NUL, wmem* n * sizeof(wchar_t) bytes.
+ * Zeroed on a refused source: strcpy/stpcpy as many bytes as the refused
+ * source range, strncpy/stpncpy n bytes, strcat/strncat that many bytes
+ * from dst's NUL on. The printf family checks its format (a refused one
+ * leaves "" in dst when dst can take a byte) and the bytes it writes:
+ * length + 1 for sprintf (measured first), min(n, length + 1) for snprintf
+ * (none when n == 0, where dst may be NULL); the arguments are not
+ * checked. Refused, it returns minus the violation code (< 0) and writes
+ * nothing more. `ap` is a va_list. */
+void *sp_mempcpy(void *dst, const void *src, size_t n);
+char *sp_strcpy(char *dst, const char *src);
+char *sp_strncpy(char *dst, const char *src, size_t n);
+char *sp_stpcpy(char *dst, const char *src);
+char *sp_stpncpy(char *dst, const char *src, size_t n);
+char *sp_strcat(char *dst, const char *src);
+char *sp_strncat(char *dst, const char *src, size_t n);
+#if defined(__GNUC__)
+#define SP_PRINTF_FORMAT_(f, a) __attribute__((__format__(__printf__, f, a)))
+#else
+#define SP_PRINTF_FORMAT_(f, a)
+#endif
+int sp_sprintf(char *dst, const char *fmt, ...) SP_PRINTF_FORMAT_(2, 3);
+int sp_snprintf(char *dst, size_t n, const char *fmt, ...)
+    SP_PRINTF_FORMAT_(3, 4);
+int sp_vsprintf(char *dst, const char *fmt, __builtin_va_list ap)
+    SP_PRINTF_FORMAT_(2, 0);
+int sp_vsnprintf(char *dst, size_t n, const char *fmt, __builtin_va_list ap)
+    SP_PRINTF_FORMAT_(3, 0);
+#undef SP_PRINTF_FORMAT_
+wchar_t *sp_wmemcpy(wchar_t *dst, const wchar_t *src, size_t n);
+wchar_t *sp_wmemmove(wchar_t *dst, const wchar_t *src, size_t n);
+wchar_t *sp_wmemset(wchar_t *dst, wchar_t c, size_t n);
 /* Re-reads the loaded images after dlopen/dlclose (also noticed by itself
  * within 1024 checks). */
 void sp_refresh_images(void);
