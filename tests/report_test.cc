@@ -37,6 +37,8 @@ namespace {
 
 using ::sealpool_test::Addr;
 using ::sealpool_test::AsBytes;
+using ::sealpool_test::ReadFile;
+using ::sealpool_test::StderrCapture;
 using ::sealpool_test::UniqueName;
 
 constexpr CopyDirection kRead = CopyDirection::kRead;
@@ -107,53 +109,6 @@ class ReportTest : public ::testing::Test {
   FullRecorder recorder_;
 };
 
-// Redirects stderr into a temporary file for its lifetime; Text() returns
-// what was written so far.
-class StderrCapture {
- public:
-  StderrCapture() {
-    char path[] = "/tmp/sealpool-report-test-XXXXXX";
-    fd_ = mkstemp(path);
-    if (fd_ >= 0) {
-      path_ = path;
-      saved_ = dup(STDERR_FILENO);
-      dup2(fd_, STDERR_FILENO);
-    }
-  }
-  ~StderrCapture() {
-    Restore();
-    if (fd_ >= 0) {
-      close(fd_);
-      unlink(path_.c_str());
-    }
-  }
-  bool ok() const { return fd_ >= 0; }
-  void Restore() {
-    if (saved_ >= 0) {
-      dup2(saved_, STDERR_FILENO);
-      close(saved_);
-      saved_ = -1;
-    }
-  }
-  std::string Text() const {
-    std::ifstream in(path_);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-
- private:
-  int fd_ = -1;
-  int saved_ = -1;
-  std::string path_;
-};
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> out;

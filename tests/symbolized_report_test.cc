@@ -32,6 +32,8 @@
 
 namespace {
 
+using ::sealpool_test::ReadFile;
+using ::sealpool_test::StderrCapture;
 using ::sealpool_test::UniqueName;
 
 // Lines of the calls into sealpool, set by the host functions themselves.
@@ -143,52 +145,6 @@ std::string JsonStringAfter(const std::string& json, const std::string& key,
   return end == std::string::npos ? "" : json.substr(start, end - start);
 }
 
-// Redirects stderr to a temporary file while alive.
-class StderrCapture {
- public:
-  StderrCapture() {
-    char path[] = "/tmp/sealpool-symbolized-test-XXXXXX";
-    fd_ = mkstemp(path);
-    if (fd_ >= 0) {
-      path_ = path;
-      saved_ = dup(STDERR_FILENO);
-      dup2(fd_, STDERR_FILENO);
-    }
-  }
-  ~StderrCapture() {
-    Restore();
-    if (fd_ >= 0) {
-      close(fd_);
-      unlink(path_.c_str());
-    }
-  }
-  bool ok() const { return fd_ >= 0; }
-  void Restore() {
-    if (saved_ >= 0) {
-      dup2(saved_, STDERR_FILENO);
-      close(saved_);
-      saved_ = -1;
-    }
-  }
-  std::string Text() const {
-    std::ifstream in(path_);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-
- private:
-  int fd_ = -1;
-  int saved_ = -1;
-  std::string path_;
-};
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 bool LibdwMapped() {
   return Contains(ReadFile("/proc/self/maps"), "/libdw");

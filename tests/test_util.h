@@ -13,8 +13,11 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <mutex>
 #include <ostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -351,6 +354,55 @@ inline constexpr const char kHardeningDefaults[] =
     "atomic_free=1:random_reuse=1:quarantine=32:large_quarantine=64:"
     "pool_quarantine=16:"
     "zero_on_free=1:write_after_free_check=1:canaries=1";
+
+// Redirects stderr into a temporary file for its lifetime; Text() returns
+// what was written so far.
+class StderrCapture {
+ public:
+  StderrCapture() {
+    char path[] = "/tmp/sealpool-test-stderr-XXXXXX";
+    fd_ = mkstemp(path);
+    if (fd_ >= 0) {
+      path_ = path;
+      saved_ = dup(STDERR_FILENO);
+      dup2(fd_, STDERR_FILENO);
+    }
+  }
+  ~StderrCapture() {
+    Restore();
+    if (fd_ >= 0) {
+      close(fd_);
+      unlink(path_.c_str());
+    }
+  }
+  bool ok() const { return fd_ >= 0; }
+  void Restore() {
+    if (saved_ >= 0) {
+      dup2(saved_, STDERR_FILENO);
+      close(saved_);
+      saved_ = -1;
+    }
+  }
+  std::string Text() const {
+    std::ifstream in(path_);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
+ private:
+  int fd_ = -1;
+  int saved_ = -1;
+  std::string path_;
+};
+
+// The whole file at `path` ("" if it cannot be read).
+inline std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
 
 // Applies SEALPOOL_OPTIONS keys (e.g. "canaries=0") to the pools created in
 // the scope, and puts the hardening defaults back at its end. Pools read
