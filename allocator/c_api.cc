@@ -198,24 +198,6 @@ void* sp_alloc_aligned(sp_pool* pool, size_t align, size_t size) {
   return p;
 }
 
-char* sp_strndup(sp_pool* pool, const char* s, size_t n) {
-  if (pool == nullptr || s == nullptr) {
-    errno = EINVAL;
-    return nullptr;
-  }
-  const size_t len = strnlen(s, n);
-  if (len == SIZE_MAX) {  // n == SIZE_MAX and no NUL: cannot happen in memory
-    errno = ENOMEM;
-    return nullptr;
-  }
-  char* c = static_cast<char*>(sp_alloc(pool, len + 1));
-  if (c == nullptr) return nullptr;
-  std::memcpy(c, s, len);
-  c[len] = '\0';
-  return c;
-}
-
-char* sp_strdup(sp_pool* pool, const char* s) { return sp_strndup(pool, s, SIZE_MAX); }
 
 sp_pool* sp_pool_of(const void* ptr) { return ToC(sealpool::Pool::Owner(ptr)); }
 

@@ -3,6 +3,8 @@
 #include <errno.h>
 
 #include <cstdarg>
+#include <cstdint>
+#include <cstring>
 #include <cwchar>
 
 #include "boundscheck/check_copy.h"
@@ -100,6 +102,28 @@ wchar_t* sp_wmemmove(wchar_t* dst, const wchar_t* src, size_t n) {
 wchar_t* sp_wmemset(wchar_t* dst, wchar_t c, size_t n) {
   return sealpool::CheckedWmemset(dst, c, n);
 }
+
+// strdup and strndup: the source is read as a checked copy's would be
+// (never past its pool object), so that a copy cannot carry a neighbour's
+// bytes or a canary out of the heap.
+char* sp_strndup(sp_pool* pool, const char* s, size_t n) {
+  if (pool == nullptr || s == nullptr) {
+    errno = EINVAL;
+    return nullptr;
+  }
+  const size_t len = sealpool::CheckedStrnlen(s, n);
+  if (len == SIZE_MAX) {
+    errno = EFAULT;
+    return nullptr;
+  }
+  char* c = static_cast<char*>(sp_alloc(pool, len + 1));
+  if (c == nullptr) return nullptr;
+  std::memcpy(c, s, len);
+  c[len] = '\0';
+  return c;
+}
+
+char* sp_strdup(sp_pool* pool, const char* s) { return sp_strndup(pool, s, SIZE_MAX); }
 
 void sp_refresh_images(void) { sealpool::RefreshImageTable(); }
 

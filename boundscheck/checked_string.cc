@@ -29,7 +29,7 @@ constexpr CopyDirection kWrite = CopyDirection::kWrite;
 // end without a NUL (and before `limit`) gives the object's remaining
 // bytes + 1, a range the checker then refuses as out of bounds. Outside the
 // arena the search is libc's (strnlen), as unbounded as the call it checks.
-size_t StringRange(const char* s, size_t limit) {
+size_t StringRangeOf(const char* s, size_t limit) {
   if (limit == 0) return 0;
   if (!CopyAllowed(s, 1, kRead)) return 1;
   ObjectBounds b;
@@ -44,7 +44,7 @@ size_t StringRange(const char* s, size_t limit) {
   return len < limit ? len + 1 : limit;
 }
 
-// True when the first `range` bytes at `s` (a range StringRange() gave and
+// True when the first `range` bytes at `s` (a range StringRangeOf() gave and
 // CheckCopy() allowed) end with the string's NUL.
 bool EndsWithNul(const char* s, size_t range) {
   return range != 0 && s[range - 1] == '\0';
@@ -62,7 +62,7 @@ int Refused(ViolationKind v) { return -static_cast<int>(v); }
 // strcpy and stpcpy: checks and copies; the length copied (NUL included),
 // or 0 when refused.
 size_t CopyString(char* dst, const char* src) {
-  const size_t range = StringRange(src, SIZE_MAX);
+  const size_t range = StringRangeOf(src, SIZE_MAX);
   if (ABSL_PREDICT_FALSE(CheckCopy(src, range, kRead) != ViolationKind::kNone)) {
     ZeroIfWritable(dst, range);
     return 0;
@@ -77,7 +77,7 @@ size_t CopyString(char* dst, const char* src) {
 // strncpy and stpncpy: checks and copies; the length of the source range,
 // or SIZE_MAX when refused.
 size_t CopyStringN(char* dst, const char* src, size_t n) {
-  const size_t range = StringRange(src, n);
+  const size_t range = StringRangeOf(src, n);
   if (ABSL_PREDICT_FALSE(CheckCopy(src, range, kRead) != ViolationKind::kNone)) {
     ZeroIfWritable(dst, n);
     return SIZE_MAX;
@@ -96,9 +96,9 @@ size_t CopyStringN(char* dst, const char* src, size_t n) {
 // (bounded by its NUL) to dst, checked; false when refused.
 bool AppendString(char* dst, const char* src, size_t limit) {
   // dst's own string, searched like a source: strlen(dst) + 1 bytes.
-  const size_t dst_range = StringRange(dst, SIZE_MAX);
-  char* const end = dst + dst_range - 1;  // where the append starts
-  const size_t range = StringRange(src, limit);
+  const size_t dst_range = StringRangeOf(dst, SIZE_MAX);
+  char* const end = dst + (dst_range - 1);  // where the append starts
+  const size_t range = StringRangeOf(src, limit);
   if (ABSL_PREDICT_FALSE(CheckCopy(src, range, kRead) != ViolationKind::kNone)) {
     // The bytes that would have received the source's: from dst's NUL on.
     if (CopyAllowed(dst, dst_range - 1 + range, kWrite)) {
@@ -112,7 +112,7 @@ bool AppendString(char* dst, const char* src, size_t limit) {
                          ViolationKind::kNone)) {
     return false;
   }
-  std::memcpy(end, src, chars);
+  if (chars != 0) std::memcpy(end, src, chars);
   end[chars] = '\0';
   return true;
 }
@@ -121,7 +121,7 @@ bool AppendString(char* dst, const char* src, size_t limit) {
 // violation (report mode). On a refusal dst gets an empty string when it
 // can take one byte (room != 0).
 ViolationKind CheckFormat(char* dst, size_t room, const char* fmt) {
-  const size_t range = StringRange(fmt, SIZE_MAX);
+  const size_t range = StringRangeOf(fmt, SIZE_MAX);
   const ViolationKind v = CheckCopy(fmt, range, kRead);
   if (ABSL_PREDICT_FALSE(v != ViolationKind::kNone) && room != 0) {
     ZeroIfWritable(dst, 1);
@@ -136,6 +136,14 @@ size_t WideBytes(size_t n) {
 }
 
 }  // namespace
+
+size_t CheckedStrnlen(const char* s, size_t limit) {
+  const size_t range = StringRangeOf(s, limit);
+  if (ABSL_PREDICT_FALSE(CheckCopy(s, range, kRead) != ViolationKind::kNone)) {
+    return SIZE_MAX;
+  }
+  return EndsWithNul(s, range) ? range - 1 : range;
+}
 
 char* CheckedStrcpy(char* dst, const char* src) {
   return CopyString(dst, src) != 0 ? dst : nullptr;

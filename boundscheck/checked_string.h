@@ -58,6 +58,12 @@
 namespace sealpool {
 
 // strcpy / stpcpy: dst, or (stpcpy) the address of the NUL written.
+// strnlen(s, limit), with the bytes it reads checked like a copy's source:
+// never past the end of s's pool object (a pool string without a NUL
+// before the object's end is an out-of-bounds read). SIZE_MAX when the
+// read is refused (reported; abort mode aborts).
+size_t CheckedStrnlen(const char* s, size_t limit);
+
 char* CheckedStrcpy(char* dst, const char* src);
 char* CheckedStpcpy(char* dst, const char* src);
 // strncpy / stpncpy: dst, or (stpncpy) dst + strnlen(src, n).

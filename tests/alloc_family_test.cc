@@ -426,6 +426,24 @@ TEST_F(AllocFamilyTest, StrdupAndStrndup) {
   char* r = sp_strndup(pool, raw, sizeof(raw));
   ASSERT_NE(r, nullptr);
   EXPECT_STREQ(r, "wxyz");
+  // A pool string without a NUL: read up to its object's end, not past it
+  // into the canary or the next slot.
+  char* unterminated = static_cast<char*>(sp_alloc(pool, 24));
+  ASSERT_NE(unterminated, nullptr);
+  std::memset(unterminated, 'u', 24);
+  errno = 0;
+  EXPECT_EQ(sp_strdup(pool, unterminated), nullptr);
+  EXPECT_EQ(errno, EFAULT);
+  EXPECT_EQ(Kinds(), std::vector<ViolationKind>{ViolationKind::kOutOfBounds});
+  char* bounded = sp_strndup(pool, unterminated, 24);  // the neighbour: n stops first
+  ASSERT_NE(bounded, nullptr);
+  EXPECT_EQ(std::string(bounded), std::string(24, 'u'));
+  EXPECT_EQ(sp_free(bounded), 0);
+  EXPECT_EQ(sp_free(unterminated), 0);
+  errno = 0;
+  EXPECT_EQ(sp_strdup(pool, unterminated), nullptr);  // freed
+  EXPECT_EQ(errno, EFAULT);
+  EXPECT_EQ(Kinds(), std::vector<ViolationKind>{ViolationKind::kUseAfterFree});
   errno = 0;
   EXPECT_EQ(sp_strdup(pool, nullptr), nullptr);
   EXPECT_EQ(errno, EINVAL);

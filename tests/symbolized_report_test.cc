@@ -52,6 +52,15 @@ ABSL_ATTRIBUTE_NOINLINE void* HostCopyOutOfBounds(void* dst, const void* src,
   return r;
 }
 
+// clang 14 (the sanitizer stages) records no inlined-subroutine scope for
+// the always_inline helper below at -O2 -- binutils' `addr2line -i` finds
+// none either -- so the inlined frame can only be asserted with gcc.
+#if defined(__clang__)
+constexpr bool kCompilerRecordsInlinedHelper = false;
+#else
+constexpr bool kCompilerRecordsInlinedHelper = true;
+#endif
+
 // A host helper that is always inlined into its caller: its call into
 // sealpool has the caller's return address, and DWARF tells the two apart.
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* InlinedHostCopy(void* dst,
@@ -246,6 +255,9 @@ TEST_F(SymbolizedReportTest, FreeReportStartsAtTheHostFree) {
 }
 
 TEST_F(SymbolizedReportTest, InlinedCallerIsAFrameOfItsOwn) {
+  if (!kCompilerRecordsInlinedHelper) {
+    GTEST_SKIP() << "this compiler's debug information has no inlined scope here";
+  }
   std::string text;
   {
     StderrCapture capture;
@@ -419,6 +431,7 @@ TEST_F(SymbolizedJsonLogTest, FramesCarryModuleOffsetFileLineAndModuleMap) {
   EXPECT_GE(build_id.size(), 16u) << direct;
   EXPECT_TRUE(IsHex(build_id)) << direct;
 
+  if (!kCompilerRecordsInlinedHelper) return;
   const std::string& inlined = lines[1];
   EXPECT_TRUE(Contains(
       inlined,

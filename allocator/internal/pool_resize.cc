@@ -115,14 +115,15 @@ bool PoolImpl::ShrinkSmall(SpanRecord* rec, const ObjectBounds& b, size_t size) 
   void* s = SlackEntry(RecordGranule(rec), wide, idx);
   const uint32_t old = slot_size - static_cast<uint32_t>(b.size);
   const uint32_t slack = slot_size - static_cast<uint32_t>(size);
-  // Zeroed and re-canaried first: the object's bytes past `size` are its
-  // own until the entry says otherwise.
+  // The entry first: a free racing the resize (a host bug) then either
+  // wins, and the slot is not touched here, or loses to the new size. The
+  // bytes given up are still the caller's until the call returns.
+  if (!CasSlack(s, wide, old, slack)) return false;  // freed meanwhile
   std::memset(reinterpret_cast<void*>(b.start + size), 0, b.size - size);
   if (hard_.canaries) {
     WriteCanary(b.start + size, SlotCanaryLength(slack, hard_.canary_words),
                 SlotCanary(b.start));
   }
-  if (!CasSlack(s, wide, old, slack)) return false;  // freed meanwhile
   AsanObjectAllocated(b.start, size, slot_size);
   return true;
 }

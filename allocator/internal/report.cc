@@ -304,6 +304,11 @@ void WriteReports(const Violation& v, int log_fd) {
   if (v.detail != nullptr) w.Str(" (").Str(v.detail).Str(")");
   w.Str("; pool id ").Dec(v.pool_id).Str("; thread ").Dec(v.thread_id)
       .Str("\n");
+  // The headline goes out before anything is symbolized: loading libdw and
+  // reading debug information allocate (from libc) and read files, and a
+  // report must say what happened even if that goes wrong.
+  internal::WriteAll(STDERR_FILENO, w.data(), w.length());
+  w = internal::FixedWriter(text_buf, sizeof(text_buf));
 
   const bool json = log_fd >= 0;
   char json_buf[16384];

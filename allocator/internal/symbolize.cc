@@ -350,7 +350,7 @@ int CountOwnFrames(void* const* frames, int n) {
     void* pc = static_cast<char*>(frames[own]) - 1;
     if (!absl::Symbolize(pc, sym, sizeof(sym))) break;
     if (!StartsWith(sym, "sealpool::") && !StartsWith(sym, "absl::") &&
-        !StartsWith(sym, "sp_")) {
+        !StartsWith(sym, "sp_") && !StartsWith(sym, "sealpool_shim_")) {
       break;
     }
   }

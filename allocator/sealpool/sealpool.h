@@ -132,7 +132,10 @@ size_t sp_object_size(const void *ptr);
  * sp_alloc_aligned: align a power of two up to 2^30, else NULL + EINVAL
  * (zero-size objects: up to 4096).
  * sp_strdup / sp_strndup: a copy of s (at most n bytes of it), always
- * NUL-terminated; s == NULL gives NULL + EINVAL.
+ * NUL-terminated; s == NULL gives NULL + EINVAL. s is read as a checked
+ * copy's source: never past the end of its pool object, so a pool string
+ * without a NUL before its object's end (or a freed one) is a violation
+ * (NULL + EFAULT in report mode).
  * sp_pool_of: the pool of the live object that contains ptr (or is the
  * zero-size object at ptr), without a new reference; NULL for memory
  * sealpool does not own, freed memory and NULL.

@@ -303,7 +303,8 @@ absl::StatusOr<LogRecord> ParseLogRecord(absl::string_view line) {
 bool IsSealpoolFunction(absl::string_view function) {
   return absl::StartsWith(function, "sealpool::") ||
          absl::StartsWith(function, "absl::") ||
-         absl::StartsWith(function, "sp_");
+         absl::StartsWith(function, "sp_") ||
+         absl::StartsWith(function, "sealpool_shim_");
 }
 
 std::string PositionText(const Summary& summary, const LogPosition& at) {
