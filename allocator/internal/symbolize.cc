@@ -139,6 +139,14 @@ struct Libdw {
   decltype(&dwarf_diename) diename;
   decltype(&dwarf_getsrcfiles) getsrcfiles;
   decltype(&dwarf_filesrc) filesrc;
+  // For modules without .debug_aranges (clang's default), where
+  // dwfl_module_addrdie and dwfl_module_getsrc find nothing: a scan of the
+  // compile units.
+  decltype(&dwfl_module_nextcu) module_nextcu;
+  decltype(&dwarf_haspc) haspc;
+  decltype(&dwarf_getsrc_die) getsrc_die;
+  decltype(&dwarf_linesrc) linesrc;
+  decltype(&dwarf_lineno) lineno;
 };
 
 Libdw g_libdw;
@@ -180,7 +188,12 @@ bool LoadLibdw() {
       Resolve(h, "dwarf_formudata", &d.formudata) &&
       Resolve(h, "dwarf_diename", &d.diename) &&
       Resolve(h, "dwarf_getsrcfiles", &d.getsrcfiles) &&
-      Resolve(h, "dwarf_filesrc", &d.filesrc);
+      Resolve(h, "dwarf_filesrc", &d.filesrc) &&
+      Resolve(h, "dwfl_module_nextcu", &d.module_nextcu) &&
+      Resolve(h, "dwarf_haspc", &d.haspc) &&
+      Resolve(h, "dwarf_getsrc_die", &d.getsrc_die) &&
+      Resolve(h, "dwarf_linesrc", &d.linesrc) &&
+      Resolve(h, "dwarf_lineno", &d.lineno);
   if (!ok) return false;  // the handle stays open: harmless, and rare
   g_callbacks.find_elf = d.linux_proc_find_elf;
   g_callbacks.find_debuginfo = NoSeparateDebuginfo;
@@ -255,6 +268,24 @@ bool DescribeWithDwarf(Dwfl* dwfl, uintptr_t pc, FrameSymbols* out) {
   }
   Dwarf_Addr bias = 0;
   Dwarf_Die* cu = g_libdw.module_addrdie(mod, pc, &bias);
+  if (cu == nullptr || g_libdw.haspc(cu, pc - bias) <= 0) {
+    cu = nullptr;
+    // No address ranges table: find the compile unit that covers pc.
+    for (Dwarf_Die* c = nullptr; (c = g_libdw.module_nextcu(mod, c, &bias)) != nullptr;) {
+      if (g_libdw.haspc(c, pc - bias) > 0) {
+        cu = c;
+        break;
+      }
+    }
+  }
+  // Without .debug_aranges, dwfl_module_getsrc finds no line even where the
+  // compile unit is known: ask the unit's line table.
+  if (cu != nullptr && file == nullptr) {
+    if (Dwarf_Line* l = g_libdw.getsrc_die(cu, pc - bias)) {
+      file = g_libdw.linesrc(l, nullptr, nullptr);
+      if (g_libdw.lineno(l, &line) != 0) line = 0;
+    }
+  }
   if (file == nullptr && cu == nullptr) return false;
 
   Dwarf_Die* scopes = nullptr;

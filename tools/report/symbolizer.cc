@@ -128,6 +128,24 @@ std::vector<SourceLine> OfflineSymbolizer::Symbolize(
   }
   Dwarf_Addr bias = 0;
   Dwarf_Die* cu = dwfl_module_addrdie(m->mod, pc, &bias);
+  if (cu == nullptr || dwarf_haspc(cu, pc - bias) <= 0) {
+    cu = nullptr;
+    // No .debug_aranges (clang's default): scan the compile units.
+    for (Dwarf_Die* c = nullptr; (c = dwfl_module_nextcu(m->mod, c, &bias)) != nullptr;) {
+      if (dwarf_haspc(c, pc - bias) > 0) {
+        cu = c;
+        break;
+      }
+    }
+  }
+  // Without .debug_aranges, dwfl_module_getsrc finds no line even where the
+  // compile unit is known: ask the unit's line table.
+  if (cu != nullptr && file == nullptr) {
+    if (Dwarf_Line* l = dwarf_getsrc_die(cu, pc - bias)) {
+      file = dwarf_linesrc(l, nullptr, nullptr);
+      if (dwarf_lineno(l, &line) != 0) line = 0;
+    }
+  }
   Dwarf_Die* scopes = nullptr;
   int n = cu != nullptr ? dwarf_getscopes(cu, pc - bias, &scopes) : 0;
   Dwarf_Files* files = nullptr;
