@@ -4,6 +4,8 @@
 // pointers, zero-size objects and destroyed pools — and their C++
 // equivalents on sealpool::Pool.
 
+#include <sys/mman.h>
+
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
@@ -61,7 +63,8 @@ class AllocFamilyTest : public ReportModeTest {
 // --- sp_calloc ---------------------------------------------------------------
 
 TEST_F(AllocFamilyTest, CallocZeroesEvenReusedSlotsWithoutZeroOnFree) {
-  sealpool_test::ScopedOptions opts("zero_on_free=0:write_after_free_check=0:quarantine=0");
+  sealpool_test::ScopedOptions opts(
+      "zero_on_free=0:write_after_free_check=0:quarantine=0:large_quarantine=0");
   sp_pool* pool = MakePool("calloc-dirty");
   ASSERT_NE(pool, nullptr);
   for (size_t size : {24u, 200u, 5000u, 70000u}) {
@@ -81,6 +84,35 @@ TEST_F(AllocFamilyTest, CallocZeroesEvenReusedSlotsWithoutZeroOnFree) {
       EXPECT_EQ(sp_object_size(p), size);
       EXPECT_EQ(sp_free(p), 0);
     }
+  }
+  EXPECT_EQ(sp_pool_destroy(pool), 0);
+  EXPECT_TRUE(Kinds().empty());
+}
+
+// A large calloc is zero without being written: its pages stay
+// non-resident until used (as with glibc's mmapped chunks).
+TEST_F(AllocFamilyTest, LargeCallocLeavesItsPagesUntouched) {
+  sealpool_test::ScopedOptions opts("large_quarantine=0");
+  sp_pool* pool = MakePool("calloc-lazy");
+  ASSERT_NE(pool, nullptr);
+  constexpr size_t kBytes = 8 << 20;
+  // A dirty large object first, freed, so that the calloc may reuse its span.
+  void* dirty = sp_alloc(pool, kBytes);
+  ASSERT_NE(dirty, nullptr);
+  std::memset(dirty, 0x5a, kBytes);
+  ASSERT_EQ(sp_free(dirty), 0);
+  for (int round = 0; round < 2; ++round) {
+    void* p = sp_calloc(pool, kBytes / 8, 8);
+    ASSERT_NE(p, nullptr);
+    const uintptr_t lo = (reinterpret_cast<uintptr_t>(p) + 4095) & ~uintptr_t{4095};
+    const size_t pages = (reinterpret_cast<uintptr_t>(p) + kBytes - lo) / 4096;
+    std::vector<unsigned char> vec(pages);
+    ASSERT_EQ(mincore(reinterpret_cast<void*>(lo), pages * 4096, vec.data()), 0);
+    size_t resident = 0;
+    for (unsigned char v : vec) resident += v & 1;
+    EXPECT_LE(resident, 2u) << "round " << round;
+    EXPECT_TRUE(AllZero(p, kBytes));
+    EXPECT_EQ(sp_free(p), 0);
   }
   EXPECT_EQ(sp_pool_destroy(pool), 0);
   EXPECT_TRUE(Kinds().empty());

@@ -176,6 +176,16 @@ class SymbolizedReportTest : public ::testing::Test {
     self->depth_ = v.stack_depth;
     self->top_ = v.stack_depth > 0 ? v.stack[0] : nullptr;
   }
+  // What the reports made by fn() write to stderr.
+  template <typename F>
+  static std::string ReportsOf(F fn) {
+    StderrCapture capture;
+    EXPECT_TRUE(capture.ok());
+    fn();
+    capture.Restore();
+    return capture.Text();
+  }
+
   void SetUp() override {
     ASSERT_TRUE(sealpool::SetRuntimeOptions("stack_depth=32:symbolize=1").ok());
     sealpool::SetMode(sealpool::Mode::kReport);
@@ -200,14 +210,9 @@ class SymbolizedReportTest : public ::testing::Test {
 };
 
 TEST_F(SymbolizedReportTest, FirstFrameIsTheHostCallWithFileAndLine) {
-  std::string text;
-  {
-    StderrCapture capture;
-    ASSERT_TRUE(capture.ok());
+  const std::string text = ReportsOf([&] {
     EXPECT_EQ(HostCopyOutOfBounds(out_, obj_, 48), nullptr);
-    capture.Restore();
-    text = capture.Text();
-  }
+  });
   const std::vector<std::string> frames = FrameLines(text);
   ASSERT_FALSE(frames.empty()) << text;
   const std::string& first = frames[0];
@@ -237,14 +242,9 @@ TEST_F(SymbolizedReportTest, FirstFrameIsTheHostCallWithFileAndLine) {
 TEST_F(SymbolizedReportTest, FreeReportStartsAtTheHostFree) {
   void* p = sp_alloc(pool_, 16);
   ASSERT_NE(p, nullptr);
-  std::string text;
-  {
-    StderrCapture capture;
-    ASSERT_TRUE(capture.ok());
+  const std::string text = ReportsOf([&] {
     EXPECT_EQ(HostFreeTwice(p), SP_VIOLATION_DOUBLE_FREE);
-    capture.Restore();
-    text = capture.Text();
-  }
+  });
   const std::vector<std::string> frames = FrameLines(text);
   ASSERT_FALSE(frames.empty()) << text;
   EXPECT_TRUE(Contains(frames[0], "HostFreeTwice(")) << text;
@@ -258,14 +258,9 @@ TEST_F(SymbolizedReportTest, InlinedCallerIsAFrameOfItsOwn) {
   if (!kCompilerRecordsInlinedHelper) {
     GTEST_SKIP() << "this compiler's debug information has no inlined scope here";
   }
-  std::string text;
-  {
-    StderrCapture capture;
-    ASSERT_TRUE(capture.ok());
+  const std::string text = ReportsOf([&] {
     EXPECT_EQ(HostCallsInlinedCopy(out_, obj_, 48), nullptr);
-    capture.Restore();
-    text = capture.Text();
-  }
+  });
   const std::vector<std::string> frames = FrameLines(text);
   ASSERT_GE(frames.size(), 2u) << text;
   // #0: the inlined helper at its call; #1: its caller, same address, at
@@ -290,14 +285,9 @@ TEST_F(SymbolizedReportTest, InlinedCallerIsAFrameOfItsOwn) {
 TEST_F(SymbolizedReportTest, WithoutSymbolsFramesKeepModuleAndOffset) {
   ASSERT_TRUE(sealpool::SetRuntimeOptions("symbolize=0").ok());
   sealpool::SetMode(sealpool::Mode::kReport);  // SetRuntimeOptions applies one
-  std::string text;
-  {
-    StderrCapture capture;
-    ASSERT_TRUE(capture.ok());
+  const std::string text = ReportsOf([&] {
     EXPECT_EQ(HostCopyOutOfBounds(out_, obj_, 48), nullptr);
-    capture.Restore();
-    text = capture.Text();
-  }
+  });
   ASSERT_TRUE(sealpool::SetRuntimeOptions("symbolize=1").ok());
   sealpool::SetMode(sealpool::Mode::kReport);
   const std::vector<std::string> frames = FrameLines(text);
@@ -315,14 +305,9 @@ TEST_F(SymbolizedReportTest, WithoutSymbolsFramesKeepModuleAndOffset) {
 // module+offset is the address in the module's file: the module's load
 // bias plus the offset is the printed address.
 TEST_F(SymbolizedReportTest, OffsetIsRelativeToTheModuleLoadBias) {
-  std::string text;
-  {
-    StderrCapture capture;
-    ASSERT_TRUE(capture.ok());
+  const std::string text = ReportsOf([&] {
     EXPECT_EQ(HostCopyOutOfBounds(out_, obj_, 48), nullptr);
-    capture.Restore();
-    text = capture.Text();
-  }
+  });
   const std::vector<std::string> frames = FrameLines(text);
   ASSERT_FALSE(frames.empty()) << text;
   const FrameLine parsed = ParseFrameLine(frames[0]);

@@ -33,12 +33,18 @@ void* PoolImpl::AllocateZeroed(size_t n, size_t size, AllocError* err) {
   void* p = Allocate(bytes, err);
   if (p == nullptr) return nullptr;
   // A small slot is known to be zero when freed slots are zeroed and the
-  // hand-out checked that it still was; anything else is cleared.
+  // hand-out checked that it still was. A large object's pages always are:
+  // they were never mapped before, or a freed large object's pages were
+  // emptied when they became guard pages (MADV_GUARD_INSTALL, or PROT_NONE
+  // and MADV_DONTNEED), or a released pool's extent was mapped anew; small
+  // spans never give their granules to large objects. So a large calloc
+  // leaves its pages untouched until they are used.
   const uintptr_t a = reinterpret_cast<uintptr_t>(p);
-  const bool known_zero =
-      hard_.zero_on_free && hard_.waf_check &&
-      EntryKindOf(g_arena.table[PageIndex(a)].load(std::memory_order_relaxed)) ==
-          EntryKind::kSmall;
+  const EntryKind kind =
+      EntryKindOf(g_arena.table[PageIndex(a)].load(std::memory_order_relaxed));
+  const bool known_zero = kind == EntryKind::kLarge ||
+                          (kind == EntryKind::kSmall && hard_.zero_on_free &&
+                           hard_.waf_check);
   if (!known_zero) std::memset(p, 0, bytes);
   return p;
 }
