@@ -40,6 +40,20 @@ Report(ViolationKind kind, uintptr_t a, size_t len, CopyDirection dir,
   return ReportViolation(v, 2);
 }
 
+// Whether a refused range is reported (CheckCopy) or only answered
+// (CopyAllowed, which decides whether a refused copy's destination may be
+// zeroed).
+enum class Reporting : bool { kQuiet = false, kReport = true };
+
+// A refusal of rule `kind`: reported, or (kQuiet) only returned.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline ViolationKind Refuse(
+    Reporting reporting, ViolationKind kind, uintptr_t a, size_t len,
+    CopyDirection dir, uint32_t pool_id, uintptr_t start, size_t size,
+    const char* detail) {
+  if (reporting == Reporting::kQuiet) return kind;
+  return Report(kind, a, len, dir, pool_id, start, size, detail);
+}
+
 // Slow path: why an arena address is not inside a live object.
 ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD ViolationKind
 ReportArena(uintptr_t a, size_t len, CopyDirection dir) {
@@ -92,51 +106,41 @@ ReportWrap(uintptr_t a, size_t len, CopyDirection dir) {
                 kDetail);
 }
 
-// Whether a refused range is reported (CheckCopy) or only answered
-// (CopyAllowed, which decides whether a refused copy's destination may be
-// zeroed).
-enum class Reporting : bool { kQuiet = false, kReport = true };
-
 // Rule 4: memory sealpool does not own.
 ABSL_ATTRIBUTE_NOINLINE ViolationKind CheckOutside(uintptr_t a, size_t len,
                                                    CopyDirection dir,
                                                    Reporting reporting) {
   const uintptr_t end = a + len;
   const StackBounds& s = ThreadStack();
-  const bool quiet = reporting == Reporting::kQuiet;
   if (a < s.hi && end > s.lo) {
     if (a < s.lo || end > s.hi) {
-      if (quiet) return ViolationKind::kStackOverflow;
-      return Report(ViolationKind::kStackOverflow, a, len, dir, 0, s.lo,
-                    s.hi - s.lo, "range is partly on the thread's stack");
+      return Refuse(reporting, ViolationKind::kStackOverflow, a, len, dir,
+                    0, s.lo, s.hi - s.lo, "range is partly on the thread's stack");
     }
     const uintptr_t sp = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
     if (sp >= s.lo && sp < s.hi && a < sp) {
-      if (quiet) return ViolationKind::kStackOverflow;
-      return Report(ViolationKind::kStackOverflow, a, len, dir, 0, s.lo,
-                    s.hi - s.lo, "range is in a dead stack frame");
+      return Refuse(reporting, ViolationKind::kStackOverflow, a, len, dir,
+                    0, s.lo, s.hi - s.lo, "range is in a dead stack frame");
     }
     return ViolationKind::kNone;
   }
   if (ABSL_PREDICT_FALSE(InArenaInline(reinterpret_cast<const void*>(a), len))) {
     // Starts outside the arena, runs into it.
-    if (quiet) return ViolationKind::kGuardPage;
-    return Report(ViolationKind::kGuardPage, a, len, dir, 0, 0, 0,
-                  "range runs into the sealpool arena");
+    return Refuse(reporting, ViolationKind::kGuardPage, a, len, dir,
+                  0, 0, 0, "range runs into the sealpool arena");
   }
   uintptr_t range = 0;
   switch (FindImageRange(a, len, dir == CopyDirection::kWrite, &range)) {
     case ImageHit::kNone:
       return ViolationKind::kNone;
     case ImageHit::kCode:
-      if (quiet) return ViolationKind::kImageSegment;
-      return Report(ViolationKind::kImageSegment, a, len, dir, 0, 0, 0,
+      return Refuse(reporting, ViolationKind::kImageSegment, a, len, dir,
+                    0, 0, 0,
                     dir == CopyDirection::kWrite ? "write into program code"
                                                  : "read of program code");
     case ImageHit::kReadOnly:
-      if (quiet) return ViolationKind::kImageSegment;
-      return Report(ViolationKind::kImageSegment, a, len, dir, 0, 0, 0,
-                    "write into read-only program data");
+      return Refuse(reporting, ViolationKind::kImageSegment, a, len, dir,
+                    0, 0, 0, "write into read-only program data");
   }
   return ViolationKind::kNone;
 }
@@ -155,9 +159,8 @@ ABSL_ATTRIBUTE_NOINLINE ViolationKind CheckCopySlow(
   const bool quiet = reporting == Reporting::kQuiet;
   if (ABSL_PREDICT_FALSE(len == 0)) return ViolationKind::kNone;
   if (ABSL_PREDICT_FALSE(a < kFirstPage)) {
-    if (quiet) return ViolationKind::kBogusPointer;
-    return Report(ViolationKind::kBogusPointer, a, len, dir, 0, 0, 0,
-                  "null or first-page pointer");
+    return Refuse(reporting, ViolationKind::kBogusPointer, a, len, dir,
+                  0, 0, 0, "null or first-page pointer");
   }
   if (ABSL_PREDICT_FALSE(a + len < a)) {
     if (quiet) return ViolationKind::kBogusPointer;
@@ -175,21 +178,18 @@ ABSL_ATTRIBUTE_NOINLINE ViolationKind CheckCopySlow(
   }
   const size_t off = a - b.start;  // <= b.size, by LookupObject
   if (ABSL_PREDICT_FALSE(len > b.size - off)) {
-    if (quiet) return ViolationKind::kOutOfBounds;
-    return Report(ViolationKind::kOutOfBounds, a, len, dir, b.pool_id, b.start,
-                  b.size, "range runs past the object's end");
+    return Refuse(reporting, ViolationKind::kOutOfBounds, a, len, dir,
+                  b.pool_id, b.start, b.size, "range runs past the object's end");
   }
   if (ABSL_PREDICT_FALSE(b.usercopy_size != 0 &&
                          (off < b.usercopy_offset ||
                           off + len > size_t{b.usercopy_offset} + b.usercopy_size))) {
-    if (quiet) return ViolationKind::kUsercopyWindow;
-    return Report(ViolationKind::kUsercopyWindow, a, len, dir, b.pool_id, b.start,
-                  b.size, "outside the pool's usercopy window");
+    return Refuse(reporting, ViolationKind::kUsercopyWindow, a, len, dir,
+                  b.pool_id, b.start, b.size, "outside the pool's usercopy window");
   }
   if (ABSL_PREDICT_FALSE(b.sealed && dir == CopyDirection::kWrite)) {
-    if (quiet) return ViolationKind::kSealedWrite;
-    return Report(ViolationKind::kSealedWrite, a, len, dir, b.pool_id, b.start,
-                  b.size, "write into sealed memory");
+    return Refuse(reporting, ViolationKind::kSealedWrite, a, len, dir,
+                  b.pool_id, b.start, b.size, "write into sealed memory");
   }
   return ViolationKind::kNone;
 }
