@@ -294,6 +294,7 @@ TEST_F(AllocFamilyTest, ShrinkInPlaceNeighbourFreesCleanly) {
   void* q = sp_realloc(pool, p, 100);
   ASSERT_NE(q, nullptr);
   EXPECT_EQ(sp_object_size(q), 100u);
+  std::memset(q, 0x33, 100);  // every byte of the shrunk object is its own
   EXPECT_EQ(sp_free(q), 0);
   for (void* m : more) EXPECT_EQ(sp_free(m), 0);
   EXPECT_EQ(sp_pool_destroy(pool), 0);
@@ -471,6 +472,12 @@ TEST_F(AllocFamilyTest, StrdupAndStrndup) {
   ASSERT_NE(bounded, nullptr);
   EXPECT_EQ(std::string(bounded), std::string(24, 'u'));
   EXPECT_EQ(sp_free(bounded), 0);
+  unterminated[23] = '\0';  // the other neighbour: the NUL in the last byte
+  char* last = sp_strdup(pool, unterminated);
+  ASSERT_NE(last, nullptr);
+  EXPECT_EQ(std::string(last), std::string(23, 'u'));
+  EXPECT_EQ(sp_free(last), 0);
+  EXPECT_TRUE(Kinds().empty());
   EXPECT_EQ(sp_free(unterminated), 0);
   errno = 0;
   EXPECT_EQ(sp_strdup(pool, unterminated), nullptr);  // freed
