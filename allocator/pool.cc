@@ -12,15 +12,31 @@
 namespace sealpool {
 
 using internal::AllocError;
+using internal::Outcome;
+using internal::OutcomeOr;
 using internal::PoolImpl;
+
+namespace {
+
+absl::Status ToStatus(const Outcome& o) {
+  if (o.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(o.code()), o.message());
+}
+
+absl::StatusOr<Pool*> ToStatusOr(const OutcomeOr<Pool*>& r) {
+  if (!r.ok()) return ToStatus(r.outcome());
+  return r.value();
+}
+
+}  // namespace
 
 absl::StatusOr<Pool*> Pool::Create(absl::string_view name,
                                    const PoolOptions& options) {
-  return PoolImpl::Create(name, options);
+  return ToStatusOr(PoolImpl::Create(name, options));
 }
 
 absl::StatusOr<Pool*> Pool::Find(absl::string_view name) {
-  return PoolImpl::Find(name);
+  return ToStatusOr(PoolImpl::Find(name));
 }
 
 namespace {
@@ -113,12 +129,12 @@ bool Pool::Owns(const void* ptr) {
   return LookupObject(ptr, &b, kLookupBounds) == Lookup::kObject;
 }
 
-absl::Status Pool::Destroy() { return impl_->Destroy(); }
+absl::Status Pool::Destroy() { return ToStatus(impl_->Destroy()); }
 
-absl::Status Pool::Seal() { return impl_->Seal(); }
+absl::Status Pool::Seal() { return ToStatus(impl_->Seal()); }
 
 absl::Status Pool::WriteRare(void* dst, const void* src, size_t n) {
-  return PoolImpl::WriteRare(dst, src, n);
+  return ToStatus(PoolImpl::WriteRare(dst, src, n));
 }
 
 Pool* Pool::Ref() {

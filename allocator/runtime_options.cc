@@ -6,12 +6,15 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <string>
+#include <utility>
 
 #include "absl/base/call_once.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "allocator/inspect.h"
 #include "allocator/internal/report.h"
+#include "allocator/internal/runtime_options_parse.h"
 
 namespace sealpool {
 namespace {
@@ -64,6 +67,9 @@ bool Apply(const OptionSpec& spec, absl::string_view value, RuntimeOptions* o) {
       } else if (name == "large_quarantine" || name == "pool_quarantine") {
         if (v < 0 || v > 4096) return false;
         (name == "large_quarantine" ? o->large_quarantine : o->pool_quarantine) = v;
+      } else if (name == "heap_pools") {
+        if (v < 1 || v > 64) return false;
+        o->heap_pools = v;
       }
       return true;
     }
@@ -78,6 +84,8 @@ bool Apply(const OptionSpec& spec, absl::string_view value, RuntimeOptions* o) {
         o->write_after_free_check = value == "1";
       }
       if (name == "canaries") o->canaries = value == "1";
+      if (name == "alloc_sites") o->alloc_sites = value == "1";
+      if (name == "check_libc") o->check_libc = value == "1";
       return true;
   }
   return false;
@@ -107,11 +115,11 @@ void InitOptions() {
   // environment says otherwise.
   o.mode = GetMode();
   if (const char* env = std::getenv("SEALPOOL_OPTIONS")) {
-    absl::Status s = ParseRuntimeOptions(env, &o);
-    if (!s.ok()) {
+    std::string errors;
+    if (!internal::ParseOptionsText(env, &o, &errors)) {
       char buf[512];
       internal::FixedWriter w(buf, sizeof(buf));
-      w.Str("sealpool: SEALPOOL_OPTIONS: ").Str(std::string(s.message()).c_str())
+      w.Str("sealpool: SEALPOOL_OPTIONS: ").Str(errors.c_str())
           .Str(" (defaults kept for those keys)\n");
       internal::WriteAll(STDERR_FILENO, w.data(), w.length());
     }
@@ -122,7 +130,10 @@ void InitOptions() {
 
 }  // namespace
 
-absl::Status ParseRuntimeOptions(absl::string_view text, RuntimeOptions* out) {
+namespace internal {
+
+bool ParseOptionsText(absl::string_view text, RuntimeOptions* out,
+                      std::string* errors_out) {
   std::string errors;
   while (!text.empty()) {
     const size_t colon = text.find(':');
@@ -147,23 +158,22 @@ absl::Status ParseRuntimeOptions(absl::string_view text, RuntimeOptions* out) {
                       pair.substr(eq + 1), "' for key '", key, "'");
     }
   }
-  if (errors.empty()) return absl::OkStatus();
-  return absl::InvalidArgumentError(errors);
+  const bool ok = errors.empty();
+  if (errors_out != nullptr) *errors_out = std::move(errors);
+  return ok;
 }
+
+void ReplaceRuntimeOptions(const RuntimeOptions& o) {
+  GetRuntimeOptions();
+  g_options = o;
+  ApplyToRuntime(g_options);
+}
+
+}  // namespace internal
 
 const RuntimeOptions& GetRuntimeOptions() {
   absl::call_once(g_options_once, InitOptions);
   return g_options;
-}
-
-absl::Status SetRuntimeOptions(absl::string_view text) {
-  GetRuntimeOptions();
-  RuntimeOptions o = g_options;
-  o.mode = GetMode();  // SetMode() calls since the last parse still count
-  absl::Status s = ParseRuntimeOptions(text, &o);
-  g_options = o;
-  ApplyToRuntime(g_options);
-  return s;
 }
 
 std::string RuntimeOptionsMarkdown() {

@@ -7,7 +7,6 @@
 
 #include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
-#include "absl/strings/str_cat.h"
 #include "allocator/page_query.h"
 #include "boundscheck/internal/images.h"
 #include "boundscheck/internal/stack.h"
@@ -232,13 +231,6 @@ ViolationKind CheckCopy(const void* ptr, size_t len, CopyDirection dir) {
 bool CopyAllowed(const void* ptr, size_t len, CopyDirection dir) {
   if (ABSL_PREDICT_TRUE(FastAllowed(ptr, len, dir))) return true;
   return CheckCopySlow(ptr, len, dir, Reporting::kQuiet) == ViolationKind::kNone;
-}
-
-absl::Status CheckCopyStatus(const void* ptr, size_t len, CopyDirection dir) {
-  const ViolationKind v = CheckCopy(ptr, len, dir);
-  if (v == ViolationKind::kNone) return absl::OkStatus();
-  return absl::PermissionDeniedError(
-      absl::StrCat("sealpool: ", ViolationKindName(v), " refused"));
 }
 
 // Hot path: both ends checked inline for pool-to-pool copies.

@@ -22,12 +22,11 @@
 
 #include "absl/base/optimization.h"
 #include "absl/base/thread_annotations.h"
-#include "absl/status/status.h"
-#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "allocator/internal/asan.h"
 #include "allocator/internal/hardening.h"
 #include "allocator/internal/mutex.h"
+#include "allocator/internal/outcome.h"
 #include "allocator/internal/arena.h"
 #include "allocator/internal/report.h"
 #include "allocator/internal/size_class.h"
@@ -57,9 +56,9 @@ inline constexpr size_t kMaxObjectAlign = size_t{1} << 30;
 class PoolImpl {
  public:
   // Registry. Create validates everything and never crashes on bad input.
-  static absl::StatusOr<Pool*> Create(absl::string_view name,
+  static OutcomeOr<Pool*> Create(absl::string_view name,
                                       const PoolOptions& options);
-  static absl::StatusOr<Pool*> Find(absl::string_view name);
+  static OutcomeOr<Pool*> Find(absl::string_view name);
   // Lock-free: the PoolImpl for `id` (live or not), or nullptr.
   static PoolImpl* ById(uint32_t id);
   static size_t LiveCount();
@@ -82,12 +81,16 @@ class PoolImpl {
   static void* Reallocate(PoolImpl* pool, void* ptr, size_t size,
                           AllocError* err);
 
-  absl::Status Destroy();
+  Outcome Destroy();
 
   // Makes every object allocated so far read-only (see Pool::Seal).
-  absl::Status Seal();
+  Outcome Seal();
   // Changes sealed bytes of a write-rare pool through a short-lived alias.
-  static absl::Status WriteRare(void* dst, const void* src, size_t n);
+  static Outcome WriteRare(void* dst, const void* src, size_t n);
+  // Whole-program mode's heap pools (allocator/malloc/): Seal and Destroy
+  // refuse them, since every part of the program allocates from them.
+  void MarkHeap() { heap_.store(true, std::memory_order_release); }
+  bool heap() const { return heap_.load(std::memory_order_acquire); }
   void Ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
   void Unref();
 
@@ -205,6 +208,7 @@ class PoolImpl {
   std::atomic<uint64_t> cache_key_{0};
   std::atomic<uint8_t> state_{kFree};
   std::atomic<bool> destroyed_{false};
+  std::atomic<bool> heap_{false};
   std::atomic<int> refs_{0};
   char name_[kMaxPoolNameLength + 1] = {};
   PoolOptions opts_;

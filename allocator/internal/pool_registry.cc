@@ -16,8 +16,8 @@
 #include <pthread.h>
 
 #include <string>
+#include <unordered_map>
 
-#include "absl/container/flat_hash_map.h"
 #include "allocator/runtime_options.h"
 
 namespace sealpool {
@@ -27,7 +27,10 @@ namespace {
 
 struct Registry {
   Mutex mu;
-  absl::flat_hash_map<std::string, PoolImpl*> by_name ABSL_GUARDED_BY(mu);
+  // std::unordered_map, not absl::flat_hash_map: Abseil's hash tables
+  // keep a local-exec TLS counter, which a shared object (whole-program
+  // mode's libsealpool_malloc.so) cannot hold.
+  std::unordered_map<std::string, PoolImpl*> by_name ABSL_GUARDED_BY(mu);
   uint32_t next_id ABSL_GUARDED_BY(mu) = 1;
   size_t live ABSL_GUARDED_BY(mu) = 0;
 };
@@ -107,31 +110,31 @@ size_t PoolImpl::LiveCount() {
   return r.live;
 }
 
-absl::StatusOr<Pool*> PoolImpl::Create(absl::string_view name,
+OutcomeOr<Pool*> PoolImpl::Create(absl::string_view name,
                                        const PoolOptions& o) {
   if (!ValidName(name)) {
-    return absl::InvalidArgumentError(
+    return Outcome::InvalidArgument(
         "pool name must be 1 to 63 printable ASCII characters");
   }
   if (!IsPowerOfTwo(o.align) || o.align < kMinAlign || o.align > kMaxAlign) {
-    return absl::InvalidArgumentError(absl::StrCat(
+    return Outcome::InvalidArgument(absl::StrCat(
         "pool '", name, "': alignment ", o.align,
         " is not a power of two between 8 and 4096"));
   }
   if ((o.flags & ~kPoolAllFlags) != 0) {
-    return absl::InvalidArgumentError(
+    return Outcome::InvalidArgument(
         absl::StrCat("pool '", name, "': unknown flags ", o.flags));
   }
   if (o.usercopy_size == 0 && o.usercopy_offset != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
+    return Outcome::InvalidArgument(absl::StrCat(
         "pool '", name, "': usercopy_offset needs a usercopy_size"));
   }
   if (o.usercopy_offset > UINT32_MAX || o.usercopy_size > UINT32_MAX) {
-    return absl::InvalidArgumentError(
+    return Outcome::InvalidArgument(
         absl::StrCat("pool '", name, "': usercopy window out of range"));
   }
   if (!InitArena()) {
-    return absl::ResourceExhaustedError(
+    return Outcome::ResourceExhausted(
         "cannot reserve the sealpool arena (mmap failed)");
   }
   static const int fork_handlers =
@@ -140,8 +143,8 @@ absl::StatusOr<Pool*> PoolImpl::Create(absl::string_view name,
 
   Registry& r = GetRegistry();
   MutexLock l(&r.mu);
-  if (r.by_name.contains(name)) {
-    return absl::AlreadyExistsError(
+  if (r.by_name.count(std::string(name)) != 0) {
+    return Outcome::AlreadyExists(
         absl::StrCat("a pool named '", name, "' already exists"));
   }
   // Round-robin over ids, so that a just-released id is reused last.
@@ -155,7 +158,7 @@ absl::StatusOr<Pool*> PoolImpl::Create(absl::string_view name,
     }
   }
   if (id == 0) {
-    return absl::ResourceExhaustedError(
+    return Outcome::ResourceExhausted(
         absl::StrCat("too many live pools (", kMaxPools, ")"));
   }
   r.next_id = id % kMaxPools + 1;
@@ -205,12 +208,13 @@ absl::StatusOr<Pool*> PoolImpl::Create(absl::string_view name,
       // that cannot create one (a seccomp filter, no descriptors left) is
       // told here rather than at its first allocation.
       if (!CanCreateMemfd(absl::StrCat("sealpool:", name).c_str())) {
-        return absl::ResourceExhaustedError(absl::StrCat(
+        return Outcome::ResourceExhausted(absl::StrCat(
             "pool '", name, "': cannot create the memfd behind write-rare memory"));
       }
       p->wr_shared_ = true;
     }
     p->destroyed_.store(false, std::memory_order_relaxed);
+    p->heap_.store(false, std::memory_order_relaxed);
     p->refs_.store(1, std::memory_order_relaxed);
     p->cache_key_.store(NewKey(), std::memory_order_release);
     g_usercopy_window[id].store(
@@ -224,38 +228,42 @@ absl::StatusOr<Pool*> PoolImpl::Create(absl::string_view name,
   return &p->handle_;
 }
 
-absl::StatusOr<Pool*> PoolImpl::Find(absl::string_view name) {
+OutcomeOr<Pool*> PoolImpl::Find(absl::string_view name) {
   Registry& r = GetRegistry();
   MutexLock l(&r.mu);
-  auto it = r.by_name.find(name);
+  auto it = r.by_name.find(std::string(name));
   if (it == r.by_name.end()) {
-    return absl::NotFoundError(absl::StrCat("no live pool named '", name, "'"));
+    return Outcome::NotFound(absl::StrCat("no live pool named '", name, "'"));
   }
   it->second->Ref();
   return &it->second->handle_;
 }
 
-absl::Status PoolImpl::Destroy() {
+Outcome PoolImpl::Destroy() {
+  if (heap_.load(std::memory_order_acquire)) {
+    return Outcome::PermissionDenied(absl::StrCat(
+        "pool '", name_, "' is a malloc heap pool: it lives until the process exits"));
+  }
   if (opts_.flags & kPoolPermanent) {
-    return absl::PermissionDeniedError(absl::StrCat(
+    return Outcome::PermissionDenied(absl::StrCat(
         "pool '", name_, "' is permanent: it lives until the process exits"));
   }
   {
     Registry& r = GetRegistry();
     MutexLock l(&r.mu);
     if (destroyed_.exchange(true, std::memory_order_acq_rel)) {
-      return absl::FailedPreconditionError(
+      return Outcome::FailedPrecondition(
           absl::StrCat("pool '", name_, "' was already destroyed"));
     }
     // The name is free for a new pool from now on.
-    r.by_name.erase(name_);
+    r.by_name.erase(std::string(name_));
   }
   {
     MutexLock pl(&mu_);
     InvalidateCaches();
   }
   Unref();
-  return absl::OkStatus();
+  return Outcome::Ok();
 }
 
 void PoolImpl::Unref() {
@@ -272,7 +280,7 @@ void PoolImpl::Release() {
     MutexLock pl(&mu_);
     // A pool released without Destroy() (its creator dropped the last
     // reference through Unref) also gives up its name.
-    auto it = r.by_name.find(name_);
+    auto it = r.by_name.find(std::string(name_));
     if (it != r.by_name.end() && it->second == this) r.by_name.erase(it);
     destroyed_.store(true, std::memory_order_release);
     // No fast path may still be zeroing or writing a slot of this pool when

@@ -17,10 +17,14 @@
 namespace sealpool {
 namespace internal {
 
-absl::Status PoolImpl::Seal() {
+Outcome PoolImpl::Seal() {
+  if (heap_.load(std::memory_order_acquire)) {
+    return Outcome::FailedPrecondition(absl::StrCat(
+        "pool '", name_, "' is a malloc heap pool; it cannot be sealed"));
+  }
   MutexLock l(&mu_);
   if (destroyed_.load(std::memory_order_relaxed)) {
-    return absl::FailedPreconditionError(
+    return Outcome::FailedPrecondition(
         absl::StrCat("pool '", name_, "' was destroyed; it cannot be sealed"));
   }
   // Every thread's cache of this pool goes stale: slots cached in spans
@@ -41,7 +45,7 @@ absl::Status PoolImpl::Seal() {
     const bool ok = wr_key_ >= 0 ? ProtectWithKey(addr, bytes, wr_key_)
                                  : ProtectReadOnly(addr, bytes);
     if (!ok) {
-      return absl::ResourceExhaustedError(absl::StrCat(
+      return Outcome::ResourceExhausted(absl::StrCat(
           "pool '", name_, "': mprotect(PROT_READ) failed while sealing"));
     }
     SealSpans(e.first + e.sealed, e.used - e.sealed);
@@ -69,7 +73,7 @@ absl::Status PoolImpl::Seal() {
   abandon_sealed(&free_spans_);
   if (permanent) permanent_enforced_ = (seals_ == 0 || permanent_enforced_) && enforced;
   ++seals_;
-  return absl::OkStatus();
+  return Outcome::Ok();
 }
 
 // The seal and release side of the handshake described at

@@ -46,8 +46,8 @@ void SetWriteRareWindowHook(void (*fn)(void*), void* arg) {
   write_rare_hook.store(fn, std::memory_order_release);
 }
 
-absl::Status PoolImpl::WriteRare(void* dst, const void* src, size_t n) {
-  if (n == 0) return absl::OkStatus();
+Outcome PoolImpl::WriteRare(void* dst, const void* src, size_t n) {
+  if (n == 0) return Outcome::Ok();
   const uintptr_t a = reinterpret_cast<uintptr_t>(dst);
   ObjectBounds b;
   const Lookup found = LookupObjectInline(a, &b);
@@ -82,10 +82,10 @@ absl::Status PoolImpl::WriteRare(void* dst, const void* src, size_t n) {
       }
     }
     ReportViolation(v, 1);
-    return absl::PermissionDeniedError("sealpool: write-rare refused");
+    return Outcome::PermissionDenied("sealpool: write-rare refused");
   }
   if ((pool->opts_.flags & kPoolWriteRare) == 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
+    return Outcome::FailedPrecondition(absl::StrCat(
         "pool '", pool->name_, "' was not created with the write-rare flag"));
   }
   const size_t off = a - b.start;
@@ -102,16 +102,16 @@ absl::Status PoolImpl::WriteRare(void* dst, const void* src, size_t n) {
     v.offset = off;
     v.detail = "write-rare runs past the object's end";
     ReportViolation(v, 1);
-    return absl::PermissionDeniedError("sealpool: write-rare refused");
+    return Outcome::PermissionDenied("sealpool: write-rare refused");
   }
   if (!b.sealed) {
-    return absl::FailedPreconditionError(absl::StrCat(
+    return Outcome::FailedPrecondition(absl::StrCat(
         "object in pool '", pool->name_,
         "' is not sealed; write it directly (write-rare is for sealed memory)"));
   }
   MutexLock l(&pool->mu_);
   if (pool->wr_key_ < 0 && !pool->wr_shared_) {
-    return absl::FailedPreconditionError(absl::StrCat(
+    return Outcome::FailedPrecondition(absl::StrCat(
         "pool '", pool->name_,
         "': write-rare memory is not shared with fork children"));
   }
@@ -134,16 +134,16 @@ absl::Status PoolImpl::WriteRare(void* dst, const void* src, size_t n) {
           (e.alias_source != 0 ? e.alias_source : lo) + (page - lo);
       void* alias = MapAlias(reinterpret_cast<const void*>(from), len);
       if (alias == nullptr) {
-        return absl::ResourceExhaustedError("sealpool: cannot map a write-rare alias");
+        return Outcome::ResourceExhausted("sealpool: cannot map a write-rare alias");
       }
       std::memcpy(static_cast<char*>(alias) + (a - page), src, n);
       RunWriteRareWindowHook();
       UnmapAlias(alias, len);
     }
     ++pool->write_rares_;
-    return absl::OkStatus();
+    return Outcome::Ok();
   }
-  return absl::InternalError("sealpool: write-rare object outside its pool's extents");
+  return Outcome::Internal("sealpool: write-rare object outside its pool's extents");
 }
 
 // A new extent of a shared-memory pool is mapped whole from a memfd of its
