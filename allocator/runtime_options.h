@@ -37,6 +37,10 @@ struct RuntimeOptions {
   bool zero_on_free = true;
   bool write_after_free_check = true;
   bool canaries = true;
+  // Whole-program mode (allocator/malloc/).
+  int heap_pools = 8;
+  bool alloc_sites = true;
+  bool check_libc = true;
 };
 
 // Parses `text` on top of `*out` (pairs not named keep their value).

@@ -4,7 +4,8 @@
 // annotations. sealpool does not use absl::Mutex inside the allocator:
 // Debian's Abseil is built without ThreadSanitizer annotations, so TSan
 // cannot see its lock edges, and its deadlock detector allocates on the
-// locking path. Locks here guard slow paths only.
+// locking path. Locks here guard slow paths only. A held Mutex counts as
+// internal code on its thread (reentry.h).
 
 #ifndef SEALPOOL_ALLOCATOR_INTERNAL_MUTEX_H_
 #define SEALPOOL_ALLOCATOR_INTERNAL_MUTEX_H_
@@ -12,6 +13,7 @@
 #include <mutex>
 
 #include "absl/base/thread_annotations.h"
+#include "allocator/internal/reentry.h"
 
 namespace sealpool {
 namespace internal {
@@ -22,8 +24,14 @@ class ABSL_LOCKABLE Mutex {
   Mutex(const Mutex&) = delete;
   Mutex& operator=(const Mutex&) = delete;
 
-  void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() { mu_.lock(); }
-  void Unlock() ABSL_UNLOCK_FUNCTION() { mu_.unlock(); }
+  void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() {
+    mu_.lock();
+    ++tls_internal_depth;
+  }
+  void Unlock() ABSL_UNLOCK_FUNCTION() {
+    --tls_internal_depth;
+    mu_.unlock();
+  }
 
  private:
   std::mutex mu_;

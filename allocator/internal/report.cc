@@ -21,7 +21,9 @@
 #include <cstring>
 
 #include "absl/debugging/stacktrace.h"
+#include "allocator/internal/alloc_site.h"
 #include "allocator/internal/check.h"
+#include "allocator/internal/reentry.h"
 #include "allocator/internal/symbolize.h"
 #include "allocator/runtime_options.h"
 
@@ -347,9 +349,41 @@ void WriteReports(const Violation& v, int log_fd) {
       ++json_frames;
     }
   }
+  // Where the object was allocated, when whole-program mode recorded it:
+  //     object allocated at 0xADDR[ in FUNCTION][ FILE[:LINE]][ (MODULE+0xOFFSET)]
+  // and in the JSON line "alloc_site", an entry shaped like "frames"' ones.
+  const uintptr_t object = v.object_start != 0 ? v.object_start : v.addr;
+  const uintptr_t site = v.pool_id != 0 ? internal::AllocSiteOf(object) : 0;
+  char site_buf[4096];
+  internal::FixedWriter sw(site_buf, sizeof(site_buf));
+  if (site != 0) {
+    internal::ModuleInfo m;
+    internal::FindModule(site - 1, &m);
+    internal::FrameSymbols f;
+    if (names) symbolizer.Describe(site, &f);
+    const internal::SourceLocation* loc =
+        f.count > 0 ? &f.locations[f.count - 1] : nullptr;
+    w.Str("    object allocated at ").Hex(site);
+    if (loc != nullptr && loc->function[0] != '\0') w.Str(" in ").Str(loc->function);
+    if (loc != nullptr && loc->file[0] != '\0') {
+      w.Str(" ").Str(loc->file);
+      if (loc->line > 0) w.Str(":").Dec(static_cast<uint64_t>(loc->line));
+    }
+    if (m.found) w.Str(" (").Str(m.path).Str("+").Hex(site - m.bias).Str(")");
+    w.Str("\n");
+    if (json) {
+      sw.Str(",\"alloc_site\":");
+      JsonFrame(sw, site, f, m.found ? &m : nullptr);
+      if (sw.full()) sw = internal::FixedWriter(site_buf, sizeof(site_buf));
+    }
+  }
   internal::WriteAll(STDERR_FILENO, w.data(), w.length());
   if (json) {
-    j.Str("]").Str(mw.data()).Str("}\n");
+    j.Str("]");
+    if (sw.length() > 0 && sw.length() + mw.length() + 4 <= j.remaining()) {
+      j.Str(sw.data());
+    }
+    j.Str(mw.data()).Str("}\n");
     internal::WriteAll(log_fd, j.data(), j.length());
   }
 }
@@ -381,6 +415,9 @@ uint64_t ViolationCount() {
 }
 
 ViolationKind ReportViolation(Violation& v, int skip_frames) {
+  // What a report allocates (the symbolizer, a handler) is internal: in
+  // whole-program mode it must not come from the heap being reported on.
+  internal::InternalScope internal_scope;
   GetRuntimeOptions();  // reads SEALPOOL_OPTIONS on first use
   v.thread_id = static_cast<uint64_t>(syscall(SYS_gettid));
   // The stack from the host's call into sealpool. The walk starts here and

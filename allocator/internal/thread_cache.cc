@@ -13,6 +13,7 @@ namespace sealpool {
 namespace internal {
 
 __thread ThreadCache tls_cache __attribute__((tls_model("initial-exec")));
+__thread int tls_internal_depth __attribute__((tls_model("initial-exec")));
 
 namespace {
 

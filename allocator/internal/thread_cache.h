@@ -31,7 +31,10 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <new>
+
 #include "allocator/internal/hardening.h"
+#include "allocator/internal/reentry.h"
 #include "allocator/internal/size_class.h"
 
 namespace sealpool {
@@ -45,12 +48,25 @@ inline constexpr uint32_t kCacheCap = 128;
 // quarantine rings) at each switch.
 inline constexpr int kCacheSlots = 64;
 
+// Caches are allocated as internal code: in whole-program mode the
+// allocation of a thread's first cache of a pool must not need that cache.
+struct InternalNew {
+  static void* operator new(size_t n) {
+    InternalScope scope;
+    return ::operator new(n);
+  }
+  static void operator delete(void* p) {
+    InternalScope scope;
+    ::operator delete(p);
+  }
+};
+
 struct CacheEntry {
   uintptr_t ptr;
   void* slack;  // the slot's slack entry (uint8_t or uint16_t)
 };
 
-struct ClassCache {
+struct ClassCache : InternalNew {
   uint32_t count = 0;    // stack entries
   uint32_t q_count = 0;  // ring entries
   uint32_t q_head = 0;   // next ring position to write
@@ -77,7 +93,7 @@ struct ClassCache {
   }
 };
 
-struct PoolCache {
+struct PoolCache : InternalNew {
   PoolImpl* pool = nullptr;
   uint32_t pool_id = 0;
   // Set (under pool->mu_, by InvalidateCaches) when the pool's cache key
