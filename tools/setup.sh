@@ -17,6 +17,9 @@ packages=(
   libdw-dev
   # Host libraries whose allocator hooks tools/consumer/hooks/ exercises.
   zlib1g-dev libcjson-dev liblua5.4-dev
+  # Real programs the whole-program stage runs under sealpool-run
+  # (tests/programs/).
+  python3 sqlite3 git gcc redis-server redis-tools curl
 )
 
 for arg in "$@"; do
@@ -53,6 +56,17 @@ fi
 
 echo "setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# Packaged servers (redis-server) must not start at install: the tests
+# start and stop their own instances. A policy-rc.d already present is
+# left alone.
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy"
+  chmod 755 "$policy"
+  own_policy=1
+fi
+trap '[[ $own_policy -eq 1 ]] && rm -f "$policy"' EXIT
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "setup: done"

@@ -1,0 +1,175 @@
+// sealpool — whole-program mode: the _FORTIFY_SOURCE entry points.
+//
+// A program built with _FORTIFY_SOURCE calls __memcpy_chk(d, s, n, size
+// of d the compiler knew) and friends instead of memcpy. Each keeps
+// glibc's own check (a length past the compiler's size ends the process in
+// __chk_fail, "buffer overflow detected") and adds sealpool's, exactly as
+// the plain function does: the compiler often does not know a heap
+// object's size, sealpool does.
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <wchar.h>
+
+#include "allocator/malloc/interpose.h"
+#include "allocator/malloc/real_libc.h"
+#include "boundscheck/checked_string.h"
+
+extern "C" [[noreturn]] void __chk_fail(void);
+
+namespace mi = sealpool::malloc_internal;
+using sealpool::CopyDirection;
+
+namespace {
+
+inline void Bound(size_t need, size_t have) {
+  if (__builtin_expect(need > have, 0)) __chk_fail();
+}
+
+// strlen(s), checked as a read when s is sealpool's; SIZE_MAX if refused.
+size_t Length(const char* s) {
+  if (mi::Touches(s, 1) && mi::Checking()) return sealpool::CheckedStrnlen(s, SIZE_MAX);
+  return strlen(s);
+}
+
+size_t LengthN(const char* s, size_t n) {
+  if (mi::Touches(s, 1) && mi::Checking()) return sealpool::CheckedStrnlen(s, n);
+  return strnlen(s, n);
+}
+
+}  // namespace
+
+extern "C" {
+
+void* __memcpy_chk(void* d, const void* s, size_t n, size_t dl) noexcept {
+  Bound(n, dl);
+  return mi::Memcpy(d, s, n);
+}
+void* __memmove_chk(void* d, const void* s, size_t n, size_t dl) noexcept {
+  Bound(n, dl);
+  return mi::Memmove(d, s, n);
+}
+void* __memset_chk(void* d, int c, size_t n, size_t dl) noexcept {
+  Bound(n, dl);
+  return mi::Memset(d, c, n);
+}
+void* __mempcpy_chk(void* d, const void* s, size_t n, size_t dl) noexcept {
+  Bound(n, dl);
+  return mi::Mempcpy(d, s, n);
+}
+
+char* __strcpy_chk(char* d, const char* s, size_t dl) noexcept {
+  const size_t len = Length(s);
+  if (len == SIZE_MAX) return d;  // refused (report mode)
+  Bound(len + 1, dl);
+  return mi::Strcpy(d, s);
+}
+char* __stpcpy_chk(char* d, const char* s, size_t dl) noexcept {
+  const size_t len = Length(s);
+  if (len == SIZE_MAX) return d;
+  Bound(len + 1, dl);
+  return mi::Stpcpy(d, s);
+}
+char* __strncpy_chk(char* d, const char* s, size_t n, size_t dl) noexcept {
+  Bound(n, dl);
+  return mi::Strncpy(d, s, n);
+}
+char* __stpncpy_chk(char* d, const char* s, size_t n, size_t dl) noexcept {
+  Bound(n, dl);
+  return mi::Stpncpy(d, s, n);
+}
+char* __strcat_chk(char* d, const char* s, size_t dl) noexcept {
+  const size_t have = Length(d);
+  const size_t add = Length(s);
+  if (have == SIZE_MAX || add == SIZE_MAX) return d;
+  Bound(have + add + 1, dl);
+  return mi::Strcat(d, s);
+}
+char* __strncat_chk(char* d, const char* s, size_t n, size_t dl) noexcept {
+  const size_t have = Length(d);
+  const size_t add = LengthN(s, n);
+  if (have == SIZE_MAX || add == SIZE_MAX) return d;
+  Bound(have + add + 1, dl);
+  return mi::Strncat(d, s, n);
+}
+
+wchar_t* __wmemcpy_chk(wchar_t* d, const wchar_t* s, size_t n, size_t dl) noexcept {
+  Bound(n, dl);
+  return mi::Wmemcpy(d, s, n);
+}
+wchar_t* __wmemmove_chk(wchar_t* d, const wchar_t* s, size_t n, size_t dl) noexcept {
+  Bound(n, dl);
+  return mi::Wmemmove(d, s, n);
+}
+wchar_t* __wmemset_chk(wchar_t* d, wchar_t c, size_t n, size_t dl) noexcept {
+  Bound(n, dl);
+  return mi::Wmemset(d, c, n);
+}
+
+int __vsnprintf_chk(char* d, size_t n, int, size_t dl, const char* f, va_list ap) noexcept {
+  Bound(n, dl);
+  return mi::Vsnprintf(d, n, f, ap);
+}
+int __snprintf_chk(char* d, size_t n, int, size_t dl, const char* f, ...) noexcept {
+  Bound(n, dl);
+  va_list ap;
+  va_start(ap, f);
+  const int r = mi::Vsnprintf(d, n, f, ap);
+  va_end(ap);
+  return r;
+}
+// The destination's known size bounds what is formatted: a longer result
+// fails as glibc's does.
+int __vsprintf_chk(char* d, int, size_t dl, const char* f, va_list ap) noexcept {
+  if (dl > static_cast<size_t>(INT32_MAX)) return mi::Vsprintf(d, f, ap);
+  va_list copy;
+  va_copy(copy, ap);
+  const int r = mi::Vsnprintf(d, dl, f, copy);
+  va_end(copy);
+  if (r >= 0 && static_cast<size_t>(r) >= dl) __chk_fail();
+  return r;
+}
+int __sprintf_chk(char* d, int flag, size_t dl, const char* f, ...) noexcept {
+  va_list ap;
+  va_start(ap, f);
+  const int r = __vsprintf_chk(d, flag, dl, f, ap);
+  va_end(ap);
+  return r;
+}
+
+ssize_t __read_chk(int fd, void* buf, size_t n, size_t bl) {
+  Bound(n, bl);
+  return read(fd, buf, n);
+}
+ssize_t __pread_chk(int fd, void* buf, size_t n, off_t off, size_t bl) {
+  Bound(n, bl);
+  return pread(fd, buf, n, off);
+}
+ssize_t __pread64_chk(int fd, void* buf, size_t n, off_t off, size_t bl) {
+  Bound(n, bl);
+  return pread(fd, buf, n, off);
+}
+ssize_t __recv_chk(int fd, void* buf, size_t n, size_t bl, int flags) {
+  Bound(n, bl);
+  return recv(fd, buf, n, flags);
+}
+ssize_t __recvfrom_chk(int fd, void* buf, size_t n, size_t bl, int flags,
+                       struct sockaddr* addr, socklen_t* addrlen) {
+  Bound(n, bl);
+  return recvfrom(fd, buf, n, flags, addr, addrlen);
+}
+size_t __fread_chk(void* buf, size_t bl, size_t size, size_t n, FILE* fp) {
+  size_t bytes;
+  if (__builtin_mul_overflow(size, n, &bytes)) __chk_fail();
+  Bound(bytes, bl);
+  return fread(buf, size, n, fp);
+}
+char* __fgets_chk(char* buf, size_t bl, int n, FILE* fp) {
+  if (n > 0) Bound(static_cast<size_t>(n), bl);
+  return fgets(buf, n, fp);
+}
+
+}  // extern "C"

@@ -1,0 +1,70 @@
+// sealpool — whole-program mode: what every checked libc entry point asks
+// first, and the checked operations they share.
+//
+// A copy or I/O call is checked only when one of its ranges touches
+// sealpool's reservations (the heap's data zone, or the allocator's
+// metadata): everything else — stack, globals, libc's own buffers, memory
+// from mmap — goes straight to libc after a few compares of the range
+// against the arena's bounds. A range that touches them is checked by
+// check_copy's rules (boundscheck/check_copy.h), both of a copy's ranges
+// then, whatever the other points at.
+//
+// In report mode a refused call does nothing and fails the way its
+// interface allows: I/O calls return -1 with errno EFAULT (as the kernel
+// does for a bad buffer), fread/fwrite return 0, fgets NULL, the
+// snprintf family -1 with errno EFAULT, and the memory and string
+// functions, which cannot fail, return their usual result without
+// copying (a refused source leaves zeros in a valid destination).
+
+#ifndef SEALPOOL_ALLOCATOR_MALLOC_INTERPOSE_H_
+#define SEALPOOL_ALLOCATOR_MALLOC_INTERPOSE_H_
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <wchar.h>
+
+#include "allocator/internal/arena.h"
+#include "allocator/malloc/heap.h"
+#include "boundscheck/check_copy.h"
+
+namespace sealpool {
+namespace malloc_internal {
+
+// Whether [p, p + n) needs checking (a wrapping range does too: the rules
+// refuse it).
+inline bool Touches(const void* p, size_t n) {
+  const uintptr_t a = reinterpret_cast<uintptr_t>(p);
+  return __builtin_expect(internal::InReservation(a, n) || a + n < a, 0);
+}
+
+inline bool Checking() { return g_heap.check_libc; }
+
+// True when [p, p + n) may be read (kRead) or written (kWrite); a refusal
+// is reported (abort mode does not return).
+inline bool Allowed(const void* p, size_t n, CopyDirection dir) {
+  return !Touches(p, n) || !Checking() || CheckCopy(p, n, dir) == ViolationKind::kNone;
+}
+
+// The checked operations behind both the plain entry points and their
+// _FORTIFY_SOURCE twins.
+void* Memcpy(void* dst, const void* src, size_t n);
+void* Memmove(void* dst, const void* src, size_t n);
+void* Memset(void* dst, int c, size_t n);
+void* Mempcpy(void* dst, const void* src, size_t n);
+char* Strcpy(char* dst, const char* src);
+char* Stpcpy(char* dst, const char* src);
+char* Strncpy(char* dst, const char* src, size_t n);
+char* Stpncpy(char* dst, const char* src, size_t n);
+char* Strcat(char* dst, const char* src);
+char* Strncat(char* dst, const char* src, size_t n);
+wchar_t* Wmemcpy(wchar_t* dst, const wchar_t* src, size_t n);
+wchar_t* Wmemmove(wchar_t* dst, const wchar_t* src, size_t n);
+wchar_t* Wmemset(wchar_t* dst, wchar_t c, size_t n);
+int Vsnprintf(char* dst, size_t n, const char* fmt, va_list ap);
+int Vsprintf(char* dst, const char* fmt, va_list ap);
+
+}  // namespace malloc_internal
+}  // namespace sealpool
+
+#endif  // SEALPOOL_ALLOCATOR_MALLOC_INTERPOSE_H_

@@ -1,0 +1,103 @@
+// sealpool — libc's own implementations of the functions whole-program
+// mode interposes.
+//
+// libsealpool_malloc.so defines memcpy, read, fwrite, ... (checked_*.cc);
+// the checked versions call libc's through these pointers, which are
+// looked up with dlsym(RTLD_NEXT) when the library is initialized (before
+// any constructor of the program, since a preloaded library depends only on
+// libc). A function called before that (another library's constructor, or
+// the allocator's own start-up) is looked up on first use; the memory
+// functions, which the allocator itself needs before dlsym is safe to call,
+// have plain fallbacks instead.
+//
+// The library is linked with --wrap for every interposed memory, string
+// and format function (allocator/malloc/CMakeLists.txt), so the
+// allocator's own calls (and those of the C++ runtime and Abseil code
+// linked into it) reach the __wrap_ functions in real_libc.cc, which go
+// straight to libc: the allocator's copies — zeroing a freed slot,
+// realloc's copy — are not checked against the objects they are changing,
+// and cost nothing extra. Its I/O calls (a report's write to stderr) are
+// checked like the program's; they never involve heap objects.
+
+#ifndef SEALPOOL_ALLOCATOR_MALLOC_REAL_LIBC_H_
+#define SEALPOOL_ALLOCATOR_MALLOC_REAL_LIBC_H_
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <wchar.h>
+
+#include <atomic>
+
+namespace sealpool {
+namespace malloc_internal {
+
+// X(name, return type, parameter list)
+#define SEALPOOL_REAL_LIBC(X)                                                  \
+  X(memcpy, void*, (void*, const void*, size_t))                               \
+  X(memmove, void*, (void*, const void*, size_t))                              \
+  X(memset, void*, (void*, int, size_t))                                       \
+  X(mempcpy, void*, (void*, const void*, size_t))                              \
+  X(strcpy, char*, (char*, const char*))                                       \
+  X(strncpy, char*, (char*, const char*, size_t))                              \
+  X(stpcpy, char*, (char*, const char*))                                       \
+  X(stpncpy, char*, (char*, const char*, size_t))                              \
+  X(strcat, char*, (char*, const char*))                                       \
+  X(strncat, char*, (char*, const char*, size_t))                              \
+  X(wmemcpy, wchar_t*, (wchar_t*, const wchar_t*, size_t))                     \
+  X(wmemmove, wchar_t*, (wchar_t*, const wchar_t*, size_t))                    \
+  X(wmemset, wchar_t*, (wchar_t*, wchar_t, size_t))                            \
+  X(vsnprintf, int, (char*, size_t, const char*, va_list))                     \
+  X(vsprintf, int, (char*, const char*, va_list))                              \
+  X(read, ssize_t, (int, void*, size_t))                                       \
+  X(pread, ssize_t, (int, void*, size_t, off_t))                               \
+  X(readv, ssize_t, (int, const struct iovec*, int))                           \
+  X(recv, ssize_t, (int, void*, size_t, int))                                  \
+  X(recvfrom, ssize_t, (int, void*, size_t, int, struct sockaddr*, socklen_t*)) \
+  X(recvmsg, ssize_t, (int, struct msghdr*, int))                              \
+  X(write, ssize_t, (int, const void*, size_t))                                \
+  X(pwrite, ssize_t, (int, const void*, size_t, off_t))                        \
+  X(writev, ssize_t, (int, const struct iovec*, int))                          \
+  X(send, ssize_t, (int, const void*, size_t, int))                            \
+  X(sendto, ssize_t, (int, const void*, size_t, int, const struct sockaddr*,   \
+                      socklen_t))                                              \
+  X(sendmsg, ssize_t, (int, const struct msghdr*, int))                        \
+  X(fread, size_t, (void*, size_t, size_t, FILE*))                             \
+  X(fwrite, size_t, (const void*, size_t, size_t, FILE*))                      \
+  X(fgets, char*, (char*, int, FILE*))
+
+struct RealLibc {
+#define SEALPOOL_REAL_FIELD(name, ret, params) std::atomic<ret(*) params> name;
+  SEALPOOL_REAL_LIBC(SEALPOOL_REAL_FIELD)
+#undef SEALPOOL_REAL_FIELD
+};
+extern RealLibc g_real;
+
+// Looks every function up (idempotent, thread-safe).
+void ResolveRealLibc();
+
+// libc's `name`, looked up now if it has not been.
+#define SEALPOOL_REAL(name)                                                \
+  (__builtin_expect(                                                       \
+       ::sealpool::malloc_internal::g_real.name.load(                       \
+           std::memory_order_relaxed) != nullptr,                          \
+       1)                                                                  \
+       ? ::sealpool::malloc_internal::g_real.name.load(                     \
+             std::memory_order_relaxed)                                    \
+       : (::sealpool::malloc_internal::ResolveRealLibc(),                   \
+          ::sealpool::malloc_internal::g_real.name.load(                    \
+              std::memory_order_relaxed)))
+
+// Unchecked copies for the allocator and the checked functions alike: libc's
+// once it is known, else a plain loop (before start-up has looked it up).
+void* RawMemcpy(void* dst, const void* src, size_t n);
+void* RawMemmove(void* dst, const void* src, size_t n);
+void* RawMemset(void* dst, int c, size_t n);
+
+}  // namespace malloc_internal
+}  // namespace sealpool
+
+#endif  // SEALPOOL_ALLOCATOR_MALLOC_REAL_LIBC_H_
