@@ -1,0 +1,354 @@
+// A program for whole-program mode's tests (whole_program_test.cc), run
+// with libsealpool_malloc.so preloaded: `probe CASE`. Each case prints what
+// it observed (one line each, "name: value"), and exits 0 when every
+// expectation it checks itself holds, 1 otherwise. Cases that plant a bug
+// are asserted by the test from the report and the exit status.
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int failures;
+
+#define EXPECT(cond)                                                   \
+  do {                                                                 \
+    if (!(cond)) {                                                     \
+      printf("FAILED: %s (line %d, errno %d)\n", #cond, __LINE__, errno); \
+      ++failures;                                                      \
+    }                                                                  \
+  } while (0)
+
+static int Aligned(const void* p, size_t a) { return ((uintptr_t)p & (a - 1)) == 0; }
+
+// Keep the compiler from seeing through the allocation functions.
+static void* volatile sink;
+static volatile size_t huge = SIZE_MAX / 2;
+static volatile size_t max_size = SIZE_MAX;
+
+static int Api(void) {
+  void* a = malloc(0);
+  void* b = malloc(0);
+  EXPECT(a != NULL && b != NULL && a != b);
+  free(a);
+  free(b);
+  char* p = malloc(37);
+  EXPECT(p != NULL && malloc_usable_size(p) == 37 && Aligned(p, 16));
+  free(p);
+  EXPECT(malloc_usable_size(NULL) == 0);
+  errno = 0;
+  EXPECT(calloc(huge, 4) == NULL && errno == ENOMEM);
+  unsigned char* z = calloc(100, 10);
+  int zero = z != NULL;
+  for (int i = 0; z != NULL && i < 1000; ++i) zero &= z[i] == 0;
+  EXPECT(zero);
+  free(z);
+  errno = 0;
+  EXPECT(reallocarray(NULL, huge, 4) == NULL && errno == ENOMEM);
+  char* r = realloc(NULL, 10);
+  EXPECT(r != NULL);
+  memcpy(r, "0123456789", 10);
+  r = realloc(r, 100000);
+  EXPECT(r != NULL && memcmp(r, "0123456789", 10) == 0 && malloc_usable_size(r) == 100000);
+  r = realloc(r, 4);
+  EXPECT(r != NULL && memcmp(r, "0123", 4) == 0 && malloc_usable_size(r) == 4);
+  EXPECT(realloc(r, 0) == NULL);  // glibc: frees, returns NULL
+  void* m = NULL;
+  EXPECT(posix_memalign(&m, 3, 10) == EINVAL && m == NULL);
+  EXPECT(posix_memalign(&m, 64, 100) == 0 && Aligned(m, 64));
+  free(m);
+  EXPECT(posix_memalign(&m, 8192, 100) == 0 && Aligned(m, 8192));
+  free(m);
+  void* al = aligned_alloc(4096, 4096);
+  EXPECT(al != NULL && Aligned(al, 4096));
+  free(al);
+  errno = 0;
+  EXPECT(aligned_alloc(3, 10) == NULL && errno == EINVAL);
+  void* ma = memalign(24, 10);  // rounded up to 32, as glibc does
+  EXPECT(ma != NULL && Aligned(ma, 32));
+  free(ma);
+  void* va = valloc(10);
+  EXPECT(va != NULL && Aligned(va, 4096));
+  free(va);
+  void* pv = pvalloc(1);
+  EXPECT(pv != NULL && Aligned(pv, 4096) && malloc_usable_size(pv) == 4096);
+  free(pv);
+  void* big = malloc((size_t)1 << 30);
+  EXPECT(big != NULL);
+  free(big);
+  errno = 0;
+  sink = malloc(max_size);
+  EXPECT(sink == NULL && errno == ENOMEM);
+  char* live = malloc(5000);
+  struct mallinfo2 mi = mallinfo2();
+  EXPECT(mi.uordblks >= 5000 && mi.arena >= mi.uordblks);
+  free(live);
+  EXPECT(malloc_trim(0) == 0);
+  EXPECT(mallopt(M_ARENA_MAX, 1) == 1);
+  free(NULL);
+  printf("api: %s\n", failures == 0 ? "ok" : "failed");
+  return failures != 0;
+}
+
+// Threads that allocate, hand half their objects to the next thread to
+// free, and exit; the main thread then allocates again.
+#define kThreads 4
+#define kRounds 20000
+static void* volatile handoff[kThreads][64];
+
+static void* Worker(void* arg) {
+  const int id = (int)(intptr_t)arg;
+  unsigned seed = (unsigned)id * 2654435761u;
+  for (int i = 0; i < kRounds; ++i) {
+    seed = seed * 1103515245u + 12345u;
+    const size_t n = 1 + (seed >> 8) % 3000;
+    char* p = malloc(n);
+    if (p == NULL) return (void*)1;
+    memset(p, id, n);
+    const int slot = (int)((seed >> 4) % 64);
+    void* old = __atomic_exchange_n(&handoff[(id + 1) % kThreads][slot], p, __ATOMIC_ACQ_REL);
+    free(old);
+  }
+  return NULL;
+}
+
+static int Threads(void) {
+  pthread_t t[kThreads];
+  for (int round = 0; round < 3; ++round) {
+    for (intptr_t i = 0; i < kThreads; ++i) pthread_create(&t[i], NULL, Worker, (void*)i);
+    for (int i = 0; i < kThreads; ++i) {
+      void* rc = NULL;
+      pthread_join(t[i], &rc);
+      EXPECT(rc == NULL);
+    }
+  }
+  for (int i = 0; i < kThreads; ++i) {
+    for (int s = 0; s < 64; ++s) free(handoff[i][s]);
+  }
+  char* after = malloc(100);
+  EXPECT(after != NULL);
+  free(after);
+  printf("threads: %s\n", failures == 0 ? "ok" : "failed");
+  return failures != 0;
+}
+
+static volatile int stop_churn;
+static void* Churn(void* arg) {
+  (void)arg;
+  while (!stop_churn) {
+    void* p = malloc(200);
+    sink = p;
+    free(p);
+  }
+  return NULL;
+}
+
+// fork() while other threads allocate: the child's heap works.
+static int Fork(void) {
+  pthread_t t[2];
+  for (int i = 0; i < 2; ++i) pthread_create(&t[i], NULL, Churn, NULL);
+  char* kept = strdup("parent data");
+  for (int i = 0; i < 20; ++i) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      int ok = strcmp(kept, "parent data") == 0;
+      free(kept);
+      for (int k = 0; k < 1000; ++k) {
+        void* p = malloc((size_t)k * 7 + 1);
+        ok &= p != NULL;
+        free(p);
+      }
+      _exit(ok ? 0 : 3);
+    }
+    int status = 0;
+    EXPECT(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+           WEXITSTATUS(status) == 0);
+  }
+  stop_churn = 1;
+  for (int i = 0; i < 2; ++i) pthread_join(t[i], NULL);
+  free(kept);
+  printf("fork: %s\n", failures == 0 ? "ok" : "failed");
+  return failures != 0;
+}
+
+// Every checked call with exactly the right lengths: data arrives intact.
+static int LegalIo(void) {
+  int sv[2];
+  EXPECT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+  char* out = malloc(64);
+  char* in = malloc(64);
+  for (int i = 0; i < 64; ++i) out[i] = (char)('a' + i % 26);
+  EXPECT(write(sv[0], out, 64) == 64 && read(sv[1], in, 64) == 64 && memcmp(in, out, 64) == 0);
+  memset(in, 0, 64);
+  EXPECT(send(sv[0], out, 64, 0) == 64 && recv(sv[1], in, 64, 0) == 64 && memcmp(in, out, 64) == 0);
+  memset(in, 0, 64);
+  EXPECT(sendto(sv[0], out, 64, 0, NULL, 0) == 64 &&
+         recvfrom(sv[1], in, 64, 0, NULL, NULL) == 64 && memcmp(in, out, 64) == 0);
+  struct iovec wv[2] = {{out, 32}, {out + 32, 32}};
+  struct iovec rv[2] = {{in, 40}, {in + 40, 24}};
+  memset(in, 0, 64);
+  EXPECT(writev(sv[0], wv, 2) == 64 && readv(sv[1], rv, 2) == 64 && memcmp(in, out, 64) == 0);
+  struct msghdr wm = {0}, rm = {0};
+  wm.msg_iov = wv;
+  wm.msg_iovlen = 2;
+  rm.msg_iov = rv;
+  rm.msg_iovlen = 2;
+  memset(in, 0, 64);
+  EXPECT(sendmsg(sv[0], &wm, 0) == 64 && recvmsg(sv[1], &rm, 0) == 64 && memcmp(in, out, 64) == 0);
+  char path[] = "/tmp/sealpool-probe-XXXXXX";
+  int fd = mkstemp(path);
+  EXPECT(fd >= 0 && pwrite(fd, out, 64, 0) == 64);
+  memset(in, 0, 64);
+  EXPECT(pread(fd, in, 64, 0) == 64 && memcmp(in, out, 64) == 0);
+  FILE* f = fdopen(fd, "w+");
+  EXPECT(f != NULL && fwrite(out, 1, 64, f) == 64 && fputc('\n', f) != EOF && fflush(f) == 0);
+  rewind(f);
+  memset(in, 0, 64);
+  EXPECT(fread(in, 1, 64, f) == 64 && memcmp(in, out, 64) == 0);
+  rewind(f);
+  EXPECT(fgets(in, 64, f) == in && strlen(in) == 63);
+  fclose(f);
+  unlink(path);
+  char* s = malloc(16);
+  strcpy(s, "fifteen chars!!");
+  EXPECT(strlen(s) == 15);
+  EXPECT(snprintf(s, 16, "%d-%s", 42, "abcdefghijkl") == 15 && strcmp(s, "42-abcdefghijkl") == 0);
+  memcpy(in, out, 64);
+  memmove(in + 1, in, 63);
+  memset(in, 'x', 64);
+  EXPECT(in[63] == 'x');
+  free(s);
+  free(in);
+  free(out);
+  printf("legal-io: %s\n", failures == 0 ? "ok" : "failed");
+  return failures != 0;
+}
+
+// Heartbleed's shape: a 64-byte record, a peer-claimed length of 4096.
+__attribute__((noinline)) static char* MakeRecord(void) {
+  char* r = malloc(64);
+  memset(r, 'R', 64);
+  return r;
+}
+
+static int Overread(void) {
+  int sv[2];
+  socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+  char* rec = MakeRecord();
+  errno = 0;
+  const ssize_t w = write(sv[0], rec, 4096);
+  printf("write: %zd errno %d\n", w, errno);
+  char buf[16];
+  const ssize_t got = recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT);
+  printf("peer received: %zd\n", got);
+  return 0;
+}
+
+__attribute__((noinline)) static char* MakeSmallBuffer(void) { return malloc(32); }
+
+static int ShortRead(void) {
+  int p[2];
+  pipe(p);
+  char data[256];
+  memset(data, 'D', sizeof(data));
+  write(p[1], data, sizeof(data));
+  char* buf = MakeSmallBuffer();
+  char* next = malloc(32);
+  memset(next, 'N', 32);
+  errno = 0;
+  const ssize_t r = read(p[0], buf, 256);
+  int intact = 1;
+  for (int i = 0; i < 32; ++i) intact &= next[i] == 'N';
+  printf("read: %zd errno %d\nneighbour intact: %d\n", r, errno, intact);
+  return 0;
+}
+
+__attribute__((noinline)) static char* MakeName(void) { return malloc(16); }
+
+static int StrcpyOverflow(void) {
+  char src[101];
+  memset(src, 'S', 100);
+  src[100] = '\0';
+  char* name = MakeName();
+  name[0] = '\0';
+  strcpy(name, src);
+  printf("name length: %zu\n", strlen(name));
+  return 0;
+}
+
+__attribute__((noinline)) static char* MakeBig(void) { return malloc(4096); }
+
+static int ReallocStale(int into) {
+  char* b = MakeBig();
+  memset(b, 'B', 4096);
+  char* small = realloc(b, 64);
+  static char other[4096];
+  if (into) {
+    memcpy(small, other, 4096);  // stale length, into the shrunk object
+  } else {
+    memcpy(other, small, 4096);  // stale length, out of it
+  }
+  printf("other[100]: %d\n", other[100]);
+  return 0;
+}
+
+static int UseAfterFree(void) {
+  char* p = malloc(100);
+  free(p);
+  char buf[100];
+  memcpy(buf, p, 100);
+  return 0;
+}
+
+static int DoubleFree(void) {
+  char* p = malloc(100);
+  free(p);
+  free(p);
+  return 0;
+}
+
+void* __memcpy_chk(void* d, const void* s, size_t n, size_t dl);
+
+// _FORTIFY_SOURCE's own check stays (glibc's message), and sealpool's is
+// added where the compiler did not know the size.
+static int Fortify(int which) {
+  char src[100] = {0};
+  if (which == 0) {
+    char small[8];
+    __memcpy_chk(small, src, 16, sizeof(small));
+    printf("small[0]: %d\n", small[0]);
+  } else {
+    char* heap = MakeRecord();
+    __memcpy_chk(heap, src, 100, (size_t)-1);
+  }
+  return 0;
+}
+
+int main(int argc, char** argv) {
+  if (argc != 2) return 2;
+  const char* c = argv[1];
+  setvbuf(stdout, NULL, _IONBF, 0);
+  if (strcmp(c, "api") == 0) return Api();
+  if (strcmp(c, "threads") == 0) return Threads();
+  if (strcmp(c, "fork") == 0) return Fork();
+  if (strcmp(c, "legal-io") == 0) return LegalIo();
+  if (strcmp(c, "overread") == 0) return Overread();
+  if (strcmp(c, "short-read") == 0) return ShortRead();
+  if (strcmp(c, "strcpy") == 0) return StrcpyOverflow();
+  if (strcmp(c, "realloc-into") == 0) return ReallocStale(1);
+  if (strcmp(c, "realloc-out") == 0) return ReallocStale(0);
+  if (strcmp(c, "uaf") == 0) return UseAfterFree();
+  if (strcmp(c, "double-free") == 0) return DoubleFree();
+  if (strcmp(c, "fortify-glibc") == 0) return Fortify(0);
+  if (strcmp(c, "fortify-heap") == 0) return Fortify(1);
+  return 2;
+}

@@ -1,0 +1,218 @@
+// Whole-program mode: libsealpool_malloc.so preloaded into the probe
+// programs (probe.c, probe_cxx.cc), each case a fresh process. The malloc
+// family's semantics, threads, fork and C++ new/delete; every planted bug
+// reported (naming the pool and the allocating function) in abort mode,
+// refused without damage in report mode; the legal neighbours pass.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace {
+
+struct ProbeRun {
+  int status = -1;
+  std::string out;
+  std::string err;
+  bool Aborted() const { return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT; }
+  bool ExitedWith(int code) const {
+    return WIFEXITED(status) && WEXITSTATUS(status) == code;
+  }
+};
+
+std::string Drain(int fd) {
+  std::string s;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof(buf))) > 0) s.append(buf, static_cast<size_t>(n));
+  close(fd);
+  return s;
+}
+
+// Runs `program case` with the library preloaded and SEALPOOL_OPTIONS set
+// to `options`; stdout and stderr go to files (no pipe can fill up).
+ProbeRun RunProbe(const char* program, const char* which, const std::string& options = "",
+             bool preload = true) {
+  char out_path[] = "/tmp/sealpool-wp-out-XXXXXX";
+  char err_path[] = "/tmp/sealpool-wp-err-XXXXXX";
+  const int out_fd = mkstemp(out_path);
+  const int err_fd = mkstemp(err_path);
+  ProbeRun r;
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out_fd, 1);
+    dup2(err_fd, 2);
+    if (preload) {
+      setenv("LD_PRELOAD", SEALPOOL_MALLOC_LIB, 1);
+    } else {
+      unsetenv("LD_PRELOAD");
+    }
+    setenv("SEALPOOL_OPTIONS", options.c_str(), 1);
+    alarm(120);
+    execl(program, program, which, static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  waitpid(pid, &r.status, 0);
+  lseek(out_fd, 0, SEEK_SET);
+  lseek(err_fd, 0, SEEK_SET);
+  r.out = Drain(out_fd);
+  r.err = Drain(err_fd);
+  unlink(out_path);
+  unlink(err_path);
+  return r;
+}
+
+bool Has(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
+
+// A heap pool named in the first report line, and the allocating function
+// on the "object allocated at" line.
+void ExpectReport(const ProbeRun& r, const std::string& headline, const std::string& allocator) {
+  EXPECT_TRUE(Has(r.err, headline)) << r.err;
+  EXPECT_TRUE(Has(r.err, "pool 'malloc-")) << r.err;
+  EXPECT_TRUE(Has(r.err, "    object allocated at 0x")) << r.err;
+  EXPECT_TRUE(Has(r.err, "in " + allocator + " ")) << r.err;
+  EXPECT_TRUE(Has(r.err, "probe.c:")) << r.err;
+}
+
+constexpr char kProbe[] = SEALPOOL_WP_PROBE;
+constexpr char kProbeCxx[] = SEALPOOL_WP_PROBE_CXX;
+constexpr char kExposure[] = "sealpool: memory exposure attempt detected from pool 'malloc-";
+constexpr char kOverwrite[] = "sealpool: memory overwrite attempt detected to pool 'malloc-";
+
+TEST(WholeProgram, MallocFamilyHasGlibcSemantics) {
+  const ProbeRun r = RunProbe(kProbe, "api");
+  EXPECT_TRUE(r.ExitedWith(0)) << r.out << r.err;
+  EXPECT_TRUE(Has(r.out, "api: ok")) << r.out;
+  EXPECT_EQ(r.err, "");
+}
+
+TEST(WholeProgram, ProbeFailsWithoutThePreloadOnlyWhereSemanticsDiffer) {
+  // The same probe on glibc: the expectations that are glibc's own hold
+  // there too, except malloc_usable_size's exact sizes (glibc rounds up).
+  const ProbeRun r = RunProbe(kProbe, "api", "", /*preload=*/false);
+  EXPECT_TRUE(Has(r.out, "malloc_usable_size(p) == 37")) << r.out;
+}
+
+TEST(WholeProgram, ThreadsHandObjectsAcrossAndExit) {
+  const ProbeRun r = RunProbe(kProbe, "threads");
+  EXPECT_TRUE(r.ExitedWith(0)) << r.out << r.err;
+  EXPECT_EQ(r.err, "");
+}
+
+TEST(WholeProgram, ForkWhileOtherThreadsAllocate) {
+  const ProbeRun r = RunProbe(kProbe, "fork");
+  EXPECT_TRUE(r.ExitedWith(0)) << r.out << r.err;
+  EXPECT_EQ(r.err, "");
+}
+
+TEST(WholeProgram, CxxNewDeleteAndNewHandler) {
+  const ProbeRun r = RunProbe(kProbeCxx, "new-delete");
+  EXPECT_TRUE(r.ExitedWith(0)) << r.out << r.err;
+  EXPECT_TRUE(Has(r.out, "new-delete: ok")) << r.out;
+}
+
+TEST(WholeProgram, LegalIoAndCopiesPass) {
+  const ProbeRun r = RunProbe(kProbe, "legal-io");
+  EXPECT_TRUE(r.ExitedWith(0)) << r.out << r.err;
+  EXPECT_EQ(r.err, "");
+}
+
+TEST(WholeProgram, HeartbleedOverreadNeverReachesTheSocket) {
+  const ProbeRun abort_run = RunProbe(kProbe, "overread");
+  EXPECT_TRUE(abort_run.Aborted()) << abort_run.status;
+  ExpectReport(abort_run, kExposure, "MakeRecord");
+  EXPECT_TRUE(Has(abort_run.err, "size 4096, object size 64")) << abort_run.err;
+  const ProbeRun report = RunProbe(kProbe, "overread", "mode=report");
+  EXPECT_TRUE(report.ExitedWith(0)) << report.err;
+  EXPECT_TRUE(Has(report.out, "write: -1 errno 14")) << report.out;  // EFAULT
+  EXPECT_TRUE(Has(report.out, "peer received: -1")) << report.out;   // nothing sent
+}
+
+TEST(WholeProgram, ReadIntoTooSmallBufferIsRefusedBeforeItWrites) {
+  const ProbeRun abort_run = RunProbe(kProbe, "short-read");
+  EXPECT_TRUE(abort_run.Aborted());
+  ExpectReport(abort_run, kOverwrite, "MakeSmallBuffer");
+  const ProbeRun report = RunProbe(kProbe, "short-read", "mode=report");
+  EXPECT_TRUE(Has(report.out, "read: -1 errno 14")) << report.out;
+  EXPECT_TRUE(Has(report.out, "neighbour intact: 1")) << report.out;
+}
+
+TEST(WholeProgram, StrcpyOverflowIsRefused) {
+  const ProbeRun abort_run = RunProbe(kProbe, "strcpy");
+  EXPECT_TRUE(abort_run.Aborted());
+  ExpectReport(abort_run, kOverwrite, "MakeName");
+  const ProbeRun report = RunProbe(kProbe, "strcpy", "mode=report");
+  EXPECT_TRUE(Has(report.out, "name length: 0")) << report.out;  // nothing copied
+}
+
+TEST(WholeProgram, StaleLengthAfterReallocShrink) {
+  const ProbeRun into = RunProbe(kProbe, "realloc-into");
+  EXPECT_TRUE(into.Aborted());
+  ExpectReport(into, kOverwrite, "ReallocStale");
+  EXPECT_TRUE(Has(into.err, "object size 64")) << into.err;
+  const ProbeRun out = RunProbe(kProbe, "realloc-out");
+  EXPECT_TRUE(out.Aborted());
+  ExpectReport(out, kExposure, "ReallocStale");
+  // Report mode: the refused source leaves zeros, not the stale bytes.
+  const ProbeRun report = RunProbe(kProbe, "realloc-out", "mode=report");
+  EXPECT_TRUE(Has(report.out, "other[100]: 0")) << report.out;
+}
+
+TEST(WholeProgram, UseAfterFreeAndDoubleFreeNameTheSite) {
+  const ProbeRun uaf = RunProbe(kProbe, "uaf");
+  EXPECT_TRUE(uaf.Aborted());
+  EXPECT_TRUE(Has(uaf.err, "use-after-free")) << uaf.err;
+  EXPECT_TRUE(Has(uaf.err, "in UseAfterFree ")) << uaf.err;
+  const ProbeRun df = RunProbe(kProbe, "double-free");
+  EXPECT_TRUE(df.Aborted());
+  EXPECT_TRUE(Has(df.err, "sealpool: double free detected in pool 'malloc-")) << df.err;
+  EXPECT_TRUE(Has(df.err, "in DoubleFree ")) << df.err;
+}
+
+TEST(WholeProgram, FortifyKeepsGlibcsCheckAndAddsSealpools) {
+  const ProbeRun glibc = RunProbe(kProbe, "fortify-glibc");
+  EXPECT_TRUE(glibc.Aborted());
+  EXPECT_TRUE(Has(glibc.err, "buffer overflow detected")) << glibc.err;
+  const ProbeRun heap = RunProbe(kProbe, "fortify-heap");
+  EXPECT_TRUE(heap.Aborted());
+  ExpectReport(heap, kOverwrite, "MakeRecord");
+}
+
+TEST(WholeProgram, CxxContainerOverread) {
+  const ProbeRun r = RunProbe(kProbeCxx, "vector-overread");
+  EXPECT_TRUE(r.Aborted());
+  EXPECT_TRUE(Has(r.err, kExposure)) << r.err;
+  EXPECT_TRUE(Has(r.err, "object size 48")) << r.err;
+}
+
+TEST(WholeProgram, CheckLibcOffLeavesOnlyTheAllocator) {
+  const ProbeRun r = RunProbe(kProbe, "overread", "check_libc=0");
+  EXPECT_TRUE(r.ExitedWith(0)) << r.err;
+  EXPECT_TRUE(Has(r.out, "write: 4096")) << r.out;  // unchecked: it went out
+  EXPECT_EQ(r.err, "");
+}
+
+TEST(WholeProgram, WithoutSitesReportsNameThePoolOnly) {
+  const ProbeRun r = RunProbe(kProbe, "overread", "alloc_sites=0");
+  EXPECT_TRUE(r.Aborted());
+  EXPECT_TRUE(Has(r.err, kExposure)) << r.err;
+  EXPECT_FALSE(Has(r.err, "object allocated at")) << r.err;
+}
+
+TEST(WholeProgram, StatsAtExitListTheHeapPools) {
+  const ProbeRun r = RunProbe(kProbe, "api", "print_stats=1:heap_pools=3");
+  EXPECT_TRUE(r.ExitedWith(0));
+  EXPECT_TRUE(Has(r.err, "malloc-2 ")) << r.err;
+  EXPECT_FALSE(Has(r.err, "malloc-3 ")) << r.err;
+}
+
+}  // namespace
