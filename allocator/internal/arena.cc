@@ -49,7 +49,6 @@ bool InitArena() {
   if (g_arena.data_size.load(std::memory_order_acquire) != 0) return true;
   SEALPOOL_CHECK(sysconf(_SC_PAGESIZE) == static_cast<long>(kPageSize),
                  "sealpool needs 4 KiB pages");
-  ValidateSizeClasses();
 
   // The configured size, or — where the address space is limited (ulimit -v,
   // valgrind) — half of it, down to 1 GiB.

@@ -20,11 +20,21 @@ namespace internal {
 // `fields` (LookupFields; a constant at most call sites) picks the
 // attributes to load: the size query needs neither the sealed state (a load
 // from the span record's cache line) nor the usercopy window.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline Lookup LookupInDataZone(
+    uintptr_t a, ObjectBounds* out, unsigned fields);
+
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline Lookup LookupObjectInline(
     uintptr_t a, ObjectBounds* out, unsigned fields = kLookupAll) {
   if (ABSL_PREDICT_FALSE(!InDataZone(a))) {
     return InReservation(a, 1) ? Lookup::kBad : Lookup::kNotOurs;
   }
+  return LookupInDataZone(a, out, fields);
+}
+
+// The lookup of an address the caller knows to be in the data zone
+// (InDataZone(a)): kObject or kBad.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline Lookup LookupInDataZone(
+    uintptr_t a, ObjectBounds* out, unsigned fields) {
   const uint64_t e = g_arena.table[PageIndex(a)].load(std::memory_order_acquire);
   const EntryKind kind = EntryKindOf(e);
   const uint64_t g = SpanGranule(e, a);

@@ -10,7 +10,7 @@
 // array fits in one page: 4096 one-byte entries for classes below 256
 // bytes ("narrow"), 2048 two-byte entries above ("wide").
 //
-// Invariants (checked at start-up by ValidateSizeClasses()):
+// Invariants (checked at compile time in size_class.cc):
 //   kClassSize[c] % 16 == 0, kClassSize strictly increasing;
 //   SlotCount(c) * SlackWidth(c) <= kPageSize;
 //   for every rel < SpanDataBytes(c):
@@ -141,9 +141,6 @@ constexpr ClassInfoTable MakeClassInfo() {
 // Not `inline`: internal linkage keeps the table's address a constant even
 // in position-independent code (no GOT load on the lookup path).
 constexpr ClassInfoTable kClassInfo = MakeClassInfo();
-
-// Aborts if an invariant above does not hold.
-void ValidateSizeClasses();
 
 }  // namespace internal
 }  // namespace sealpool

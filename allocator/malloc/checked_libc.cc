@@ -26,36 +26,19 @@ inline bool Either(const void* a, size_t an, const void* b, size_t bn) {
 
 }  // namespace
 
-void* Memcpy(void* dst, const void* src, size_t n) {
-  if (__builtin_expect(!Either(dst, n, src, n), 1)) {
-    return SEALPOOL_REAL(memcpy)(dst, src, n);
-  }
+void* MemcpySlow(void* dst, const void* src, size_t n) {
   CheckedMemcpy(dst, src, n);
   return dst;
 }
 
-void* Memmove(void* dst, const void* src, size_t n) {
-  if (__builtin_expect(!Either(dst, n, src, n), 1)) {
-    return SEALPOOL_REAL(memmove)(dst, src, n);
-  }
+void* MemmoveSlow(void* dst, const void* src, size_t n) {
   CheckedMemmove(dst, src, n);
   return dst;
 }
 
-void* Memset(void* dst, int c, size_t n) {
-  if (__builtin_expect(!(Touches(dst, n) && Checking()), 1)) {
-    return SEALPOOL_REAL(memset)(dst, c, n);
-  }
+void* MemsetSlow(void* dst, int c, size_t n) {
   CheckedMemset(dst, c, n);
   return dst;
-}
-
-void* Mempcpy(void* dst, const void* src, size_t n) {
-  if (__builtin_expect(!Either(dst, n, src, n), 1)) {
-    return SEALPOOL_REAL(mempcpy)(dst, src, n);
-  }
-  CheckedMemcpy(dst, src, n);
-  return static_cast<char*>(dst) + n;
 }
 
 char* Strcpy(char* dst, const char* src) {

@@ -26,6 +26,7 @@
 
 #include "allocator/internal/arena.h"
 #include "allocator/malloc/heap.h"
+#include "allocator/malloc/real_libc.h"
 #include "boundscheck/check_copy.h"
 
 namespace sealpool {
@@ -40,18 +41,64 @@ inline bool Touches(const void* p, size_t n) {
 
 inline bool Checking() { return g_heap.check_libc; }
 
+// Hot path: true when [p, p + n) certainly passes — it lies inside one live
+// heap object, or away from sealpool's memory altogether. False sends the
+// call to the full rules (CheckCopy and friends), which decide and report.
+// Every pool here is a heap pool, never sealed and without a usercopy
+// window, so bounds are all there is to check.
+__attribute__((always_inline)) inline bool QuickAllowed(const void* p, size_t n) {
+  const uintptr_t a = reinterpret_cast<uintptr_t>(p);
+  if (internal::InDataZone(a)) {
+    ObjectBounds b;
+    if (internal::LookupInDataZone(a, &b, kLookupBounds) != Lookup::kObject) {
+      return false;
+    }
+    return n <= b.size - (a - b.start);
+  }
+  return !internal::InReservation(a, n) && a + n >= a;
+}
+
 // True when [p, p + n) may be read (kRead) or written (kWrite); a refusal
 // is reported (abort mode does not return).
 inline bool Allowed(const void* p, size_t n, CopyDirection dir) {
-  return !Touches(p, n) || !Checking() || CheckCopy(p, n, dir) == ViolationKind::kNone;
+  return __builtin_expect(QuickAllowed(p, n), 1) || !Checking() ||
+         CheckCopy(p, n, dir) == ViolationKind::kNone;
 }
 
+// The full rules' side of the memory functions (checked_libc.cc).
+void* MemcpySlow(void* dst, const void* src, size_t n);
+void* MemmoveSlow(void* dst, const void* src, size_t n);
+void* MemsetSlow(void* dst, int c, size_t n);
+
 // The checked operations behind both the plain entry points and their
-// _FORTIFY_SOURCE twins.
-void* Memcpy(void* dst, const void* src, size_t n);
-void* Memmove(void* dst, const void* src, size_t n);
-void* Memset(void* dst, int c, size_t n);
-void* Mempcpy(void* dst, const void* src, size_t n);
+// _FORTIFY_SOURCE twins. The memory functions are inline: both ranges
+// through QuickAllowed (evaluated together, with `&`: the two lookups are
+// independent loads), then a tail call of libc's function.
+__attribute__((always_inline)) inline void* Memcpy(void* dst, const void* src, size_t n) {
+  if (__builtin_expect(QuickAllowed(src, n) & QuickAllowed(dst, n), 1) || !Checking()) {
+    return RawMemcpy(dst, src, n);
+  }
+  return MemcpySlow(dst, src, n);
+}
+
+__attribute__((always_inline)) inline void* Memmove(void* dst, const void* src, size_t n) {
+  if (__builtin_expect(QuickAllowed(src, n) & QuickAllowed(dst, n), 1) || !Checking()) {
+    return RawMemmove(dst, src, n);
+  }
+  return MemmoveSlow(dst, src, n);
+}
+
+__attribute__((always_inline)) inline void* Memset(void* dst, int c, size_t n) {
+  if (__builtin_expect(QuickAllowed(dst, n), 1) || !Checking()) {
+    return RawMemset(dst, c, n);
+  }
+  return MemsetSlow(dst, c, n);
+}
+
+__attribute__((always_inline)) inline void* Mempcpy(void* dst, const void* src, size_t n) {
+  return static_cast<char*>(Memcpy(dst, src, n)) + n;
+}
+
 char* Strcpy(char* dst, const char* src);
 char* Stpcpy(char* dst, const char* src);
 char* Strncpy(char* dst, const char* src, size_t n);

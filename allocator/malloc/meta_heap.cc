@@ -45,6 +45,8 @@ struct State {
   uintptr_t next = 0;  // bump pointer of the region
   uintptr_t end = 0;
   FreeBlock* free[kNumClasses] = {};
+  uintptr_t carve_next[kNumClasses] = {};  // the class's current chunk
+  uintptr_t carve_end[kNumClasses] = {};
   Run runs[kMaxFreeRuns] = {};
   int nruns = 0;
 };
@@ -75,20 +77,24 @@ int ClassOf(size_t bytes) {
   return c;
 }
 
+// A freed block of the class if there is one, else the next one carved
+// from the class's current chunk: a chunk's pages are touched only as its
+// blocks are handed out.
 uintptr_t SmallBlockLocked(int c) {
-  if (g.free[c] == nullptr) {
-    const size_t block = size_t{1} << (kMinShift + c);
+  if (FreeBlock* b = g.free[c]) {
+    g.free[c] = b->next;
+    return reinterpret_cast<uintptr_t>(b);
+  }
+  const size_t block = size_t{1} << (kMinShift + c);
+  if (g.carve_end[c] - g.carve_next[c] < block) {
     const uintptr_t chunk = BumpLocked(kChunkSize);
     if (chunk == 0) return 0;
-    for (size_t off = kChunkSize; off >= block; off -= block) {
-      auto* b = reinterpret_cast<FreeBlock*>(chunk + off - block);
-      b->next = g.free[c];
-      g.free[c] = b;
-    }
+    g.carve_next[c] = chunk;
+    g.carve_end[c] = chunk + kChunkSize;
   }
-  FreeBlock* b = g.free[c];
-  g.free[c] = b->next;
-  return reinterpret_cast<uintptr_t>(b);
+  const uintptr_t p = g.carve_next[c];
+  g.carve_next[c] += block;
+  return p;
 }
 
 uintptr_t LargeRunLocked(size_t bytes) {

@@ -31,19 +31,13 @@ __attribute__((constructor(101))) void ResolveAtLoad() { ResolveRealLibc(); }
 
 }  // namespace
 
-void* RawMemcpy(void* dst, const void* src, size_t n) {
-  if (auto* f = g_real.memcpy.load(std::memory_order_relaxed)) {
-    return f(dst, src, n);
-  }
+void* FallbackMemcpy(void* dst, const void* src, size_t n) {
   void* d = dst;
   asm volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
   return dst;
 }
 
-void* RawMemmove(void* dst, const void* src, size_t n) {
-  if (auto* f = g_real.memmove.load(std::memory_order_relaxed)) {
-    return f(dst, src, n);
-  }
+void* FallbackMemmove(void* dst, const void* src, size_t n) {
   auto* d = static_cast<volatile unsigned char*>(dst);
   auto* s = static_cast<const volatile unsigned char*>(src);
   if (d < s) {
@@ -54,10 +48,7 @@ void* RawMemmove(void* dst, const void* src, size_t n) {
   return dst;
 }
 
-void* RawMemset(void* dst, int c, size_t n) {
-  if (auto* f = g_real.memset.load(std::memory_order_relaxed)) {
-    return f(dst, c, n);
-  }
+void* FallbackMemset(void* dst, int c, size_t n) {
   void* d = dst;
   asm volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
   return dst;

@@ -91,11 +91,25 @@ void ResolveRealLibc();
           ::sealpool::malloc_internal::g_real.name.load(                    \
               std::memory_order_relaxed)))
 
-// Unchecked copies for the allocator and the checked functions alike: libc's
-// once it is known, else a plain loop (before start-up has looked it up).
-void* RawMemcpy(void* dst, const void* src, size_t n);
-void* RawMemmove(void* dst, const void* src, size_t n);
-void* RawMemset(void* dst, int c, size_t n);
+// Plain loops, for before start-up has looked libc's functions up.
+void* FallbackMemcpy(void* dst, const void* src, size_t n);
+void* FallbackMemmove(void* dst, const void* src, size_t n);
+void* FallbackMemset(void* dst, int c, size_t n);
+
+// Unchecked copies for the allocator and the checked functions alike:
+// libc's (a tail call through the pointer) once it is known.
+inline void* RawMemcpy(void* dst, const void* src, size_t n) {
+  if (auto* f = g_real.memcpy.load(std::memory_order_relaxed)) return f(dst, src, n);
+  return FallbackMemcpy(dst, src, n);
+}
+inline void* RawMemmove(void* dst, const void* src, size_t n) {
+  if (auto* f = g_real.memmove.load(std::memory_order_relaxed)) return f(dst, src, n);
+  return FallbackMemmove(dst, src, n);
+}
+inline void* RawMemset(void* dst, int c, size_t n) {
+  if (auto* f = g_real.memset.load(std::memory_order_relaxed)) return f(dst, c, n);
+  return FallbackMemset(dst, c, n);
+}
 
 }  // namespace malloc_internal
 }  // namespace sealpool
