@@ -2,8 +2,10 @@
 
 #include "allocator/runtime_options.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -94,10 +96,23 @@ bool Apply(const OptionSpec& spec, absl::string_view value, RuntimeOptions* o) {
 RuntimeOptions g_options;
 absl::once_flag g_options_once;
 
-void DumpStatsAtExit() { DumpStats(stderr); }
+// The table goes to a copy of standard error taken when the option is
+// applied: programs may close stderr in their own exit handlers (coreutils'
+// close_stdout does), which run before this one.
+int g_stats_fd = -1;
+
+void DumpStatsAtExit() {
+  if (g_stats_fd < 0) return;
+  if (FILE* f = fdopen(g_stats_fd, "w")) {
+    DumpStats(f);
+    std::fclose(f);
+  }
+  g_stats_fd = -1;
+}
 
 void ApplyToRuntime(const RuntimeOptions& o) {
   if (o.print_stats) {
+    if (g_stats_fd < 0) g_stats_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
     static const int registered = std::atexit(DumpStatsAtExit);
     (void)registered;
   }

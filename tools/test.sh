@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Builds and tests sealpool the way CI does:
 #   1. release preset (g++): build everything, run every test;
-#   2. install that build into a temporary prefix and build a consumer
-#      program against it, through CMake and through pkg-config;
-#   3. asan preset (clang, ASan + UBSan): build everything, run every test
+#   2. whole-program mode on real programs: python3, sqlite3, git, gcc,
+#      curl and redis-server under sealpool-run give the same output as
+#      without it, and the planted bugs of tests/programs/planted/ are
+#      reported (abort mode) or refused without damage (report mode);
+#   3. install that build into a temporary prefix and build a consumer
+#      program against it, through CMake and through pkg-config; the
+#      installed sealpool-run and libsealpool_malloc.so;
+#   4. asan preset (clang, ASan + UBSan): build everything, run every test
 #      and the demo;
-#   4. tsan preset (clang, TSan): build the concurrency tests, run them;
-#   5. fuzz preset (clang, libFuzzer): tools/fuzz.sh 30 — replay the corpora
+#   5. tsan preset (clang, TSan): build the concurrency tests, run them;
+#   6. fuzz preset (clang, libFuzzer): tools/fuzz.sh 30 — replay the corpora
 #      and reproducers, fuzz each library fuzzer for 30 s, check that the
 #      host example's planted bug is found and names its pool.
 # Exits non-zero at the first failure. Run as root on Debian 12 (the setup
@@ -38,7 +43,13 @@ cmake --build --preset release
 ctest --preset release
 stage_done "release"
 
-# --- 2. Install and consume ---------------------------------------------------
+# --- 2. Whole programs ------------------------------------------------------------
+section "whole programs: real programs and planted bugs under sealpool-run"
+tests/programs/run_programs.sh "$PWD/build/release/tools/sealpool-run"
+tests/programs/run_planted.sh "$PWD/build/release/tools/sealpool-run" gcc
+stage_done "whole programs"
+
+# --- 3. Install and consume ---------------------------------------------------
 section "install into a temporary prefix, build consumers"
 prefix="$tmp/prefix"
 cmake --install build/release --prefix "$prefix"
@@ -91,9 +102,30 @@ if [[ -n "$foreign" ]]; then
   echo "$foreign" | head -20 >&2
   exit 1
 fi
+# The malloc replacement needs nothing but libc (and libm), and exports
+# only what it interposes (allocator/malloc/malloc.map).
+malloc_so=$(find "$prefix" -name libsealpool_malloc.so -print -quit)
+if readelf -d "$malloc_so" | grep NEEDED | grep -Ev '\[(libc|libm|ld-linux-x86-64)\.so'; then
+  echo "test: libsealpool_malloc.so needs the shared objects above" >&2
+  exit 1
+fi
+exported=$(nm -D --defined-only "$malloc_so" | awk '{print $3}' | grep -v '^$' | sort)
+listed=$(grep -oE '^ +[a-z_0-9]+(; [a-z_0-9]+)*;' allocator/malloc/malloc.map |
+  tr ';' '\n' | tr -d ' ' | grep -v '^$' | sort)
+foreign=$(comm -23 <(echo "$exported" | grep -v '^_Z') <(echo "$listed"))
+if [[ -n "$foreign" ]] || echo "$exported" | grep '^_Z' | grep -Ev '^_Z(nw|na|dl|da)'; then
+  echo "test: libsealpool_malloc.so exports symbols it does not interpose: $foreign" >&2
+  exit 1
+fi
+out=$("$prefix/bin/sealpool-run" --stats -- /bin/echo installed 2>&1)
+if ! grep -q '^installed$' <<<"$out" || ! grep -q 'malloc-0 ' <<<"$out"; then
+  echo "test: the installed sealpool-run did not run a program on sealpool:" >&2
+  echo "$out" >&2
+  exit 1
+fi
 stage_done "install"
 
-# --- 3. AddressSanitizer + UndefinedBehaviorSanitizer ------------------------
+# --- 4. AddressSanitizer + UndefinedBehaviorSanitizer ------------------------
 section "asan (clang, ASan + UBSan): configure, build, test"
 cmake --preset asan
 cmake --build --preset asan
@@ -105,7 +137,7 @@ if [[ -x build/asan/tools/sealpool_demo ]]; then
 fi
 stage_done "asan"
 
-# --- 4. ThreadSanitizer ---------------------------------------------------------
+# --- 5. ThreadSanitizer ---------------------------------------------------------
 section "tsan (clang, TSan): configure, build and run the concurrency tests"
 cmake --preset tsan
 # Build only the programs that run tests labelled `concurrency` when CMake
@@ -139,7 +171,7 @@ if [[ $tsan_rc -ne 0 ]]; then
 fi
 stage_done "tsan"
 
-# --- 5. Fuzzing (libFuzzer + ASan + UBSan) ------------------------------------
+# --- 6. Fuzzing (libFuzzer + ASan + UBSan) ------------------------------------
 section "fuzz (clang, libFuzzer): replay corpora and reproducers, 30 s per fuzzer"
 bash tools/fuzz.sh 30
 stage_done "fuzz"

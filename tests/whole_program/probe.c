@@ -333,6 +333,16 @@ static int Fortify(int which) {
   return 0;
 }
 
+// coreutils' close_stdout: an exit handler that closes stderr, run before
+// sealpool's (registered later, so earlier in exit's order).
+static void CloseStderr(void) { fclose(stderr); }
+
+static int ClosesStderrAtExit(void) {
+  sink = malloc(10);
+  atexit(CloseStderr);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) return 2;
   const char* c = argv[1];
@@ -348,6 +358,7 @@ int main(int argc, char** argv) {
   if (strcmp(c, "realloc-out") == 0) return ReallocStale(0);
   if (strcmp(c, "uaf") == 0) return UseAfterFree();
   if (strcmp(c, "double-free") == 0) return DoubleFree();
+  if (strcmp(c, "close-stderr") == 0) return ClosesStderrAtExit();
   if (strcmp(c, "fortify-glibc") == 0) return Fortify(0);
   if (strcmp(c, "fortify-heap") == 0) return Fortify(1);
   return 2;

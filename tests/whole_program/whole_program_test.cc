@@ -215,4 +215,10 @@ TEST(WholeProgram, StatsAtExitListTheHeapPools) {
   EXPECT_FALSE(Has(r.err, "malloc-3 ")) << r.err;
 }
 
+TEST(WholeProgram, StatsAtExitSurviveAProgramClosingStderr) {
+  const ProbeRun r = RunProbe(kProbe, "close-stderr", "print_stats=1");
+  EXPECT_TRUE(r.ExitedWith(0));
+  EXPECT_TRUE(Has(r.err, "malloc-0 ")) << r.err;
+}
+
 }  // namespace
