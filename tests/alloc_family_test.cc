@@ -301,6 +301,52 @@ TEST_F(AllocFamilyTest, ShrinkInPlaceNeighbourFreesCleanly) {
   EXPECT_TRUE(Kinds().empty());
 }
 
+// A resize that needs the slot's own class stays in the slot: the same
+// pointer, the bytes kept, exact new bounds, the gained bytes zero (the old
+// canary is not handed out) and the canary at the new end checked at free.
+TEST_F(AllocFamilyTest, ReallocWithinTheSlotStaysInPlace) {
+  sp_pool* pool = MakePool("realloc-in-place");
+  ASSERT_NE(pool, nullptr);
+  void* p = sp_alloc(pool, 100);  // a 112-byte slot (one byte of canary room)
+  ASSERT_NE(p, nullptr);
+  Fill(p, 100, 4);
+  void* q = sp_realloc(pool, p, 110);
+  ASSERT_EQ(q, p);
+  EXPECT_TRUE(Holds(q, 100, 4));
+  for (size_t i = 100; i < 110; ++i) EXPECT_EQ(AsBytes(q)[i], 0) << i;
+  EXPECT_EQ(sp_object_size(q), 110u);
+  EXPECT_EQ(sp_check_copy(q, 110, SP_COPY_WRITE), 0);
+  EXPECT_LT(sp_check_copy(q, 111, SP_COPY_WRITE), 0);
+  (void)Kinds();
+  q = sp_realloc(pool, q, 97);  // and down again, in the same slot
+  ASSERT_EQ(q, p);
+  EXPECT_TRUE(Holds(q, 97, 4));
+  // The canary moved with the end: an overflow past 97 bytes is caught.
+  sealpool_test::PokeUnchecked(q, 97, 0x41);
+  EXPECT_EQ(sp_free(q), SP_VIOLATION_HEAP_OVERFLOW);
+  EXPECT_EQ(Kinds(), std::vector<ViolationKind>{ViolationKind::kHeapOverflow});
+  EXPECT_EQ(sp_pool_destroy(pool), 0);
+}
+
+// An object whose canary is already overwritten is not grown in place (that
+// would erase the evidence): it moves, and the free of the old block
+// reports the overflow.
+TEST_F(AllocFamilyTest, OverflowedObjectIsNotGrownInPlace) {
+  sp_pool* pool = MakePool("realloc-overflowed");
+  ASSERT_NE(pool, nullptr);
+  void* p = sp_alloc(pool, 100);
+  ASSERT_NE(p, nullptr);
+  Fill(p, 100, 6);
+  sealpool_test::PokeUnchecked(p, 100, 0x41);
+  void* q = sp_realloc(pool, p, 110);
+  ASSERT_NE(q, nullptr);
+  EXPECT_NE(q, p);
+  EXPECT_TRUE(Holds(q, 100, 6));
+  EXPECT_EQ(Kinds(), std::vector<ViolationKind>{ViolationKind::kHeapOverflow});
+  EXPECT_EQ(sp_free(q), 0);
+  EXPECT_EQ(sp_pool_destroy(pool), 0);
+}
+
 TEST_F(AllocFamilyTest, ReallocOfBadPointersIsReportedAndChangesNothing) {
   sp_pool* pool = MakePool("realloc-bad");
   sp_pool* other = MakePool("realloc-other");

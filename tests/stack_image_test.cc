@@ -6,6 +6,7 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstddef>
@@ -149,8 +150,25 @@ TEST_F(StackTest, RangeLeavingTheTopOfTheStackIsRefused) {
 // into the heap): on the main thread those lie above the stack top glibc
 // reports, in the same mapping, and are stack to the checker. A copy across
 // glibc's top used to be refused as partly on the stack.
+// The process is run again with 16 KiB of environment, so that there is
+// always more than a page above glibc's top.
 TEST_F(StackTest, MainThreadArgumentsAndEnvironmentAreOnTheStack) {
   ASSERT_TRUE(OnMainThread());
+  if (std::getenv("SEALPOOL_TEST_BIG_ENV") == nullptr) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+      const std::string big(16384, 'e');
+      setenv("SEALPOOL_TEST_BIG_ENV", big.c_str(), 1);
+      execl("/proc/self/exe", "stack_test",
+            "--gtest_filter=StackTest.MainThreadArgumentsAndEnvironmentAreOnTheStack",
+            static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    return;
+  }
   const Bounds glibc = GlibcThreadStack();
   const uintptr_t end = MappingEndOf(glibc.hi - 1);
   ASSERT_GT(end, glibc.hi) << "nothing above glibc's stack top";

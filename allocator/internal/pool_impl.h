@@ -141,11 +141,21 @@ class PoolImpl {
   // Resizes the live, unsealed object `b` of this pool to `size` < b.size
   // bytes in place (a shrink that must not fail); false if the object
   // changed meanwhile (a racing free).
-  bool ShrinkInPlace(const ObjectBounds& b, size_t size);
+  // `fresh`: a large object that was never written (only its canaries
+  // need clearing).
+  bool ShrinkInPlace(const ObjectBounds& b, size_t size, bool fresh = false);
+  // Grows the live large object `b` to `size` into the room before its
+  // trailing guard page; false (nothing changed) when there is not enough,
+  // or the object changed meanwhile or overflowed its end.
+  bool GrowLarge(const ObjectBounds& b, size_t size);
+  // Resizes the live small object `b` to `size` (either way) within its
+  // slot when `size` needs the slot's class; false (nothing changed) when
+  // it does not, or the object changed meanwhile or overflowed its end.
+  bool ResizeSmallInPlace(const ObjectBounds& b, size_t size);
   bool ShrinkSmall(SpanRecord* rec, const ObjectBounds& b, size_t size)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  bool ShrinkLarge(SpanRecord* rec, const ObjectBounds& b, size_t size)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool ShrinkLarge(SpanRecord* rec, const ObjectBounds& b, size_t size,
+                   bool fresh) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Hands out the cache entry `e` of class `cls` for an object of `size`
   // bytes: the write-after-free check, the canary, the slot state. False
   // when the slot was written while free: the caller ends its fast path,

@@ -13,6 +13,11 @@
 
 namespace sealpool {
 namespace internal {
+namespace {
+
+uintptr_t RoundUpTo(uintptr_t v, size_t a) { return (v + a - 1) & ~(a - 1); }
+
+}  // namespace
 
 void* PoolImpl::AllocateAligned(size_t size, size_t align, AllocError* err) {
   if (align == 0 || (align & (align - 1)) != 0 || align > kMaxObjectAlign) {
@@ -80,6 +85,32 @@ void* PoolImpl::Reallocate(PoolImpl* pool, void* ptr, size_t size,
     return nullptr;
   }
   if (size == b.size && size != 0) return ptr;
+  if (owner->ResizeSmallInPlace(b, size)) return ptr;
+  // A large block that stays large shrinks in place (its given-up pages
+  // go back to the system): no copy, no new span.
+  if (size < b.size && size > kMaxSmallSize && owner->ShrinkInPlace(b, size)) {
+    return ptr;
+  }
+  if (size > b.size && size > kMaxSmallSize) {
+    if (owner->GrowLarge(b, size)) return ptr;
+    // A large block that grows by realloc is likely to grow again: it gets
+    // a quarter more room to grow into in place (GrowLarge). The room is
+    // address space and untouched pages: it costs no memory until used.
+    const size_t room = size / 4;
+    AllocError e = AllocError::kOk;
+    void* q = size + room > size ? owner->Allocate(size + room, &e) : nullptr;
+    if (q != nullptr) {
+      ObjectBounds nb;
+      nb.start = reinterpret_cast<uintptr_t>(q);
+      nb.size = size + room;
+      if (owner->ShrinkInPlace(nb, size, /*fresh=*/true)) {
+        std::memcpy(q, ptr, b.size);
+        Free(ptr);
+        return q;
+      }
+      Free(q);
+    }
+  }
   AllocError fresh = AllocError::kOk;
   void* q = owner->Allocate(size, &fresh);
   if (q != nullptr) {
@@ -93,7 +124,52 @@ void* PoolImpl::Reallocate(PoolImpl* pool, void* ptr, size_t size,
   return nullptr;
 }
 
-bool PoolImpl::ShrinkInPlace(const ObjectBounds& b, size_t size) {
+// A small object whose new size needs its own slot's class keeps the slot:
+// nothing is copied, no slot changes hands. A growth first checks the old
+// end's canary (an overflowed object goes the copying way, whose free
+// reports it), then zeroes the bytes the object gains (they held the
+// canary) and writes the canary at the new end.
+bool PoolImpl::ResizeSmallInPlace(const ObjectBounds& b, size_t size) {
+  if (!simple_ || size == 0 || size > fast_max_) return false;
+  const uint64_t e =
+      g_arena.table[PageIndex(b.start)].load(std::memory_order_acquire);
+  if (EntryKindOf(e) != EntryKind::kSmall ||
+      ClassForRequest(size, room_) != EntryClass(e)) {
+    return false;
+  }
+  SpanRecord* rec = RecordAt(SpanGranule(e, b.start));
+  MutexLock l(&mu_);
+  if (!CanaryOk(rec)) ReportCorruption(rec, "span record canary");
+  if (rec->pool_id.load(std::memory_order_relaxed) != id_ ||
+      rec->sealed.load(std::memory_order_relaxed) != 0) {
+    return false;
+  }
+  if (size < b.size) return ShrinkSmall(rec, b, size);
+  // A destroyed pool takes no new bytes, in place or not.
+  if (destroyed_.load(std::memory_order_relaxed)) return false;
+  const uintptr_t base = rec->base.load(std::memory_order_relaxed);
+  const uint32_t slot_size = rec->slot_size.load(std::memory_order_relaxed);
+  const bool wide = rec->wide.load(std::memory_order_relaxed) != 0;
+  const uint64_t idx = (b.start - base) / slot_size;
+  if (base + idx * slot_size != b.start || size > slot_size) return false;
+  void* s = SlackEntry(RecordGranule(rec), wide, idx);
+  const uint32_t old = slot_size - static_cast<uint32_t>(b.size);
+  const uint32_t slack = slot_size - static_cast<uint32_t>(size);
+  const uint64_t key = SlotCanary(b.start);
+  if (hard_.canaries &&
+      !SlotCanaryIntact(b.start, b.size, slot_size, hard_.canary_words, key)) {
+    return false;
+  }
+  if (!CasSlack(s, wide, old, slack)) return false;  // freed meanwhile
+  std::memset(reinterpret_cast<void*>(b.start + b.size), 0, size - b.size);
+  if (hard_.canaries) {
+    WriteCanary(b.start + size, SlotCanaryLength(slack, hard_.canary_words), key);
+  }
+  AsanObjectAllocated(b.start, size, slot_size);
+  return true;
+}
+
+bool PoolImpl::ShrinkInPlace(const ObjectBounds& b, size_t size, bool fresh) {
   const uint64_t e =
       g_arena.table[PageIndex(b.start)].load(std::memory_order_acquire);
   const EntryKind kind = EntryKindOf(e);
@@ -106,7 +182,7 @@ bool PoolImpl::ShrinkInPlace(const ObjectBounds& b, size_t size) {
     return false;
   }
   return kind == EntryKind::kSmall ? ShrinkSmall(rec, b, size)
-                                   : ShrinkLarge(rec, b, size);
+                                   : ShrinkLarge(rec, b, size, fresh);
 }
 
 // The slot keeps its class; its entry records the larger slack and the
@@ -139,7 +215,8 @@ bool PoolImpl::ShrinkSmall(SpanRecord* rec, const ObjectBounds& b, size_t size) 
 // no longer end-aligned against its guard page: the bytes between it and
 // the guard are zero, and a copy past its end is refused as for any
 // object.
-bool PoolImpl::ShrinkLarge(SpanRecord* rec, const ObjectBounds& b, size_t size) {
+bool PoolImpl::ShrinkLarge(SpanRecord* rec, const ObjectBounds& b, size_t size,
+                           bool fresh) {
   if (rec->live.load(std::memory_order_relaxed) == 0 ||
       rec->base.load(std::memory_order_relaxed) != b.start ||
       rec->mul.load(std::memory_order_relaxed) != b.size) {
@@ -147,7 +224,24 @@ bool PoolImpl::ShrinkLarge(SpanRecord* rec, const ObjectBounds& b, size_t size) 
   }
   const uintptr_t start = GranuleAddress(RecordGranule(rec));
   const uintptr_t end = start + (size_t{rec->large_granules} << kGranuleShift) - kPageSize;
-  std::memset(reinterpret_cast<void*>(b.start + size), 0, b.size - size);
+  if (fresh) {
+    // Only the canary at the old end was ever written.
+    std::memset(reinterpret_cast<void*>(b.start + b.size), 0,
+                CanaryLength(end - (b.start + b.size)));
+  } else {
+    // Whole pages given up are discarded (zero again, and no longer
+    // resident) rather than written; private memory only: a shared-memory
+    // (write-rare) pool's pages would keep their bytes.
+    uintptr_t zero_end = b.start + b.size;
+    const uintptr_t first = RoundUpTo(b.start + size, kPageSize);
+    const uintptr_t last = (b.start + b.size) & ~(kPageSize - 1);
+    if (!wr_shared_ && last > first) {
+      DiscardPages(reinterpret_cast<void*>(first), last - first);
+      std::memset(reinterpret_cast<void*>(last), 0, b.start + b.size - last);
+      zero_end = first;
+    }
+    std::memset(reinterpret_cast<void*>(b.start + size), 0, zero_end - (b.start + size));
+  }
   if (hard_.canaries) {
     WriteCanary(b.start + size, CanaryLength(end - (b.start + size)),
                 SlotCanary(b.start));
@@ -156,6 +250,43 @@ bool PoolImpl::ShrinkLarge(SpanRecord* rec, const ObjectBounds& b, size_t size) 
   rec->mul.store(size, std::memory_order_release);
   SealCanary(rec);
   live_bytes_ -= static_cast<int64_t>(b.size - size);
+  return true;
+}
+
+// The mirror of ShrinkLarge: an object with room between its end and the
+// trailing guard page (one that was shrunk, or placed with room to grow by
+// Reallocate) grows into it. The old end's canary must be intact (an
+// overflowed object takes the copying path, whose free reports it); its
+// bytes become the object's, zeroed; the canary moves to the new end.
+bool PoolImpl::GrowLarge(const ObjectBounds& b, size_t size) {
+  const uint64_t e =
+      g_arena.table[PageIndex(b.start)].load(std::memory_order_acquire);
+  if (EntryKindOf(e) != EntryKind::kLarge) return false;
+  SpanRecord* rec = RecordAt(SpanGranule(e, b.start));
+  MutexLock l(&mu_);
+  if (!CanaryOk(rec)) ReportCorruption(rec, "span record canary");
+  if (rec->pool_id.load(std::memory_order_relaxed) != id_ ||
+      rec->sealed.load(std::memory_order_relaxed) != 0 ||
+      destroyed_.load(std::memory_order_relaxed) ||
+      rec->live.load(std::memory_order_relaxed) == 0 ||
+      rec->base.load(std::memory_order_relaxed) != b.start ||
+      rec->mul.load(std::memory_order_relaxed) != b.size) {
+    return false;
+  }
+  const uintptr_t start = GranuleAddress(RecordGranule(rec));
+  const uintptr_t end = start + (size_t{rec->large_granules} << kGranuleShift) - kPageSize;
+  if (size <= b.size || size > end - b.start) return false;
+  const uint64_t k = SlotCanary(b.start);
+  const size_t old_tail = CanaryLength(end - (b.start + b.size));
+  if (hard_.canaries) {
+    if (!CanaryIntact(b.start + b.size, old_tail, k)) return false;
+    std::memset(reinterpret_cast<void*>(b.start + b.size), 0, old_tail);
+    WriteCanary(b.start + size, CanaryLength(end - (b.start + size)), k);
+  }
+  AsanUnpoison(b.start + b.size, size - b.size);
+  rec->mul.store(size, std::memory_order_release);
+  SealCanary(rec);
+  live_bytes_ += static_cast<int64_t>(size - b.size);
   return true;
 }
 
