@@ -221,4 +221,17 @@ TEST(WholeProgram, StatsAtExitSurviveAProgramClosingStderr) {
   EXPECT_TRUE(Has(r.err, "malloc-0 ")) << r.err;
 }
 
+// libsealpool_malloc.a linked into the program, nothing preloaded.
+TEST(WholeProgramStatic, LinkedInHeapIsSealpoolsAndChecked) {
+  const ProbeRun api = RunProbe(SEALPOOL_WP_PROBE_STATIC, "api", "", /*preload=*/false);
+  EXPECT_TRUE(api.ExitedWith(0)) << api.out << api.err;
+  const ProbeRun threads = RunProbe(SEALPOOL_WP_PROBE_STATIC, "threads", "", false);
+  EXPECT_TRUE(threads.ExitedWith(0)) << threads.out << threads.err;
+  const ProbeRun legal = RunProbe(SEALPOOL_WP_PROBE_STATIC, "legal-io", "", false);
+  EXPECT_TRUE(legal.ExitedWith(0)) << legal.out << legal.err;
+  const ProbeRun bug = RunProbe(SEALPOOL_WP_PROBE_STATIC, "overread", "", false);
+  EXPECT_TRUE(bug.Aborted());
+  ExpectReport(bug, kExposure, "MakeRecord");
+}
+
 }  // namespace
