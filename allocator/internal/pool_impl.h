@@ -152,6 +152,7 @@ class PoolImpl {
   // slot when `size` needs the slot's class; false (nothing changed) when
   // it does not, or the object changed meanwhile or overflowed its end.
   bool ResizeSmallInPlace(const ObjectBounds& b, size_t size);
+  bool ResizableLocked(const SpanRecord* rec) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool ShrinkSmall(SpanRecord* rec, const ObjectBounds& b, size_t size)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool ShrinkLarge(SpanRecord* rec, const ObjectBounds& b, size_t size,

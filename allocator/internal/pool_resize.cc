@@ -124,6 +124,14 @@ void* PoolImpl::Reallocate(PoolImpl* pool, void* ptr, size_t size,
   return nullptr;
 }
 
+// Whether the span of `rec` is this pool's and unsealed (a corrupt record
+// is reported, and aborts).
+bool PoolImpl::ResizableLocked(const SpanRecord* rec) {
+  if (!CanaryOk(rec)) ReportCorruption(rec, "span record canary");
+  return rec->pool_id.load(std::memory_order_relaxed) == id_ &&
+         rec->sealed.load(std::memory_order_relaxed) == 0;
+}
+
 // A small object whose new size needs its own slot's class keeps the slot:
 // nothing is copied, no slot changes hands. A growth first checks the old
 // end's canary (an overflowed object goes the copying way, whose free
@@ -139,11 +147,7 @@ bool PoolImpl::ResizeSmallInPlace(const ObjectBounds& b, size_t size) {
   }
   SpanRecord* rec = RecordAt(SpanGranule(e, b.start));
   MutexLock l(&mu_);
-  if (!CanaryOk(rec)) ReportCorruption(rec, "span record canary");
-  if (rec->pool_id.load(std::memory_order_relaxed) != id_ ||
-      rec->sealed.load(std::memory_order_relaxed) != 0) {
-    return false;
-  }
+  if (!ResizableLocked(rec)) return false;
   if (size < b.size) return ShrinkSmall(rec, b, size);
   // A destroyed pool takes no new bytes, in place or not.
   if (destroyed_.load(std::memory_order_relaxed)) return false;
@@ -176,11 +180,7 @@ bool PoolImpl::ShrinkInPlace(const ObjectBounds& b, size_t size, bool fresh) {
   if (kind != EntryKind::kSmall && kind != EntryKind::kLarge) return false;
   SpanRecord* rec = RecordAt(SpanGranule(e, b.start));
   MutexLock l(&mu_);
-  if (!CanaryOk(rec)) ReportCorruption(rec, "span record canary");
-  if (rec->pool_id.load(std::memory_order_relaxed) != id_ ||
-      rec->sealed.load(std::memory_order_relaxed) != 0) {
-    return false;
-  }
+  if (!ResizableLocked(rec)) return false;
   return kind == EntryKind::kSmall ? ShrinkSmall(rec, b, size)
                                    : ShrinkLarge(rec, b, size, fresh);
 }
@@ -264,10 +264,7 @@ bool PoolImpl::GrowLarge(const ObjectBounds& b, size_t size) {
   if (EntryKindOf(e) != EntryKind::kLarge) return false;
   SpanRecord* rec = RecordAt(SpanGranule(e, b.start));
   MutexLock l(&mu_);
-  if (!CanaryOk(rec)) ReportCorruption(rec, "span record canary");
-  if (rec->pool_id.load(std::memory_order_relaxed) != id_ ||
-      rec->sealed.load(std::memory_order_relaxed) != 0 ||
-      destroyed_.load(std::memory_order_relaxed) ||
+  if (!ResizableLocked(rec) || destroyed_.load(std::memory_order_relaxed) ||
       rec->live.load(std::memory_order_relaxed) == 0 ||
       rec->base.load(std::memory_order_relaxed) != b.start ||
       rec->mul.load(std::memory_order_relaxed) != b.size) {

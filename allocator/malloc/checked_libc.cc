@@ -26,17 +26,29 @@ inline bool Either(const void* a, size_t an, const void* b, size_t bn) {
 
 }  // namespace
 
-void* MemcpySlow(void* dst, const void* src, size_t n) {
+// Both ranges through QuickAllowed (evaluated together, with `&`: the two
+// lookups are independent loads), then libc's function; anything else is
+// decided by the full rules.
+void* MemcpyHeap(void* dst, const void* src, size_t n) {
+  if (__builtin_expect(QuickAllowed(src, n) & QuickAllowed(dst, n), 1) || !Checking()) {
+    return RawMemcpy(dst, src, n);
+  }
   CheckedMemcpy(dst, src, n);
   return dst;
 }
 
-void* MemmoveSlow(void* dst, const void* src, size_t n) {
+void* MemmoveHeap(void* dst, const void* src, size_t n) {
+  if (__builtin_expect(QuickAllowed(src, n) & QuickAllowed(dst, n), 1) || !Checking()) {
+    return RawMemmove(dst, src, n);
+  }
   CheckedMemmove(dst, src, n);
   return dst;
 }
 
-void* MemsetSlow(void* dst, int c, size_t n) {
+void* MemsetHeap(void* dst, int c, size_t n) {
+  if (__builtin_expect(QuickAllowed(dst, n), 1) || !Checking()) {
+    return RawMemset(dst, c, n);
+  }
   CheckedMemset(dst, c, n);
   return dst;
 }

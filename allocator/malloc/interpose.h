@@ -65,34 +65,36 @@ inline bool Allowed(const void* p, size_t n, CopyDirection dir) {
          CheckCopy(p, n, dir) == ViolationKind::kNone;
 }
 
-// The full rules' side of the memory functions (checked_libc.cc).
-void* MemcpySlow(void* dst, const void* src, size_t n);
-void* MemmoveSlow(void* dst, const void* src, size_t n);
-void* MemsetSlow(void* dst, int c, size_t n);
+// Whether [p, p + n) stays away from sealpool's memory (and does not wrap):
+// compares only, so that a copy of memory sealpool does not own costs a
+// few of them and a tail call.
+__attribute__((always_inline)) inline bool Away(const void* p, size_t n) {
+  const uintptr_t a = reinterpret_cast<uintptr_t>(p);
+  return !internal::InReservation(a, n) && a + n >= a;
+}
+
+// The heap side of the memory functions, out of line (checked_libc.cc):
+// the lookups, then libc's function or the full rules.
+void* MemcpyHeap(void* dst, const void* src, size_t n);
+void* MemmoveHeap(void* dst, const void* src, size_t n);
+void* MemsetHeap(void* dst, int c, size_t n);
 
 // The checked operations behind both the plain entry points and their
-// _FORTIFY_SOURCE twins. The memory functions are inline: both ranges
-// through QuickAllowed (evaluated together, with `&`: the two lookups are
-// independent loads), then a tail call of libc's function.
+// _FORTIFY_SOURCE twins. The memory functions are inline: when neither
+// range is near sealpool's memory, a tail call of libc's function.
 __attribute__((always_inline)) inline void* Memcpy(void* dst, const void* src, size_t n) {
-  if (__builtin_expect(QuickAllowed(src, n) & QuickAllowed(dst, n), 1) || !Checking()) {
-    return RawMemcpy(dst, src, n);
-  }
-  return MemcpySlow(dst, src, n);
+  if (__builtin_expect(Away(src, n) & Away(dst, n), 1)) return RawMemcpy(dst, src, n);
+  return MemcpyHeap(dst, src, n);
 }
 
 __attribute__((always_inline)) inline void* Memmove(void* dst, const void* src, size_t n) {
-  if (__builtin_expect(QuickAllowed(src, n) & QuickAllowed(dst, n), 1) || !Checking()) {
-    return RawMemmove(dst, src, n);
-  }
-  return MemmoveSlow(dst, src, n);
+  if (__builtin_expect(Away(src, n) & Away(dst, n), 1)) return RawMemmove(dst, src, n);
+  return MemmoveHeap(dst, src, n);
 }
 
 __attribute__((always_inline)) inline void* Memset(void* dst, int c, size_t n) {
-  if (__builtin_expect(QuickAllowed(dst, n), 1) || !Checking()) {
-    return RawMemset(dst, c, n);
-  }
-  return MemsetSlow(dst, c, n);
+  if (__builtin_expect(Away(dst, n), 1)) return RawMemset(dst, c, n);
+  return MemsetHeap(dst, c, n);
 }
 
 __attribute__((always_inline)) inline void* Mempcpy(void* dst, const void* src, size_t n) {
