@@ -112,7 +112,8 @@ bool PoolImpl::Refill(PoolCache* pc, int cls, AllocError* err) {
   ClassCache* cc = pc->cls[cls];
   const bool wide = IsWide(cls);
   const uint32_t free_mark = FreeMark(wide);
-  while (cc->count < kCacheCap / 2) {
+  const uint32_t fill = kClassInfo.c[cls].cache_cap / 2;
+  while (cc->count < fill) {
     SpanRecord* rec = partial_[cls] != 0 ? RecordAt(partial_[cls] - 1)
                                          : NewSmallSpan(cls, err);
     if (rec == nullptr) break;
@@ -122,7 +123,7 @@ bool PoolImpl::Refill(PoolCache* pc, int cls, AllocError* err) {
     const uintptr_t base = rec->base.load(std::memory_order_relaxed);
     uint32_t i = rec->scan_cursor;
     uint32_t seen = 0;
-    for (; seen < n && rec->free_count > 0 && cc->count < kCacheCap / 2;
+    for (; seen < n && rec->free_count > 0 && cc->count < fill;
          ++seen, i = (i + 1 == n) ? 0 : i + 1) {
       void* s = SlackEntry(g, wide, i);
       if (LoadSlack(s, wide) != free_mark) continue;

@@ -142,16 +142,18 @@ ViolationKind PoolImpl::FreeSmallSlow(uintptr_t a, SpanRecord* rec) {
         AsanPoison(a, slot_size);
       }
       if (cc != nullptr && pc->stale.load(std::memory_order_relaxed) == 0) {
-        if (cc->count == kCacheCap) {
+        const ClassInfo& ci = kClassInfo.c[cls];
+        const uint32_t cap = ci.cache_cap;
+        if (cc->count >= cap) {
           // Full: hand the older half back to the spans.
-          for (uint32_t i = 0; i < kCacheCap / 2; ++i) {
+          const uint32_t half = cc->count / 2;
+          for (uint32_t i = 0; i < half; ++i) {
             pool->ReturnSlot(RecordOfSlack(cc->e[i].slack), cc->e[i].slack);
           }
-          std::memmove(&cc->e[0], &cc->e[kCacheCap / 2],
-                       (kCacheCap / 2) * sizeof(CacheEntry));
-          cc->count = kCacheCap / 2;
+          std::memmove(&cc->e[0], &cc->e[half], (cc->count - half) * sizeof(CacheEntry));
+          cc->count -= half;
         }
-        cc->PushFreed(CacheEntry{a, s}, pool->hard_.quarantine);
+        cc->PushFreed(CacheEntry{a, s}, QuarantineLength(pool->hard_, ci));
       } else {
         pool->ReturnSlot(rec, s);
       }

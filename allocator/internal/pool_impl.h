@@ -369,7 +369,7 @@ inline ViolationKind PoolImpl::Free(void* ptr) {
         ClassCache* cc = pc->cls[cls];
         if (ABSL_PREDICT_TRUE(
                 pc->stale.load(std::memory_order_relaxed) == 0 &&
-                cc != nullptr && cc->count < kCacheCap &&
+                cc != nullptr && cc->count < ci.cache_cap &&
                 RecordAt(g)->sealed.load(std::memory_order_relaxed) == 0)) {
           const bool wide = IsWide(cls);
           void* s = SlackEntry(g, wide, idx);
@@ -393,7 +393,7 @@ inline ViolationKind PoolImpl::Free(void* ptr) {
             const size_t bad =
                 pc->hard.any ? ScrubFreed(pc->hard, a, size, ci.size) : kCanaryIntact;
             AsanPoison(a, ci.size);
-            cc->PushFreed(CacheEntry{a, s}, pc->hard.quarantine);
+            cc->PushFreed(CacheEntry{a, s}, QuarantineLength(pc->hard, ci));
             EndFastPath(pc);
             if (ABSL_PREDICT_FALSE(bad != kCanaryIntact)) {
               return pc->pool->ReportOverflow(a, size, a + bad);

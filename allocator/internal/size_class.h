@@ -117,13 +117,30 @@ inline constexpr uint64_t ClassMul(int c) {
   return ((uint64_t{1} << kMulShift) / kClassSize[c]) + 1;
 }
 
+// How many free slots of class c a thread cache keeps (its stack, at most
+// kCacheCap) and holds back (its quarantine ring, at most the quarantine
+// option): about 256 KiB and 64 KiB of slots, within [16, 128] and [4, 64]
+// slots. A thread that frees large slots of many classes and pools would
+// otherwise keep megabytes of them dirty.
+inline constexpr uint32_t ClassCacheCap(int c) {
+  const uint32_t n = 262144 / kClassSize[c];
+  return n < 16 ? 16 : (n > 128 ? 128 : n);
+}
+inline constexpr uint32_t ClassQuarantineCap(int c) {
+  const uint32_t n = 65536 / kClassSize[c];
+  return n < 4 ? 4 : (n > 64 ? 64 : n);
+}
+
 // Per-class constants in one table, so that the lookup's second load hits
 // a few hot cache lines instead of the span record.
 struct ClassInfo {
   uint64_t mul;
   uint32_t size;
-  uint32_t slots;
+  uint16_t slots;
+  uint8_t cache_cap;       // ClassCacheCap
+  uint8_t quarantine_cap;  // ClassQuarantineCap
 };
+static_assert(sizeof(ClassInfo) == 16, "ClassInfo stays a quarter line");
 // One entry per value of a page-table entry's 6-bit class field: the real
 // classes, kZeroClass, then zeros (no slots), so that a lookup indexes it
 // with the field as it is, without a bounds check.
@@ -134,7 +151,9 @@ struct ClassInfoTable {
 constexpr ClassInfoTable MakeClassInfo() {
   ClassInfoTable t{};
   for (int c = 0; c <= kZeroClass; ++c) {
-    t.c[c] = ClassInfo{ClassMul(c), kClassSize[c], SlotCount(c)};
+    t.c[c] = ClassInfo{ClassMul(c), kClassSize[c], static_cast<uint16_t>(SlotCount(c)),
+                       static_cast<uint8_t>(ClassCacheCap(c)),
+                       static_cast<uint8_t>(ClassQuarantineCap(c))};
   }
   return t;
 }

@@ -19,8 +19,9 @@
 //
 // Invariants: every entry's slot (stack and ring) has slack state kCached,
 // was zeroed when freed (zero_on_free) and belongs to a span of `pool` with
-// class index equal to the entry's class; count <= kCacheCap; q_count <=
-// the pool's quarantine length; when the ring is full, q[q_head] is its
+// class index equal to the entry's class; count <= the class's cache cap
+// (ClassCacheCap, at most kCacheCap); q_count <= QuarantineLength() of the
+// pool and class; when the ring is full, q[q_head] is its
 // oldest entry. `orphaned` is set (under the pool mutex) when the pool's
 // memory was released, after which the entries are never touched.
 
@@ -43,6 +44,12 @@ namespace internal {
 class PoolImpl;
 
 inline constexpr uint32_t kCacheCap = 128;
+
+// The quarantine ring's length for a class: the pool's option, capped per
+// class (ClassQuarantineCap).
+inline uint32_t QuarantineLength(const Hardening& hard, const ClassInfo& ci) {
+  return hard.quarantine < ci.quarantine_cap ? hard.quarantine : ci.quarantine_cap;
+}
 // Direct-mapped by pool id: a thread that alternates between two pools
 // whose ids agree modulo kCacheSlots flushes its caches (and their
 // quarantine rings) at each switch.
