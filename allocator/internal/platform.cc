@@ -184,9 +184,12 @@ bool InstallGuard(void* addr, size_t size, bool* prot_none) {
   return true;
 }
 
-bool RemoveGuard(void* addr, size_t size) {
+bool RemoveGuard(void* addr, size_t size, bool prot_none) {
   if (InjectedFailure()) return false;
-  if (GuardsUseMadvise()) Madvise(addr, size, kMadvGuardRemove);
+  if (GuardsUseMadvise()) {
+    const bool removed = Madvise(addr, size, kMadvGuardRemove) == 0;
+    if (removed && !prot_none) return true;
+  }
   // Also undoes a PROT_NONE fallback guard; a no-op for marker guards.
   return Mprotect(addr, size, PROT_READ | PROT_WRITE) == 0;
 }

@@ -47,8 +47,10 @@ bool DecommitPages(void* addr, size_t size);
 // undo it.
 bool InstallGuard(void* addr, size_t size, bool* prot_none = nullptr);
 
-// Turns guard pages back into committed, zero-filled pages.
-bool RemoveGuard(void* addr, size_t size);
+// Turns guard pages back into committed, zero-filled pages. `prot_none`:
+// some of them may be PROT_NONE fallback guards (InstallGuard's *prot_none),
+// which takes an mprotect as well; marker guards need only the madvise.
+bool RemoveGuard(void* addr, size_t size, bool prot_none = true);
 
 // Makes [addr, addr+size) read-only. False on failure.
 bool ProtectReadOnly(void* addr, size_t size);

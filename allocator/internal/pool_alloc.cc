@@ -142,20 +142,31 @@ bool PoolImpl::Refill(PoolCache* pc, int cls, AllocError* err) {
   return cc->count > 0;
 }
 
-bool PoolImpl::CarveGranules(size_t count, size_t* first, AllocError* err) {
-  // 1. A freed large span, first fit.
+bool PoolImpl::CarveGranules(size_t count, size_t* first, bool* guarded,
+                             AllocError* err) {
+  *guarded = false;
+  // 1. A freed large span, first fit. With marker guards its pages are all
+  // guard pages (a freed object's pages became guards; its head and tail
+  // were), and stay so: the new span opens only its data pages, one system
+  // call.
   for (size_t i = 0; i < free_spans_.size(); ++i) {
     auto& fs = free_spans_[i];
     if (fs.second < count) continue;
     const uintptr_t addr = GranuleAddress(fs.first);
-    if (!RemoveGuard(reinterpret_cast<void*>(addr), count << kGranuleShift)) {
-      *err = AllocError::kNoMemory;
-      return false;
+    if (wr_shared_ || prot_none_guards_ || !GuardsUseMadvise()) {
+      // Opened whole, as fresh memory: PROT_NONE fallback guards (a free
+      // that ran out of mappings left its pages unguarded), and a
+      // write-rare pool's pages, which belong to its memfd and keep their
+      // bytes under guards: zeroed, so that reused memory is fresh (and
+      // passes the write-after-free check) there too.
+      if (!RemoveGuard(reinterpret_cast<void*>(addr), count << kGranuleShift)) {
+        *err = AllocError::kNoMemory;
+        return false;
+      }
+      if (wr_shared_) ZeroSlot(addr, count << kGranuleShift);
+    } else {
+      *guarded = true;
     }
-    // Guards drop private pages, but a write-rare pool's pages belong to
-    // its memfd and keep their bytes: zero them, so that reused memory is
-    // fresh (and passes the write-after-free check) there too.
-    if (wr_shared_) ZeroSlot(addr, count << kGranuleShift);
     *first = fs.first;
     fs.first += count;
     fs.second -= count;
@@ -201,6 +212,11 @@ bool PoolImpl::CarveGranules(size_t count, size_t* first, AllocError* err) {
 // anonymous pages, or (write-rare pools) pages of the extent's shared
 // mapping, which MapNewExtent() made PROT_NONE and kept out of fork
 // children. Either way one mprotect.
+bool PoolImpl::OpenPages(uintptr_t addr, size_t size) {
+  return size == 0 ||
+         RemoveGuard(reinterpret_cast<void*>(addr), size, prot_none_guards_);
+}
+
 bool PoolImpl::CommitRange(const Extent& /*e*/, size_t first, size_t count) {
   return CommitPages(reinterpret_cast<void*>(GranuleAddress(first)),
                      count << kGranuleShift);
@@ -216,16 +232,21 @@ SpanRecord* PoolImpl::NewSmallSpan(int cls, AllocError* err) {
     return nullptr;
   }
   size_t g = 0;
-  if (!CarveGranules(granules, &g, err)) return nullptr;
+  bool guarded = false;
+  if (!CarveGranules(granules, &g, &guarded, err)) return nullptr;
   const uintptr_t start = GranuleAddress(g);
   const uintptr_t end = start + (granules << kGranuleShift);
   // A zero-size span is guard pages from end to end: its objects own no
   // byte, and any access through one faults.
   const bool zero = cls == kZeroClass;
-  if (!InstallGuard(reinterpret_cast<void*>(start), zero ? end - start : kPageSize,
-                    &prot_none_guards_) ||
-      (!zero && !InstallGuard(reinterpret_cast<void*>(end - kPageSize), kPageSize,
-                              &prot_none_guards_))) {
+  const bool ok =
+      guarded ? zero || OpenPages(start + kPageSize, end - start - 2 * kPageSize)
+              : InstallGuard(reinterpret_cast<void*>(start), zero ? end - start : kPageSize,
+                             &prot_none_guards_) &&
+                    (zero || InstallGuard(reinterpret_cast<void*>(end - kPageSize),
+                                          kPageSize, &prot_none_guards_));
+  if (!ok) {
+    if (!guarded) InstallGuard(reinterpret_cast<void*>(start), end - start, &prot_none_guards_);
     free_spans_.emplace_back(g, granules);
     *err = AllocError::kNoMemory;
     return nullptr;

@@ -177,8 +177,12 @@ class PoolImpl {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   SpanRecord* NewSmallSpan(int cls, AllocError* err)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  bool CarveGranules(size_t count, size_t* first, AllocError* err)
+  // Granules for a new span. *guarded: they are a freed span's, still
+  // guard pages end to end (the caller opens the pages it needs with
+  // OpenPages); else plain committed memory (the caller installs guards).
+  bool CarveGranules(size_t count, size_t* first, bool* guarded, AllocError* err)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool OpenPages(uintptr_t addr, size_t size) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool CommitRange(const Extent& e, size_t first, size_t count)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Backs the new extent `*e` (granules reserved, none mapped yet) and

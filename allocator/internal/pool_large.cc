@@ -90,18 +90,24 @@ void* PoolImpl::AllocateLarge(size_t size, size_t align_req, AllocError* err) {
     return nullptr;
   }
   size_t g = 0;
-  if (!CarveGranules(granules, &g, err)) return nullptr;
+  bool guarded = false;
+  if (!CarveGranules(granules, &g, &guarded, err)) return nullptr;
   const uintptr_t start = GranuleAddress(g);
   if (slop != 0) {
     obj_off = ((start + end_off - size) & ~(align - 1)) - start;
     first_page_off = obj_off & ~(kPageSize - 1);
     obj_pages = (end_off - first_page_off) >> kPageShift;
   }
-  if (!InstallGuard(reinterpret_cast<void*>(start), first_page_off,
-                    &prot_none_guards_) ||
-      !InstallGuard(reinterpret_cast<void*>(start + end_off), kPageSize,
-                    &prot_none_guards_)) {
-    InstallGuard(reinterpret_cast<void*>(start), g_bytes);
+  // A freed span's granules are guards already: only the object's pages
+  // open (one system call); fresh ones get their head and tail guards.
+  const bool ok =
+      guarded ? OpenPages(start + first_page_off, end_off - first_page_off)
+              : InstallGuard(reinterpret_cast<void*>(start), first_page_off,
+                             &prot_none_guards_) &&
+                    InstallGuard(reinterpret_cast<void*>(start + end_off), kPageSize,
+                                 &prot_none_guards_);
+  if (!ok) {
+    if (!guarded) InstallGuard(reinterpret_cast<void*>(start), g_bytes, &prot_none_guards_);
     free_spans_.emplace_back(g, granules);
     *err = AllocError::kNoMemory;
     return nullptr;
