@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "workload.h"
+
 #define STACK_CAP 96
 #define FIFO_LEN 1024
 #define LONG_LIVED 8192
@@ -34,21 +36,13 @@ typedef struct {
 
 static uint64_t rng_state;
 
-/* xorshift64* */
-static uint64_t rnd(void) {
-  uint64_t x = rng_state;
-  x ^= x >> 12;
-  x ^= x << 25;
-  x ^= x >> 27;
-  rng_state = x;
-  return x * 0x2545F4914F6CDD1DULL;
-}
+static uint64_t rnd(void) { return wl_rnd(&rng_state); }
 
-static uint64_t checksum = 0xcbf29ce484222325ULL;
+static uint64_t checksum = WL_FNV_OFFSET;
 
+/* wl_mix with a fold of the high bits: churn's checksum. */
 static void mix(uint64_t v) {
-  checksum ^= v;
-  checksum *= 0x100000001b3ULL;
+  checksum = wl_mix(checksum, v);
   checksum ^= checksum >> 29;
 }
 
@@ -72,10 +66,8 @@ static void *make(void) {
     p = calloc(1, size);
     if (p == NULL) abort();
     /* calloc memory must read as zero; check a few bytes of it. */
-    if (p[0] | p[size / 2] | p[size - 1]) {
-      fprintf(stderr, "churn: calloc returned non-zero memory\n");
-      exit(1);
-    }
+    if (p[0] | p[size / 2] | p[size - 1])
+      wl_die("churn: calloc returned non-zero memory\n");
   } else {
     p = malloc(size);
     if (p == NULL) abort();
@@ -91,10 +83,8 @@ static void drop(void *obj) {
   header h;
   memcpy(&h, p, sizeof h);
   if (h.size < sizeof h || h.size > 512 ||
-      (h.size > sizeof h && p[h.size - 1] != (h.tag & 0xff))) {
-    fprintf(stderr, "churn: object contents corrupted\n");
-    exit(1);
-  }
+      (h.size > sizeof h && p[h.size - 1] != (h.tag & 0xff)))
+    wl_die("churn: object contents corrupted\n");
   mix((uint64_t)h.size << 32 | h.tag);
   free(p);
 }
@@ -102,19 +92,9 @@ static void drop(void *obj) {
 int main(int argc, char **argv) {
   uint64_t seed = 1;
   long ops = 16000000;
-  for (int i = 1; i < argc; ++i) {
-    if (strcmp(argv[i], "--quick") == 0) {
-      ops = 1500000;
-    } else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
-      seed = strtoull(argv[++i], NULL, 10);
-    } else if (strcmp(argv[i], "--ops") == 0 && i + 1 < argc) {
-      ops = strtol(argv[++i], NULL, 10);
-    } else {
-      fprintf(stderr, "usage: %s [--quick] [--seed N] [--ops N]\n", argv[0]);
-      return 2;
-    }
-  }
-  rng_state = seed * 0x9E3779B97F4A7C15ULL + 1;
+  const wl_option opts[] = {WL_OPT_QUICK("--ops", ops, 1500000)};
+  if (!wl_parse_args(argc, argv, &seed, opts, WL_COUNT(opts))) return 2;
+  rng_state = wl_seed_state(seed, 1);
 
   void *stack[STACK_CAP];
   int depth = 0;
@@ -162,6 +142,6 @@ int main(int argc, char **argv) {
   free(table);
 
   printf("churn seed=%llu ops=%ld\n", (unsigned long long)seed, ops);
-  printf("checksum %016llx\n", (unsigned long long)checksum);
+  wl_print_checksum(checksum);
   return 0;
 }

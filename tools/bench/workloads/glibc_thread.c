@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "workload.h"
+
 #define WORKING_SET 1024
 #define MIN_SIZE 4
 #define MAX_SIZE 32768
@@ -34,19 +36,10 @@ typedef struct {
   uint32_t *sizes;
 } worker;
 
-static uint64_t rnd(uint64_t *s) {
-  uint64_t x = *s;
-  x ^= x >> 12;
-  x ^= x << 25;
-  x ^= x >> 27;
-  *s = x;
-  return x * 0x2545F4914F6CDD1DULL;
-}
-
 /* Inverse-square density on [MIN_SIZE, MAX_SIZE] by inverting its CDF:
  * F(s) = (1/min - 1/s) / (1/min - 1/max). */
 static uint32_t draw_size(uint64_t *s) {
-  const double u = (double)(rnd(s) >> 11) / 9007199254740992.0; /* [0, 1) */
+  const double u = (double)(wl_rnd(s) >> 11) / 9007199254740992.0; /* [0, 1) */
   const double lo = 1.0 / MIN_SIZE, hi = 1.0 / MAX_SIZE;
   const double v = 1.0 / (lo - u * (lo - hi));
   uint32_t size = (uint32_t)v;
@@ -62,15 +55,13 @@ static void *run(void *arg) {
   if (ws == NULL || ws_size == NULL) abort();
   uint64_t sum = 0;
   for (long n = 0; n < w->iterations; ++n) {
-    const uint64_t r = rnd(&w->rng);
+    const uint64_t r = wl_rnd(&w->rng);
     const size_t k = (size_t)(r % WORKING_SET);
     if (ws[k] != NULL) {
       uint32_t tag;
       memcpy(&tag, ws[k], sizeof tag);
-      if ((tag & 0xffff) != (ws_size[k] & 0xffff)) {
-        fprintf(stderr, "glibc_thread: object contents corrupted\n");
-        exit(1);
-      }
+      if ((tag & 0xffff) != (ws_size[k] & 0xffff))
+        wl_die("glibc_thread: object contents corrupted\n");
       sum = sum * 31 + tag;
       free(ws[k]);
     }
@@ -93,29 +84,16 @@ int main(int argc, char **argv) {
   uint64_t seed = 1;
   unsigned threads = 2;
   long iterations = 12000000;
-  for (int i = 1; i < argc; ++i) {
-    if (strcmp(argv[i], "--quick") == 0) {
-      iterations = 1000000;
-    } else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
-      seed = strtoull(argv[++i], NULL, 10);
-    } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
-      threads = (unsigned)strtoul(argv[++i], NULL, 10);
-    } else if (strcmp(argv[i], "--iterations") == 0 && i + 1 < argc) {
-      iterations = strtol(argv[++i], NULL, 10);
-    } else {
-      fprintf(stderr,
-              "usage: %s [--quick] [--seed N] [--threads N] [--iterations N]\n",
-              argv[0]);
-      return 2;
-    }
-  }
+  const wl_option opts[] = {WL_OPT_UNSIGNED("--threads", threads),
+                            WL_OPT_QUICK("--iterations", iterations, 1000000)};
+  if (!wl_parse_args(argc, argv, &seed, opts, WL_COUNT(opts))) return 2;
   if (threads < 1 || threads > MAX_THREADS) {
     fprintf(stderr, "glibc_thread: --threads must be 1-%d\n", MAX_THREADS);
     return 2;
   }
 
   /* One table of sizes, shared read-only by all threads. */
-  uint64_t s = seed * 0x9E3779B97F4A7C15ULL + 3;
+  uint64_t s = wl_seed_state(seed, 3);
   uint32_t *sizes = malloc(SIZE_TABLE * sizeof *sizes);
   if (sizes == NULL) abort();
   for (size_t i = 0; i < SIZE_TABLE; ++i) sizes[i] = draw_size(&s);
@@ -123,23 +101,20 @@ int main(int argc, char **argv) {
   worker w[MAX_THREADS];
   pthread_t tid[MAX_THREADS];
   for (unsigned i = 0; i < threads; ++i) {
-    w[i].rng = (seed + 11) * 0xD1B54A32D192ED03ULL + i * 0x9E3779B97F4A7C15ULL;
+    w[i].rng = (seed + 11) * 0xD1B54A32D192ED03ULL + i * WL_GOLDEN;
     w[i].iterations = iterations;
     w[i].sum = 0;
     w[i].sizes = sizes;
-    if (pthread_create(&tid[i], NULL, run, &w[i]) != 0) {
-      fprintf(stderr, "glibc_thread: pthread_create failed\n");
-      return 1;
-    }
+    wl_spawn(&tid[i], NULL, run, &w[i], "glibc_thread");
   }
-  uint64_t checksum = 0xcbf29ce484222325ULL;
+  uint64_t checksum = WL_FNV_OFFSET;
   for (unsigned i = 0; i < threads; ++i) {
     pthread_join(tid[i], NULL);
-    checksum = (checksum ^ w[i].sum) * 0x100000001b3ULL;
+    checksum = wl_mix(checksum, w[i].sum);
   }
   free(sizes);
   printf("glibc-thread seed=%llu threads=%u iterations=%ld\n",
          (unsigned long long)seed, threads, iterations);
-  printf("checksum %016llx\n", (unsigned long long)checksum);
+  wl_print_checksum(checksum);
   return 0;
 }

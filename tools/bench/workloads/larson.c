@@ -26,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "workload.h"
+
 #define MAX_CHAINS 256
 #define MIN_SIZE 16
 #define MAX_SIZE 1024
@@ -52,17 +54,8 @@ static pthread_cond_t done_cond = PTHREAD_COND_INITIALIZER;
 static unsigned chains_done;
 static pthread_attr_t detached;
 
-static uint64_t rnd(uint64_t *s) {
-  uint64_t x = *s;
-  x ^= x >> 12;
-  x ^= x << 25;
-  x ^= x >> 27;
-  *s = x;
-  return x * 0x2545F4914F6CDD1DULL;
-}
-
 static void *make(chain *c) {
-  const uint64_t r = rnd(&c->rng);
+  const uint64_t r = wl_rnd(&c->rng);
   const uint32_t size = MIN_SIZE + (uint32_t)(r % (MAX_SIZE - MIN_SIZE + 1));
   unsigned char *p = malloc(size);
   if (p == NULL) abort();
@@ -77,11 +70,9 @@ static void drop(chain *c, void *obj) {
   header h;
   memcpy(&h, p, sizeof h);
   if (h.size < MIN_SIZE || h.size > MAX_SIZE || h.chain != c->id ||
-      (h.size > sizeof h && p[h.size - 1] != (unsigned char)(h.value >> 46))) {
-    fprintf(stderr, "larson: object contents corrupted\n");
-    exit(1);
-  }
-  c->sum = (c->sum ^ h.value ^ h.size) * 0x100000001b3ULL;
+      (h.size > sizeof h && p[h.size - 1] != (unsigned char)(h.value >> 46)))
+    wl_die("larson: object contents corrupted\n");
+  c->sum = wl_mix(c->sum, h.value ^ h.size);
   free(p);
 }
 
@@ -89,7 +80,7 @@ static void *run_chain(void *arg) {
   chain *c = arg;
   for (;;) {
     for (long n = 0; n < n_ops; ++n) {
-      const size_t k = (size_t)(rnd(&c->rng) % (uint64_t)n_slots);
+      const size_t k = (size_t)(wl_rnd(&c->rng) % (uint64_t)n_slots);
       drop(c, c->slot[k]);
       c->slot[k] = make(c);
     }
@@ -110,29 +101,10 @@ int main(int argc, char **argv) {
   uint64_t seed = 1;
   unsigned threads = 4;
   long rounds = 100;
-  for (int i = 1; i < argc; ++i) {
-    const char *a = argv[i];
-    const int has_value = i + 1 < argc;
-    if (strcmp(a, "--quick") == 0) {
-      rounds = 10;
-    } else if (strcmp(a, "--seed") == 0 && has_value) {
-      seed = strtoull(argv[++i], NULL, 10);
-    } else if (strcmp(a, "--threads") == 0 && has_value) {
-      threads = (unsigned)strtoul(argv[++i], NULL, 10);
-    } else if (strcmp(a, "--slots") == 0 && has_value) {
-      n_slots = strtol(argv[++i], NULL, 10);
-    } else if (strcmp(a, "--ops") == 0 && has_value) {
-      n_ops = strtol(argv[++i], NULL, 10);
-    } else if (strcmp(a, "--rounds") == 0 && has_value) {
-      rounds = strtol(argv[++i], NULL, 10);
-    } else {
-      fprintf(stderr,
-              "usage: %s [--quick] [--seed N] [--threads N] [--slots N] "
-              "[--ops N] [--rounds N]\n",
-              argv[0]);
-      return 2;
-    }
-  }
+  const wl_option opts[] = {
+      WL_OPT_UNSIGNED("--threads", threads), WL_OPT_LONG("--slots", n_slots),
+      WL_OPT_LONG("--ops", n_ops), WL_OPT_QUICK("--rounds", rounds, 10)};
+  if (!wl_parse_args(argc, argv, &seed, opts, WL_COUNT(opts))) return 2;
   if (threads < 1 || threads > MAX_CHAINS || n_slots < 1 || n_ops < 0 ||
       rounds < 1) {
     fprintf(stderr, "larson: bad parameters\n");
@@ -146,19 +118,16 @@ int main(int argc, char **argv) {
   for (unsigned i = 0; i < threads; ++i) {
     chain *c = &chains[i];
     c->id = i;
-    c->rng = (seed + 1) * 0x9E3779B97F4A7C15ULL ^ ((uint64_t)i << 32 | 0x5bd1e995);
+    c->rng = (seed + 1) * WL_GOLDEN ^ ((uint64_t)i << 32 | 0x5bd1e995);
     c->rounds_left = rounds;
-    c->sum = 0xcbf29ce484222325ULL;
+    c->sum = WL_FNV_OFFSET;
     c->slot = malloc((size_t)n_slots * sizeof *c->slot);
     if (c->slot == NULL) abort();
     for (long k = 0; k < n_slots; ++k) c->slot[k] = make(c);
   }
   for (unsigned i = 0; i < threads; ++i) {
     pthread_t t;
-    if (pthread_create(&t, &detached, run_chain, &chains[i]) != 0) {
-      fprintf(stderr, "larson: pthread_create failed\n");
-      return 1;
-    }
+    wl_spawn(&t, &detached, run_chain, &chains[i], "larson");
   }
   pthread_mutex_lock(&done_lock);
   while (chains_done < threads) pthread_cond_wait(&done_cond, &done_lock);
@@ -169,10 +138,10 @@ int main(int argc, char **argv) {
     chain *c = &chains[i];
     for (long k = 0; k < n_slots; ++k) drop(c, c->slot[k]);
     free(c->slot);
-    checksum = (checksum ^ c->sum) * 0x9E3779B97F4A7C15ULL + i;
+    checksum = (checksum ^ c->sum) * WL_GOLDEN + i;
   }
   printf("larson seed=%llu threads=%u slots=%ld ops=%ld rounds=%ld\n",
          (unsigned long long)seed, threads, n_slots, n_ops, rounds);
-  printf("checksum %016llx\n", (unsigned long long)checksum);
+  wl_print_checksum(checksum);
   return 0;
 }

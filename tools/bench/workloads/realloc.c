@@ -29,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "workload.h"
+
 #define ACTIVE 6
 #define PLEN 4093           /* the pattern's period (a prime) */
 #define MAX_CHUNK (16 << 10) /* the longest append */
@@ -46,28 +48,18 @@ typedef struct {
 
 static unsigned char pattern[PLEN + MAX_CHUNK];
 static uint64_t rng_state;
-static uint64_t checksum = 0xcbf29ce484222325ULL;
+static uint64_t checksum = WL_FNV_OFFSET;
 
-static uint64_t rnd(void) {
-  uint64_t x = rng_state;
-  x ^= x >> 12;
-  x ^= x << 25;
-  x ^= x >> 27;
-  rng_state = x;
-  return x * 0x2545F4914F6CDD1DULL;
-}
+static uint64_t rnd(void) { return wl_rnd(&rng_state); }
 
 static size_t between(size_t lo, size_t hi) {
   return lo + (size_t)(rnd() % (uint64_t)(hi - lo + 1));
 }
 
-static void mix(uint64_t v) {
-  checksum = (checksum ^ v) * 0x100000001b3ULL;
-}
+static void mix(uint64_t v) { checksum = wl_mix(checksum, v); }
 
 static void corrupted(const char *what, size_t at) {
-  fprintf(stderr, "realloc: contents corrupted (%s, byte %zu)\n", what, at);
-  exit(1);
+  wl_die("realloc: contents corrupted (%s, byte %zu)\n", what, at);
 }
 
 /* Compares bytes [from, to) of b with the pattern. */
@@ -85,10 +77,7 @@ static void verify(const buffer *b, size_t from, size_t to, const char *what) {
 static void resize(buffer *b, size_t cap) {
   const size_t old_len = b->len < cap ? b->len : cap;
   unsigned char *p = realloc(b->data, cap);
-  if (p == NULL) {
-    fprintf(stderr, "realloc: out of memory (%zu bytes)\n", cap);
-    exit(1);
-  }
+  if (p == NULL) wl_die("realloc: out of memory (%zu bytes)\n", cap);
   b->data = p;
   b->cap = cap;
   /* The old contents must have come along: check both ends. */
@@ -152,19 +141,9 @@ static int finish(buffer *b) {
 int main(int argc, char **argv) {
   uint64_t seed = 1;
   long total = 360;
-  for (int i = 1; i < argc; ++i) {
-    if (strcmp(argv[i], "--quick") == 0) {
-      total = 36;
-    } else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
-      seed = strtoull(argv[++i], NULL, 10);
-    } else if (strcmp(argv[i], "--buffers") == 0 && i + 1 < argc) {
-      total = strtol(argv[++i], NULL, 10);
-    } else {
-      fprintf(stderr, "usage: %s [--quick] [--seed N] [--buffers N]\n", argv[0]);
-      return 2;
-    }
-  }
-  rng_state = seed * 0x9E3779B97F4A7C15ULL + 7;
+  const wl_option opts[] = {WL_OPT_QUICK("--buffers", total, 36)};
+  if (!wl_parse_args(argc, argv, &seed, opts, WL_COUNT(opts))) return 2;
+  rng_state = wl_seed_state(seed, 7);
   for (size_t i = 0; i < PLEN; ++i) pattern[i] = (unsigned char)(rnd() >> 40);
   for (size_t i = PLEN; i < sizeof pattern; ++i) pattern[i] = pattern[i - PLEN];
 
@@ -210,6 +189,6 @@ int main(int argc, char **argv) {
   for (int i = 0; i < NOISE; ++i) free(noise[i]);
 
   printf("realloc seed=%llu buffers=%ld\n", (unsigned long long)seed, total);
-  printf("checksum %016llx\n", (unsigned long long)checksum);
+  wl_print_checksum(checksum);
   return 0;
 }

@@ -24,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "workload.h"
+
 #define BATCH 64
 #define MAX_QUEUED 64
 #define MAX_THREADS 64
@@ -58,7 +60,7 @@ typedef struct {
 } worker;
 
 static uint64_t splitmix(uint64_t *s) {
-  uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
+  uint64_t z = (*s += WL_GOLDEN);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
   return z ^ (z >> 31);
@@ -144,11 +146,9 @@ static void *consumer(void *arg) {
       memcpy(&word, p, sizeof word);
       const uint32_t size = (uint32_t)(word & 0xffff);
       if (size < 8 || size > 256 ||
-          (size > sizeof word && p[size - 1] != ((word >> 16) & 0xff))) {
-        fprintf(stderr, "xmalloc: object contents corrupted\n");
-        exit(1);
-      }
-      w->sum += word * 0x9E3779B97F4A7C15ULL;
+          (size > sizeof word && p[size - 1] != ((word >> 16) & 0xff)))
+        wl_die("xmalloc: object contents corrupted\n");
+      w->sum += word * WL_GOLDEN;
       free(p);
     }
     w->freed += b->count;
@@ -161,22 +161,9 @@ int main(int argc, char **argv) {
   uint64_t seed = 1;
   unsigned threads = 2;
   long objects = 4000000;
-  for (int i = 1; i < argc; ++i) {
-    if (strcmp(argv[i], "--quick") == 0) {
-      objects = 300000;
-    } else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
-      seed = strtoull(argv[++i], NULL, 10);
-    } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
-      threads = (unsigned)strtoul(argv[++i], NULL, 10);
-    } else if (strcmp(argv[i], "--objects") == 0 && i + 1 < argc) {
-      objects = strtol(argv[++i], NULL, 10);
-    } else {
-      fprintf(stderr,
-              "usage: %s [--quick] [--seed N] [--threads N] [--objects N]\n",
-              argv[0]);
-      return 2;
-    }
-  }
+  const wl_option opts[] = {WL_OPT_UNSIGNED("--threads", threads),
+                            WL_OPT_QUICK("--objects", objects, 300000)};
+  if (!wl_parse_args(argc, argv, &seed, opts, WL_COUNT(opts))) return 2;
   if (threads < 1 || threads > MAX_THREADS / 2) {
     fprintf(stderr, "xmalloc: --threads must be 1-%d\n", MAX_THREADS / 2);
     return 2;
@@ -188,14 +175,9 @@ int main(int argc, char **argv) {
   queue.producers_left = threads;
   for (unsigned i = 0; i < 2 * threads; ++i) {
     w[i].id = i;
-    w[i].seed = seed * 0x100000001b3ULL + i;
+    w[i].seed = seed * WL_FNV_PRIME + i;
     w[i].objects = objects;
-    const int rc = pthread_create(&tid[i], NULL, i < threads ? producer : consumer,
-                                  &w[i]);
-    if (rc != 0) {
-      fprintf(stderr, "xmalloc: pthread_create failed\n");
-      return 1;
-    }
+    wl_spawn(&tid[i], NULL, i < threads ? producer : consumer, &w[i], "xmalloc");
   }
   uint64_t sum = 0;
   long freed = 0;
@@ -204,13 +186,11 @@ int main(int argc, char **argv) {
     sum += w[i].sum;
     freed += w[i].freed;
   }
-  if (freed != objects * (long)threads) {
-    fprintf(stderr, "xmalloc: %ld objects freed, %ld allocated\n", freed,
-            objects * (long)threads);
-    return 1;
-  }
+  if (freed != objects * (long)threads)
+    wl_die("xmalloc: %ld objects freed, %ld allocated\n", freed,
+           objects * (long)threads);
   printf("xmalloc seed=%llu threads=%u+%u objects=%ld\n", (unsigned long long)seed,
          threads, threads, objects);
-  printf("checksum %016llx\n", (unsigned long long)sum);
+  wl_print_checksum(sum);
   return 0;
 }
