@@ -3,6 +3,7 @@
 #include "allocator/runtime_options.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -99,20 +100,37 @@ absl::once_flag g_options_once;
 // The table goes to a copy of standard error taken when the option is
 // applied: programs may close stderr in their own exit handlers (coreutils'
 // close_stdout does), which run before this one.
+// If the program closed that copy and reused its number, the table goes to
+// whatever standard error is then.
 int g_stats_fd = -1;
+dev_t g_stats_dev = 0;
+ino_t g_stats_ino = 0;
 
 void DumpStatsAtExit() {
-  if (g_stats_fd < 0) return;
-  if (FILE* f = fdopen(g_stats_fd, "w")) {
+  struct stat st;
+  const bool ours = g_stats_fd >= 0 && fstat(g_stats_fd, &st) == 0 &&
+                    st.st_dev == g_stats_dev && st.st_ino == g_stats_ino;
+  const int fd = ours ? g_stats_fd : fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+  g_stats_fd = -1;
+  if (fd < 0) return;
+  if (FILE* f = fdopen(fd, "w")) {
     DumpStats(f);
     std::fclose(f);
+  } else {
+    close(fd);
   }
-  g_stats_fd = -1;
 }
 
 void ApplyToRuntime(const RuntimeOptions& o) {
   if (o.print_stats) {
-    if (g_stats_fd < 0) g_stats_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+    if (g_stats_fd < 0) {
+      g_stats_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+      struct stat st;
+      if (g_stats_fd >= 0 && fstat(g_stats_fd, &st) == 0) {
+        g_stats_dev = st.st_dev;
+        g_stats_ino = st.st_ino;
+      }
+    }
     static const int registered = std::atexit(DumpStatsAtExit);
     (void)registered;
   }

@@ -347,6 +347,35 @@ TEST_F(AllocFamilyTest, OverflowedObjectIsNotGrownInPlace) {
   EXPECT_EQ(sp_pool_destroy(pool), 0);
 }
 
+// A large object shrunk in place and grown again into its room holds
+// zeros where its canaries were, never key bytes; and an overflowed small
+// object is not shrunk in place either.
+TEST_F(AllocFamilyTest, InPlaceResizesHandOutNoCanaryBytes) {
+  sp_pool* pool = MakePool("realloc-no-canary-bytes");
+  ASSERT_NE(pool, nullptr);
+  void* p = sp_alloc(pool, 20001);
+  ASSERT_NE(p, nullptr);
+  Fill(p, 20001, 2);
+  void* q = sp_realloc(pool, p, 17000);
+  ASSERT_EQ(q, p);  // large to large: in place
+  q = sp_realloc(pool, q, 20016);
+  ASSERT_NE(q, nullptr);
+  EXPECT_TRUE(Holds(q, 17000, 2));
+  for (size_t i = 17000; i < 20016; ++i) ASSERT_EQ(AsBytes(q)[i], 0) << i;
+  EXPECT_EQ(sp_free(q), 0);
+  void* s = sp_alloc(pool, 100);
+  ASSERT_NE(s, nullptr);
+  Fill(s, 100, 8);
+  sealpool_test::PokeUnchecked(s, 100, 0x41);
+  void* t = sp_realloc(pool, s, 97);
+  ASSERT_NE(t, nullptr);
+  EXPECT_NE(t, s);
+  EXPECT_TRUE(Holds(t, 97, 8));
+  EXPECT_EQ(Kinds(), std::vector<ViolationKind>{ViolationKind::kHeapOverflow});
+  EXPECT_EQ(sp_free(t), 0);
+  EXPECT_EQ(sp_pool_destroy(pool), 0);
+}
+
 TEST_F(AllocFamilyTest, ReallocOfBadPointersIsReportedAndChangesNothing) {
   sp_pool* pool = MakePool("realloc-bad");
   sp_pool* other = MakePool("realloc-other");

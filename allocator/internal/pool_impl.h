@@ -148,6 +148,9 @@ class PoolImpl {
   // trailing guard page; false (nothing changed) when there is not enough,
   // or the object changed meanwhile or overflowed its end.
   bool GrowLarge(const ObjectBounds& b, size_t size);
+  // Whether the large object `b`'s tail canary is unchanged (true without
+  // canaries).
+  bool LargeTailIntact(const ObjectBounds& b);
   // Resizes the live small object `b` to `size` (either way) within its
   // slot when `size` needs the slot's class; false (nothing changed) when
   // it does not, or the object changed meanwhile or overflowed its end.

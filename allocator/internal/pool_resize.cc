@@ -88,7 +88,8 @@ void* PoolImpl::Reallocate(PoolImpl* pool, void* ptr, size_t size,
   if (owner->ResizeSmallInPlace(b, size)) return ptr;
   // A large block that stays large shrinks in place (its given-up pages
   // go back to the system): no copy, no new span.
-  if (size < b.size && size > kMaxSmallSize && owner->ShrinkInPlace(b, size)) {
+  if (size < b.size && size > kMaxSmallSize && owner->LargeTailIntact(b) &&
+      owner->ShrinkInPlace(b, size)) {
     return ptr;
   }
   if (size > b.size && size > kMaxSmallSize) {
@@ -133,10 +134,10 @@ bool PoolImpl::ResizableLocked(const SpanRecord* rec) {
 }
 
 // A small object whose new size needs its own slot's class keeps the slot:
-// nothing is copied, no slot changes hands. A growth first checks the old
-// end's canary (an overflowed object goes the copying way, whose free
-// reports it), then zeroes the bytes the object gains (they held the
-// canary) and writes the canary at the new end.
+// nothing is copied, no slot changes hands. The old end's canary is checked
+// first (an overflowed object goes the copying way, whose free reports
+// it); a growth zeroes the bytes the object gains (they held the canary)
+// and writes the canary at the new end.
 bool PoolImpl::ResizeSmallInPlace(const ObjectBounds& b, size_t size) {
   if (!simple_ || size == 0 || size > fast_max_) return false;
   const uint64_t e =
@@ -148,22 +149,24 @@ bool PoolImpl::ResizeSmallInPlace(const ObjectBounds& b, size_t size) {
   SpanRecord* rec = RecordAt(SpanGranule(e, b.start));
   MutexLock l(&mu_);
   if (!ResizableLocked(rec)) return false;
+  const uint32_t slot_size = rec->slot_size.load(std::memory_order_relaxed);
+  const uint64_t key = SlotCanary(b.start);
+  // An overflowed object is not resized in place, either way (that would
+  // erase the evidence): the copying path's free reports it.
+  if (hard_.canaries &&
+      !SlotCanaryIntact(b.start, b.size, slot_size, hard_.canary_words, key)) {
+    return false;
+  }
   if (size < b.size) return ShrinkSmall(rec, b, size);
   // A destroyed pool takes no new bytes, in place or not.
   if (destroyed_.load(std::memory_order_relaxed)) return false;
   const uintptr_t base = rec->base.load(std::memory_order_relaxed);
-  const uint32_t slot_size = rec->slot_size.load(std::memory_order_relaxed);
   const bool wide = rec->wide.load(std::memory_order_relaxed) != 0;
   const uint64_t idx = (b.start - base) / slot_size;
   if (base + idx * slot_size != b.start || size > slot_size) return false;
   void* s = SlackEntry(RecordGranule(rec), wide, idx);
   const uint32_t old = slot_size - static_cast<uint32_t>(b.size);
   const uint32_t slack = slot_size - static_cast<uint32_t>(size);
-  const uint64_t key = SlotCanary(b.start);
-  if (hard_.canaries &&
-      !SlotCanaryIntact(b.start, b.size, slot_size, hard_.canary_words, key)) {
-    return false;
-  }
   if (!CasSlack(s, wide, old, slack)) return false;  // freed meanwhile
   std::memset(reinterpret_cast<void*>(b.start + b.size), 0, size - b.size);
   if (hard_.canaries) {
@@ -229,6 +232,10 @@ bool PoolImpl::ShrinkLarge(SpanRecord* rec, const ObjectBounds& b, size_t size,
     std::memset(reinterpret_cast<void*>(b.start + b.size), 0,
                 CanaryLength(end - (b.start + b.size)));
   } else {
+    // The canary after the old end goes too: a later growth into the room
+    // must not hand its bytes (keyed) to the program.
+    std::memset(reinterpret_cast<void*>(b.start + b.size), 0,
+                CanaryLength(end - (b.start + b.size)));
     // Whole pages given up are discarded (zero again, and no longer
     // resident) rather than written; private memory only: a shared-memory
     // (write-rare) pool's pages would keep their bytes.
@@ -251,6 +258,20 @@ bool PoolImpl::ShrinkLarge(SpanRecord* rec, const ObjectBounds& b, size_t size,
   SealCanary(rec);
   live_bytes_ -= static_cast<int64_t>(b.size - size);
   return true;
+}
+
+bool PoolImpl::LargeTailIntact(const ObjectBounds& b) {
+  if (!hard_.canaries) return true;
+  const uint64_t e =
+      g_arena.table[PageIndex(b.start)].load(std::memory_order_acquire);
+  if (EntryKindOf(e) != EntryKind::kLarge) return false;
+  const SpanRecord* rec = RecordAt(SpanGranule(e, b.start));
+  MutexLock l(&mu_);
+  if (!ResizableLocked(rec)) return false;
+  const uintptr_t end = GranuleAddress(RecordGranule(rec)) +
+                        (size_t{rec->large_granules} << kGranuleShift) - kPageSize;
+  return CanaryIntact(b.start + b.size, CanaryLength(end - (b.start + b.size)),
+                      SlotCanary(b.start));
 }
 
 // The mirror of ShrinkLarge: an object with room between its end and the

@@ -36,6 +36,11 @@ std::atomic<void*> g_handler_arg{nullptr};
 std::atomic<uint64_t> g_violations{0};
 std::atomic<uint64_t> g_pool_violations[internal::kMaxPools + 1];
 std::atomic<int> g_log_fd{-1};
+// The log file's identity and path: a program may close the descriptor
+// and reuse its number (closefrom(3) in daemons), so a report checks that
+// the descriptor still is the log and reopens it otherwise.
+char g_log_path[256];
+std::atomic<uint64_t> g_log_dev{0}, g_log_ino{0};
 std::atomic<int> g_stack_depth{kMaxStackFrames};
 std::atomic<bool> g_symbolize{true};
 
@@ -446,7 +451,7 @@ ViolationKind ReportViolation(Violation& v, int skip_frames) {
   if (ViolationHandler fn = g_handler.load(std::memory_order_acquire)) {
     fn(v, g_handler_arg.load(std::memory_order_acquire));
   }
-  WriteReports(v, g_log_fd.load(std::memory_order_acquire));
+  WriteReports(v, internal::ReportLogFd());
   if (GetMode() == Mode::kAbort) abort();
   return v.kind;
 }
@@ -457,6 +462,22 @@ namespace internal {
 // FIFO without a reader fail at once (ENXIO) instead of waiting for one,
 // and anything that is not a regular file (FIFO, device, directory,
 // socket) is refused with one line on stderr.
+int ReportLogFd() {
+  const int fd = g_log_fd.load(std::memory_order_acquire);
+  if (fd < 0) return fd;
+  struct stat st;
+  if (fstat(fd, &st) == 0 && st.st_dev == g_log_dev.load(std::memory_order_relaxed) &&
+      st.st_ino == g_log_ino.load(std::memory_order_relaxed)) {
+    return fd;
+  }
+  // Not ours any more: the number is the program's now; never close it.
+  g_log_fd.store(-1, std::memory_order_release);
+  char path[sizeof(g_log_path)];
+  std::memcpy(path, g_log_path, sizeof(path));
+  SetReportLogPath(path);
+  return g_log_fd.load(std::memory_order_acquire);
+}
+
 void SetReportLogPath(const char* path) {
   int fd = -1;
   if (path != nullptr && path[0] != '\0') {
@@ -489,8 +510,24 @@ void SetReportLogPath(const char* path) {
       WriteAll(STDERR_FILENO, w.data(), w.length());
     }
   }
-  const int old = g_log_fd.exchange(fd, std::memory_order_acq_rel);
-  if (old >= 0) close(old);
+  if (path != g_log_path) {
+    const size_t n = path != nullptr ? strnlen(path, sizeof(g_log_path) - 1) : 0;
+    if (n != 0) std::memcpy(g_log_path, path, n);
+    g_log_path[n] = '\0';
+  }
+  // The old descriptor is closed only while it still is the old log.
+  const int old = g_log_fd.exchange(-1, std::memory_order_acq_rel);
+  struct stat st;
+  if (old >= 0 && fstat(old, &st) == 0 &&
+      st.st_dev == g_log_dev.load(std::memory_order_relaxed) &&
+      st.st_ino == g_log_ino.load(std::memory_order_relaxed)) {
+    close(old);
+  }
+  if (fd >= 0 && fstat(fd, &st) == 0) {
+    g_log_dev.store(st.st_dev, std::memory_order_relaxed);
+    g_log_ino.store(st.st_ino, std::memory_order_relaxed);
+  }
+  g_log_fd.store(fd, std::memory_order_release);
 }
 
 void SetReportStackDepth(int depth, bool symbolize) {

@@ -22,6 +22,9 @@ inline constexpr uint32_t kMaxPools = kMaxPoolIds;
 
 // Where reports also go as JSON lines ("" = nowhere); opens the file.
 void SetReportLogPath(const char* path);
+// The log's descriptor for a report (-1: none): reopened when the program
+// has closed it or reused its number meanwhile.
+int ReportLogFd();
 // Frames in reports (0..kMaxStackFrames) and whether to symbolize them.
 void SetReportStackDepth(int depth, bool symbolize);
 

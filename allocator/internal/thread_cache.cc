@@ -48,8 +48,13 @@ void ArmThreadExit(ThreadCache* tc) {
     SEALPOOL_CHECK(pthread_key_create(&exit_key, OnThreadExit) == 0,
                    "pthread_key_create failed");
   });
-  // Any non-null value makes the destructor run at thread exit.
-  pthread_setspecific(exit_key, tc);
+  // Any non-null value makes the destructor run at thread exit. Internal:
+  // for a key past the first 32, glibc allocates its second-level block,
+  // which in whole-program mode must not come back here.
+  {
+    InternalScope scope;
+    pthread_setspecific(exit_key, tc);
+  }
   tc->registered = true;
 }
 

@@ -7,6 +7,7 @@
 // the plain function does: the compiler often does not know a heap
 // object's size, sealpool does.
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -109,21 +110,31 @@ wchar_t* __wmemset_chk(wchar_t* d, wchar_t c, size_t n, size_t dl) noexcept {
   return mi::Wmemset(d, c, n);
 }
 
-int __vsnprintf_chk(char* d, size_t n, int, size_t dl, const char* f, va_list ap) noexcept {
+// The printf family: glibc's own when the destination and the format are
+// not sealpool's (so that _FORTIFY_SOURCE=2's `flag` checks, %n in a
+// writable format, stay); else the bound, then sealpool's checked
+// formatting.
+int __vsnprintf_chk(char* d, size_t n, int flag, size_t dl, const char* f,
+                    va_list ap) noexcept {
+  if (!((mi::Touches(d, n) || mi::Touches(f, 1)) && mi::Checking())) {
+    return SEALPOOL_REAL(__vsnprintf_chk)(d, n, flag, dl, f, ap);
+  }
   Bound(n, dl);
   return mi::Vsnprintf(d, n, f, ap);
 }
-int __snprintf_chk(char* d, size_t n, int, size_t dl, const char* f, ...) noexcept {
-  Bound(n, dl);
+int __snprintf_chk(char* d, size_t n, int flag, size_t dl, const char* f, ...) noexcept {
   va_list ap;
   va_start(ap, f);
-  const int r = mi::Vsnprintf(d, n, f, ap);
+  const int r = __vsnprintf_chk(d, n, flag, dl, f, ap);
   va_end(ap);
   return r;
 }
 // The destination's known size bounds what is formatted: a longer result
 // fails as glibc's does.
-int __vsprintf_chk(char* d, int, size_t dl, const char* f, va_list ap) noexcept {
+int __vsprintf_chk(char* d, int flag, size_t dl, const char* f, va_list ap) noexcept {
+  if (!((mi::Touches(d, 1) || mi::Touches(f, 1)) && mi::Checking())) {
+    return SEALPOOL_REAL(__vsprintf_chk)(d, flag, dl, f, ap);
+  }
   if (dl > static_cast<size_t>(INT32_MAX)) return mi::Vsprintf(d, f, ap);
   va_list copy;
   va_copy(copy, ap);
@@ -167,9 +178,16 @@ size_t __fread_chk(void* buf, size_t bl, size_t size, size_t n, FILE* fp) {
   Bound(bytes, bl);
   return fread(buf, size, n, fp);
 }
+// glibc fails only when the line read reaches the compiler's size, not
+// for a large `n` alone: its own function keeps that; sealpool checks the
+// buffer first, as for fgets.
 char* __fgets_chk(char* buf, size_t bl, int n, FILE* fp) {
-  if (n > 0) Bound(static_cast<size_t>(n), bl);
-  return fgets(buf, n, fp);
+  if (n > 0 && !mi::Allowed(buf, static_cast<size_t>(n) < bl ? static_cast<size_t>(n) : bl,
+                            CopyDirection::kWrite)) {
+    errno = EFAULT;
+    return nullptr;
+  }
+  return SEALPOOL_REAL(__fgets_chk)(buf, bl, n, fp);
 }
 
 }  // extern "C"

@@ -70,23 +70,24 @@ int posix_memalign(void** out, size_t align, size_t size) {
   return 0;
 }
 
-void* aligned_alloc(size_t align, size_t size) {
-  if (!PowerOfTwo(align)) {
-    errno = EINVAL;
-    return nullptr;
-  }
-  return Aligned(align, size, SEALPOOL_CALL_SITE());
-}
-
-void* memalign(size_t align, size_t size) {
-  // glibc rounds an alignment that is not a power of two up to one.
+// glibc 2.36 (Debian 12) rounds an alignment that is not a power of two up
+// to one, in memalign and aligned_alloc alike.
+static void* RoundedAligned(size_t align, size_t size, uintptr_t site) {
   if (align > (size_t{1} << 62)) {
     errno = EINVAL;
     return nullptr;
   }
   size_t a = 1;
   while (a < align) a <<= 1;
-  return Aligned(a, size, SEALPOOL_CALL_SITE());
+  return Aligned(a, size, site);
+}
+
+void* aligned_alloc(size_t align, size_t size) {
+  return RoundedAligned(align, size, SEALPOOL_CALL_SITE());
+}
+
+void* memalign(size_t align, size_t size) {
+  return RoundedAligned(align, size, SEALPOOL_CALL_SITE());
 }
 
 void* valloc(size_t size) { return Aligned(kPage, size, SEALPOOL_CALL_SITE()); }

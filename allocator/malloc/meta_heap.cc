@@ -15,7 +15,11 @@ MetaRegion g_meta_region;
 namespace {
 
 constexpr size_t kPage = 4096;
-constexpr size_t kRegionSize = size_t{16} << 30;  // reserved, untouched
+// Reserved PROT_NONE (no commit charge, whatever the overcommit policy),
+// halved down to kMinRegion where the address space is limited; chunks are
+// made read-write as they are carved.
+constexpr size_t kRegionSize = size_t{1} << 30;
+constexpr size_t kMinRegion = size_t{64} << 20;
 constexpr size_t kChunkSize = size_t{1} << 20;
 constexpr int kMinShift = 5;                      // 32 bytes
 constexpr int kNumClasses = 12;                   // up to 64 KiB
@@ -54,19 +58,23 @@ State g;
 
 bool ReserveLocked() {
   if (g.end != 0) return true;
-  void* p = mmap(nullptr, kRegionSize, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (p == MAP_FAILED) return false;
-  g.next = reinterpret_cast<uintptr_t>(p);
-  g.end = g.next + kRegionSize;
-  g_meta_region.size = kRegionSize;
-  g_meta_region.base.store(g.next, std::memory_order_release);
-  return true;
+  for (size_t size = kRegionSize; size >= kMinRegion; size /= 2) {
+    void* p = mmap(nullptr, size, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) continue;
+    g.next = reinterpret_cast<uintptr_t>(p);
+    g.end = g.next + size;
+    g_meta_region.size = size;
+    g_meta_region.base.store(g.next, std::memory_order_release);
+    return true;
+  }
+  return false;
 }
 
 uintptr_t BumpLocked(size_t bytes) {
   if (g.end - g.next < bytes) return 0;
   const uintptr_t p = g.next;
+  if (mprotect(reinterpret_cast<void*>(p), bytes, PROT_READ | PROT_WRITE) != 0) return 0;
   g.next += bytes;
   return p;
 }
@@ -97,22 +105,25 @@ uintptr_t SmallBlockLocked(int c) {
   return p;
 }
 
-uintptr_t LargeRunLocked(size_t bytes) {
+// A freed run of at least `*bytes` (up to twice as big: *bytes becomes its
+// size), else a new one.
+uintptr_t LargeRunLocked(size_t* bytes) {
   for (int i = 0; i < g.nruns; ++i) {
-    if (g.runs[i].bytes >= bytes && g.runs[i].bytes <= 2 * bytes) {
+    if (g.runs[i].bytes >= *bytes && g.runs[i].bytes <= 2 * *bytes) {
       const uintptr_t p = g.runs[i].start;
+      *bytes = g.runs[i].bytes;
       g.runs[i] = g.runs[--g.nruns];
       return p;
     }
   }
-  return BumpLocked(bytes);
+  return BumpLocked(*bytes);
 }
 
 }  // namespace
 
 void* MetaAlloc(size_t size, size_t align) {
   if (align < 16) align = 16;
-  if (size > kRegionSize || align > kRegionSize / 2) {
+  if (size > kRegionSize || align > (size_t{1} << 20)) {
     errno = ENOMEM;
     return nullptr;
   }
@@ -134,7 +145,7 @@ void* MetaAlloc(size_t size, size_t align) {
       capacity = size_t{1} << (kMinShift + c);
     } else {
       capacity = (need + kPage - 1) & ~(kPage - 1);
-      block = LargeRunLocked(capacity);
+      block = LargeRunLocked(&capacity);
       cls = kLargeClass;
     }
   }

@@ -8,10 +8,12 @@
 // start-up).
 //
 // A simple segregated heap: power-of-two classes from 32 to 64 KiB carved
-// from 1 MiB chunks, bigger blocks mapped on their own; every block has a
-// 16-byte header before it. It lives in its own reservation, so free()
-// knows its blocks by address. Internal use is small and rare; the heap is
-// not hardened and never returns chunk memory to the system.
+// from 1 MiB chunks, bigger blocks in page runs (freed runs are reused, and
+// their pages discarded); every block has a 16-byte header before it. It
+// lives in its own reservation (1 GiB of PROT_NONE address space, less
+// where that cannot be had; chunks turn read-write as they are carved), so
+// free() knows its blocks by address. Internal use is small and rare; the
+// heap is not hardened and never returns chunk memory to the system.
 
 #ifndef SEALPOOL_ALLOCATOR_MALLOC_META_HEAP_H_
 #define SEALPOOL_ALLOCATOR_MALLOC_META_HEAP_H_

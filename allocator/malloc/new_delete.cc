@@ -38,16 +38,28 @@ using Handler = void (*)();
   abort();
 }
 
+// A function of the program's C++ runtime: libstdc++ wherever it was
+// loaded (a Python extension's, loaded RTLD_LOCAL, is not in the global
+// scope), else whatever the global scope has.
+void* RuntimeFunction(const char* name) {
+  if (void* lib = dlopen("libstdc++.so.6", RTLD_NOLOAD | RTLD_LAZY)) {
+    void* f = dlsym(lib, name);
+    dlclose(lib);
+    if (f != nullptr) return f;
+  }
+  return dlsym(RTLD_DEFAULT, name);
+}
+
 // The program's current new-handler, or nullptr.
 Handler ProgramNewHandler() {
   using Get = Handler (*)();
-  auto get = reinterpret_cast<Get>(dlsym(RTLD_DEFAULT, "_ZSt15get_new_handlerv"));
+  auto get = reinterpret_cast<Get>(RuntimeFunction("_ZSt15get_new_handlerv"));
   return get != nullptr ? get() : nullptr;
 }
 
 [[noreturn]] void ThrowBadAlloc() {
   using Throw = void (*)();
-  auto t = reinterpret_cast<Throw>(dlsym(RTLD_DEFAULT, "_ZSt17__throw_bad_allocv"));
+  auto t = reinterpret_cast<Throw>(RuntimeFunction("_ZSt17__throw_bad_allocv"));
   if (t != nullptr) t();
   Fatal("out of memory, and no C++ runtime to throw std::bad_alloc");
 }

@@ -67,7 +67,10 @@ namespace malloc_internal {
   X(sendmsg, ssize_t, (int, const struct msghdr*, int))                        \
   X(fread, size_t, (void*, size_t, size_t, FILE*))                             \
   X(fwrite, size_t, (const void*, size_t, size_t, FILE*))                      \
-  X(fgets, char*, (char*, int, FILE*))
+  X(fgets, char*, (char*, int, FILE*))                                         \
+  X(__vsnprintf_chk, int, (char*, size_t, int, size_t, const char*, va_list))  \
+  X(__vsprintf_chk, int, (char*, int, size_t, const char*, va_list))           \
+  X(__fgets_chk, char*, (char*, size_t, int, FILE*))
 
 struct RealLibc {
 #define SEALPOOL_REAL_FIELD(name, ret, params) std::atomic<ret(*) params> name;

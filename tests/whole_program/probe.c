@@ -71,8 +71,9 @@ static int Api(void) {
   void* al = aligned_alloc(4096, 4096);
   EXPECT(al != NULL && Aligned(al, 4096));
   free(al);
-  errno = 0;
-  EXPECT(aligned_alloc(3, 10) == NULL && errno == EINVAL);
+  void* a3 = aligned_alloc(3, 10);  // glibc 2.36: rounded up to 4
+  EXPECT(a3 != NULL && Aligned(a3, 4));
+  free(a3);
   void* ma = memalign(24, 10);  // rounded up to 32, as glibc does
   EXPECT(ma != NULL && Aligned(ma, 32));
   free(ma);
@@ -343,6 +344,25 @@ static int ClosesStderrAtExit(void) {
   return 0;
 }
 
+// A daemon's start-up: every descriptor above stderr closed, then files
+// of its own opened (getting the lowest numbers, the log's among them);
+// then a refused write (report mode). The program's file must not get the
+// report's JSON line. Prints the file's size.
+static int ClosesEveryDescriptor(void) {
+  sink = malloc(10);  // the heap (and the log) start
+  for (int fd = 3; fd < 1024; ++fd) close(fd);
+  char path[] = "/tmp/sealpool-probe-own-XXXXXX";
+  const int own = mkstemp(path);
+  char* rec = MakeRecord();
+  errno = 0;
+  const ssize_t w = write(own, rec, 4096);  // refused: nothing reaches the file
+  const off_t size = lseek(own, 0, SEEK_END);
+  printf("write: %zd errno %d\nown file size: %lld\n", w, errno, (long long)size);
+  close(own);
+  unlink(path);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) return 2;
   const char* c = argv[1];
@@ -359,6 +379,7 @@ int main(int argc, char** argv) {
   if (strcmp(c, "uaf") == 0) return UseAfterFree();
   if (strcmp(c, "double-free") == 0) return DoubleFree();
   if (strcmp(c, "close-stderr") == 0) return ClosesStderrAtExit();
+  if (strcmp(c, "closefrom") == 0) return ClosesEveryDescriptor();
   if (strcmp(c, "fortify-glibc") == 0) return Fortify(0);
   if (strcmp(c, "fortify-heap") == 0) return Fortify(1);
   return 2;

@@ -215,6 +215,22 @@ TEST(WholeProgram, StatsAtExitListTheHeapPools) {
   EXPECT_FALSE(Has(r.err, "malloc-3 ")) << r.err;
 }
 
+TEST(WholeProgram, LogSurvivesAProgramClosingAndReusingItsDescriptor) {
+  char log[] = "/tmp/sealpool-wp-log-XXXXXX";
+  const int fd = mkstemp(log);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  const ProbeRun r =
+      RunProbe(kProbe, "closefrom", std::string("mode=report:log_path=") + log);
+  EXPECT_TRUE(r.ExitedWith(0)) << r.err;
+  EXPECT_TRUE(Has(r.out, "write: -1 errno 14")) << r.out;
+  EXPECT_TRUE(Has(r.out, "own file size: 0")) << r.out;  // not the JSON line
+  const int in = open(log, O_RDONLY);
+  const std::string json = Drain(in);
+  unlink(log);
+  EXPECT_TRUE(Has(json, "\"kind\":\"out-of-bounds\"")) << json;
+}
+
 TEST(WholeProgram, StatsAtExitSurviveAProgramClosingStderr) {
   const ProbeRun r = RunProbe(kProbe, "close-stderr", "print_stats=1");
   EXPECT_TRUE(r.ExitedWith(0));
