@@ -22,6 +22,7 @@
 #include <fuzzer/FuzzedDataProvider.h>
 #include <gnu/libc-version.h>
 #include <pthread.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstdarg>
@@ -333,7 +334,7 @@ void BuildFixture() {
             Answer::kCode);
 
   // The thread's stack as the system describes it (the same bounds the
-  // checker asks pthread for).
+  // checker asks pthread for, and /proc/self/maps for the main thread).
   pthread_attr_t attr;
   void* stack_addr = nullptr;
   size_t stack_size = 0;
@@ -344,6 +345,21 @@ void BuildFixture() {
   pthread_attr_destroy(&attr);
   g_fix->stack_lo = Addr(stack_addr);
   g_fix->stack_hi = g_fix->stack_lo + stack_size;
+  // On the main thread the stack runs to the end of its mapping: argv,
+  // envp and auxv lie above the top glibc reports.
+  if (getpid() == static_cast<pid_t>(syscall(SYS_gettid))) {
+    if (FILE* maps = std::fopen("/proc/self/maps", "r")) {
+      char line[512];
+      while (std::fgets(line, sizeof(line), maps) != nullptr) {
+        unsigned long lo = 0, hi = 0;
+        if (std::sscanf(line, "%lx-%lx", &lo, &hi) == 2 &&
+            g_fix->stack_hi - 1 >= lo && g_fix->stack_hi - 1 < hi) {
+          if (hi > g_fix->stack_hi) g_fix->stack_hi = hi;
+        }
+      }
+      std::fclose(maps);
+    }
+  }
   // The model's own consistency: no address belongs to two regions.
   for (size_t i = 0; i < g_fix->regions.size(); ++i) {
     for (size_t j = i + 1; j < g_fix->regions.size(); ++j) {
