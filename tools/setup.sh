@@ -66,7 +66,13 @@ if [[ ! -e $policy ]]; then
   chmod 755 "$policy"
   own_policy=1
 fi
-trap '[[ $own_policy -eq 1 ]] && rm -f "$policy"' EXIT
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+apt_log=$(mktemp)
+trap '[[ $own_policy -eq 1 ]] && rm -f "$policy"; rm -f "$apt_log"' EXIT
+# Quiet: apt's and debconf's chatter is shown only if the install fails.
+if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } \
+    >"$apt_log" 2>&1; then
+  cat "$apt_log" >&2
+  echo "setup: apt-get failed" >&2
+  exit 1
+fi
 echo "setup: done"
