@@ -61,6 +61,7 @@ bool ModelApply(absl::string_view key, absl::string_view value,
       {"quarantine", &RuntimeOptions::quarantine, 0, 64},
       {"large_quarantine", &RuntimeOptions::large_quarantine, 0, 4096},
       {"pool_quarantine", &RuntimeOptions::pool_quarantine, 0, 4096},
+      {"heap_pools", &RuntimeOptions::heap_pools, 1, 64},
   };
   for (const IntKey& k : kInts) {
     if (key != k.name) continue;
@@ -82,6 +83,8 @@ bool ModelApply(absl::string_view key, absl::string_view value,
       {"zero_on_free", &RuntimeOptions::zero_on_free},
       {"write_after_free_check", &RuntimeOptions::write_after_free_check},
       {"canaries", &RuntimeOptions::canaries},
+      {"alloc_sites", &RuntimeOptions::alloc_sites},
+      {"check_libc", &RuntimeOptions::check_libc},
   };
   for (const BoolKey& k : kBools) {
     if (key != k.name) continue;
@@ -127,7 +130,8 @@ bool Same(const RuntimeOptions& a, const RuntimeOptions& b) {
          a.pool_quarantine == b.pool_quarantine &&
          a.zero_on_free == b.zero_on_free &&
          a.write_after_free_check == b.write_after_free_check &&
-         a.canaries == b.canaries;
+         a.canaries == b.canaries && a.heap_pools == b.heap_pools &&
+         a.alloc_sites == b.alloc_sites && a.check_libc == b.check_libc;
 }
 
 // Every key but mode and log_path as "key=value" pairs joined by `sep`.
@@ -143,7 +147,9 @@ std::string OtherKeys(const RuntimeOptions& o, const char* sep) {
          "pool_quarantine=" + std::to_string(o.pool_quarantine) + sep +
          "zero_on_free=" + b(o.zero_on_free) + sep +
          "write_after_free_check=" + b(o.write_after_free_check) + sep +
-         "canaries=" + b(o.canaries);
+         "canaries=" + b(o.canaries) + sep +
+         "heap_pools=" + std::to_string(o.heap_pools) + sep +
+         "alloc_sites=" + b(o.alloc_sites) + sep + "check_libc=" + b(o.check_libc);
 }
 
 std::string Describe(const RuntimeOptions& o) {
@@ -185,6 +191,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     start.zero_on_free = false;
     start.write_after_free_check = false;
     start.canaries = false;
+    start.heap_pools = 13;
+    start.alloc_sites = false;
+    start.check_libc = false;
   }
   const std::string text = fdp.ConsumeRemainingBytesAsString();
 
