@@ -171,6 +171,11 @@ inline SpanRecord* RecordAt(size_t g) { return &g_arena.records[g]; }
 inline size_t RecordGranule(const SpanRecord* r) {
   return static_cast<size_t>(r - g_arena.records);
 }
+// A large span's trailing guard page: the end of its object's room.
+inline uintptr_t LargeSpanEnd(const SpanRecord* r) {
+  return GranuleAddress(RecordGranule(r)) +
+         (size_t{r->large_granules} << kGranuleShift) - kPageSize;
+}
 inline uint8_t* SlackPage(size_t g) {
   return g_arena.slack + (g << kPageShift);
 }

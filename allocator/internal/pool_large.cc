@@ -168,10 +168,9 @@ ViolationKind PoolImpl::FreeLarge(uintptr_t a, SpanRecord* rec) {
       rec->live.store(0, std::memory_order_release);
       AsanPoison(base, size);
       const size_t g = RecordGranule(rec);
-      const uintptr_t start = GranuleAddress(g);
       const size_t granules = rec->large_granules;
       const uintptr_t first_page = base & ~(kPageSize - 1);
-      const uintptr_t end = start + (granules << kGranuleShift) - kPageSize;
+      const uintptr_t end = LargeSpanEnd(rec);
       if (pool->hard_.canaries) {
         overflow = LargeCanaryMismatch(first_page, base, size, end);
       }

@@ -236,8 +236,7 @@ bool PoolImpl::ShrinkLarge(SpanRecord* rec, const ObjectBounds& b, size_t size,
       rec->mul.load(std::memory_order_relaxed) != b.size) {
     return false;
   }
-  const uintptr_t start = GranuleAddress(RecordGranule(rec));
-  const uintptr_t end = start + (size_t{rec->large_granules} << kGranuleShift) - kPageSize;
+  const uintptr_t end = LargeSpanEnd(rec);
   if (fresh) {
     // Only the canary at the old end was ever written.
     ZeroPastEnd(b.start + b.size, CanaryLength(end - (b.start + b.size)));
@@ -277,8 +276,7 @@ bool PoolImpl::LargeTailIntact(const ObjectBounds& b) {
   const SpanRecord* rec = RecordAt(SpanGranule(e, b.start));
   MutexLock l(&mu_);
   if (!ResizableLocked(rec)) return false;
-  const uintptr_t end = GranuleAddress(RecordGranule(rec)) +
-                        (size_t{rec->large_granules} << kGranuleShift) - kPageSize;
+  const uintptr_t end = LargeSpanEnd(rec);
   return CanaryIntact(b.start + b.size, CanaryLength(end - (b.start + b.size)),
                       SlotCanary(b.start));
 }
@@ -300,8 +298,7 @@ bool PoolImpl::GrowLarge(const ObjectBounds& b, size_t size) {
       rec->mul.load(std::memory_order_relaxed) != b.size) {
     return false;
   }
-  const uintptr_t start = GranuleAddress(RecordGranule(rec));
-  const uintptr_t end = start + (size_t{rec->large_granules} << kGranuleShift) - kPageSize;
+  const uintptr_t end = LargeSpanEnd(rec);
   if (size <= b.size || size > end - b.start) return false;
   const uint64_t k = SlotCanary(b.start);
   const size_t old_tail = CanaryLength(end - (b.start + b.size));

@@ -194,10 +194,12 @@ struct FrameModules {
 };
 
 // One frame location in the text report, one line (see WriteReports).
-void TextFrame(internal::FixedWriter& w, int number, uintptr_t ret,
-               const internal::SourceLocation* loc,
-               const internal::ModuleInfo* module) {
-  w.Str("    #").Dec(static_cast<uint64_t>(number)).Str(" ").Hex(ret);
+// 0xADDR[ in FUNCTION][ FILE[:LINE]][ (MODULE+0xOFFSET)] and a newline: a
+// frame's text after its number, and the "object allocated at" line's.
+void TextLocation(internal::FixedWriter& w, uintptr_t ret,
+                  const internal::SourceLocation* loc,
+                  const internal::ModuleInfo* module) {
+  w.Hex(ret);
   if (loc != nullptr && loc->function[0] != '\0') {
     w.Str(" in ").Str(loc->function);
   }
@@ -209,6 +211,13 @@ void TextFrame(internal::FixedWriter& w, int number, uintptr_t ret,
     w.Str(" (").Str(module->path).Str("+").Hex(ret - module->bias).Str(")");
   }
   w.Str("\n");
+}
+
+void TextFrame(internal::FixedWriter& w, int number, uintptr_t ret,
+               const internal::SourceLocation* loc,
+               const internal::ModuleInfo* module) {
+  w.Str("    #").Dec(static_cast<uint64_t>(number)).Str(" ");
+  TextLocation(w, ret, loc, module);
 }
 
 void JsonLocation(internal::FixedWriter& w, const internal::SourceLocation& l) {
@@ -368,14 +377,8 @@ void WriteReports(const Violation& v, int log_fd) {
     if (names) symbolizer.Describe(site, &f);
     const internal::SourceLocation* loc =
         f.count > 0 ? &f.locations[f.count - 1] : nullptr;
-    w.Str("    object allocated at ").Hex(site);
-    if (loc != nullptr && loc->function[0] != '\0') w.Str(" in ").Str(loc->function);
-    if (loc != nullptr && loc->file[0] != '\0') {
-      w.Str(" ").Str(loc->file);
-      if (loc->line > 0) w.Str(":").Dec(static_cast<uint64_t>(loc->line));
-    }
-    if (m.found) w.Str(" (").Str(m.path).Str("+").Hex(site - m.bias).Str(")");
-    w.Str("\n");
+    w.Str("    object allocated at ");
+    TextLocation(w, site, loc, m.found ? &m : nullptr);
     if (json) {
       sw.Str(",\"alloc_site\":");
       JsonFrame(sw, site, f, m.found ? &m : nullptr);

@@ -39,6 +39,13 @@ inline bool Touches(const void* p, size_t n) {
   return __builtin_expect(internal::InReservation(a, n) || a + n < a, 0);
 }
 
+// Whether [p, p + n) stays away from sealpool's memory (and does not wrap):
+// compares only, so that a copy of memory sealpool does not own costs a
+// few of them and a tail call.
+__attribute__((always_inline)) inline bool Away(const void* p, size_t n) {
+  return !Touches(p, n);
+}
+
 inline bool Checking() { return g_heap.check_libc; }
 
 // Hot path: true when [p, p + n) certainly passes — it lies inside one live
@@ -55,7 +62,7 @@ __attribute__((always_inline)) inline bool QuickAllowed(const void* p, size_t n)
     }
     return n <= b.size - (a - b.start);
   }
-  return !internal::InReservation(a, n) && a + n >= a;
+  return Away(p, n);
 }
 
 // True when [p, p + n) may be read (kRead) or written (kWrite); a refusal
@@ -63,14 +70,6 @@ __attribute__((always_inline)) inline bool QuickAllowed(const void* p, size_t n)
 inline bool Allowed(const void* p, size_t n, CopyDirection dir) {
   return __builtin_expect(QuickAllowed(p, n), 1) || !Checking() ||
          CheckCopy(p, n, dir) == ViolationKind::kNone;
-}
-
-// Whether [p, p + n) stays away from sealpool's memory (and does not wrap):
-// compares only, so that a copy of memory sealpool does not own costs a
-// few of them and a tail call.
-__attribute__((always_inline)) inline bool Away(const void* p, size_t n) {
-  const uintptr_t a = reinterpret_cast<uintptr_t>(p);
-  return !internal::InReservation(a, n) && a + n >= a;
 }
 
 // The heap side of the memory functions, out of line (checked_libc.cc):
