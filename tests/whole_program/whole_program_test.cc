@@ -187,6 +187,35 @@ TEST(WholeProgram, FortifyKeepsGlibcsCheckAndAddsSealpools) {
   ExpectReport(heap, kOverwrite, "MakeRecord");
 }
 
+// Every checked entry point fires: a heap buffer one byte short (65 bytes
+// into or out of a 64-byte object) is refused before libc, once reported
+// each; legal-io is the neighbour at exactly 64.
+TEST(WholeProgram, EveryEntryPointRefusesOneByteTooMany) {
+  const ProbeRun r = RunProbe(kProbe, "refuse-each", "mode=report");
+  EXPECT_TRUE(r.ExitedWith(0)) << r.out << r.err;
+  for (const char* name : {"read", "pread", "readv", "recv", "recvfrom", "recvmsg",
+                           "write", "pwrite", "writev", "send", "sendto", "sendmsg",
+                           "fread", "fwrite", "fgets"}) {
+    EXPECT_TRUE(Has(r.out, std::string(name) + ": refused\n")) << name << "\n" << r.out;
+  }
+  EXPECT_FALSE(Has(r.out, "PASSED THROUGH")) << r.out;
+  EXPECT_TRUE(Has(r.out, "neighbour intact: 1")) << r.out;
+  // 15 I/O calls and 6 memory/string calls, one report each.
+  size_t reports = 0;
+  for (size_t p = r.err.find("sealpool: memory "); p != std::string::npos;
+       p = r.err.find("sealpool: memory ", p + 1)) {
+    ++reports;
+  }
+  EXPECT_EQ(reports, 21u) << r.err;
+}
+
+TEST(WholeProgram, FortifyHeapCopyOfTheExactSizePasses) {
+  const ProbeRun r = RunProbe(kProbe, "fortify-heap-legal");
+  EXPECT_TRUE(r.ExitedWith(0)) << r.err;
+  EXPECT_TRUE(Has(r.out, "copied: 1")) << r.out;
+  EXPECT_EQ(r.err, "");
+}
+
 TEST(WholeProgram, CxxContainerOverread) {
   const ProbeRun r = RunProbe(kProbeCxx, "vector-overread");
   EXPECT_TRUE(r.Aborted());
