@@ -65,6 +65,31 @@ TEST(ReuseTest, FreedSlotIsNotReusedAtOnce) {
   EXPECT_EQ(hits, 500);
 }
 
+// Frees p, then allocates and frees other objects of its size; returns the
+// number of the first allocation that hands p back (0: none in `limit`).
+int AllocationThatReusesP(Pool* pool, size_t size, int limit) {
+  absl::StatusOr<void*> p = pool->Allocate(size);
+  if (!p.ok() || !Pool::Free(*p).ok()) return -1;
+  for (int i = 1; i <= limit; ++i) {
+    absl::StatusOr<void*> q = pool->Allocate(size);
+    if (!q.ok()) return -1;
+    if (*q == *p) return i;
+    if (!Pool::Free(*q).ok()) return -1;
+  }
+  return 0;
+}
+
+// The quarantine is capped per class at 64 KiB of slots (at least 4): a
+// freed 16 KiB slot waits for 4 more frees, a 64-byte one for the whole
+// option (32). With random_reuse=0 the slot comes back at the allocation
+// right after it leaves the ring, and not one sooner.
+TEST(ReuseTest, QuarantineIsCappedPerClassByBytes) {
+  ScopedOptions scope("quarantine=32:random_reuse=0");
+  SEALPOOL_ASSERT_CREATE(pool, UniqueName("reuse-capped"), PoolOptions{});
+  EXPECT_EQ(AllocationThatReusesP(pool.get(), 15000, 100), 5);  // 16 KiB slots
+  EXPECT_EQ(AllocationThatReusesP(pool.get(), kSmall, 100), 33);  // 64-byte slots
+}
+
 // Attack: as above without the quarantine: random reuse alone makes the
 // freed slot one of the cache's many (a cache refill holds 64), so it comes
 // back rarely. Promised: far fewer than half of the rounds.
