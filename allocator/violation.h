@@ -38,8 +38,12 @@ enum class ViolationKind : int {
   kImageSegment = 14,      // write to read-only image data, or read of code
   kHeapOverflow = 15,      // a canary next to an object was overwritten
   kWriteAfterFree = 16,    // a freed slot was written before its reuse
+  kStackFrame = 17,        // copy reaches a frame's saved registers and
+                           // return address, or crosses into another frame
+  kObjectSize = 18,        // copy runs past the object size the compiler
+                           // knew (__builtin_dynamic_object_size)
 };
-inline constexpr int kViolationKindCount = 17;
+inline constexpr int kViolationKindCount = 19;
 
 // Stable short name of a kind, e.g. "double-free".
 const char* ViolationKindName(ViolationKind kind);
@@ -70,6 +74,12 @@ struct Violation {
   size_t object_size = 0;
   size_t offset = 0;                // addr - object_start when known
   const char* detail = nullptr;     // one stable line of explanation
+  // kStackFrame: an instruction address in the function whose frame it is
+  // (the headline names it); 0 otherwise.
+  uintptr_t frame_pc = 0;
+  // kStackFrame, kObjectSize: where the range is, for the headline
+  // ("process stack", "program data", "memory"); nullptr otherwise.
+  const char* region = nullptr;
   uint64_t thread_id = 0;
   int stack_depth = 0;
   void* stack[kMaxStackFrames] = {};

@@ -2,12 +2,15 @@
 
 #include "boundscheck/check_copy.h"
 
+#include <signal.h>
+
 #include <cstdint>
 #include <cstring>
 
 #include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
 #include "allocator/page_query.h"
+#include "boundscheck/internal/frames.h"
 #include "boundscheck/internal/images.h"
 #include "boundscheck/internal/stack.h"
 
@@ -15,6 +18,9 @@ namespace sealpool {
 namespace {
 
 using boundscheck_internal::FindImageRange;
+using boundscheck_internal::FindStackFrame;
+using boundscheck_internal::FrameAnswer;
+using boundscheck_internal::StackFrame;
 using boundscheck_internal::ImageHit;
 using boundscheck_internal::StackBounds;
 using boundscheck_internal::ThreadStack;
@@ -105,21 +111,72 @@ ReportWrap(uintptr_t a, size_t len, CopyDirection dir) {
                 kDetail);
 }
 
+// Rule 4's stack-frame refusal: the frame, and the function it belongs to.
+ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD ViolationKind
+ReportFrame(uintptr_t a, size_t len, CopyDirection dir, const StackFrame& f) {
+  Violation v;
+  v.kind = ViolationKind::kStackFrame;
+  v.addr = a;
+  v.len = len;
+  v.dir = dir;
+  v.object_start = f.lo;
+  v.object_size = f.limit - f.lo;
+  v.offset = a - f.lo;
+  v.frame_pc = f.pc;
+  v.region = "process stack";
+  v.detail = a >= f.limit ? "range starts in a frame's saved registers"
+             : a + len > f.cfa
+                 ? "range runs from one stack frame into the next"
+                 : "range reaches the frame's saved registers and return address";
+  return ReportViolation(v, 2);
+}
+
+// The alternate signal stack, when the checker runs on it (a handler
+// installed with SA_ONSTACK): false otherwise.
+bool OnAltStack(uintptr_t sp, StackBounds* out) {
+  stack_t ss;
+  if (sigaltstack(nullptr, &ss) != 0 || (ss.ss_flags & SS_ONSTACK) == 0) {
+    return false;
+  }
+  const uintptr_t lo = reinterpret_cast<uintptr_t>(ss.ss_sp);
+  if (sp < lo || sp - lo >= ss.ss_size) return false;
+  out->lo = lo;
+  out->hi = lo + ss.ss_size;
+  return true;
+}
+
 // Rule 4: memory sealpool does not own.
 ABSL_ATTRIBUTE_NOINLINE ViolationKind CheckOutside(uintptr_t a, size_t len,
                                                    CopyDirection dir,
                                                    Reporting reporting) {
   const uintptr_t end = a + len;
-  const StackBounds& s = ThreadStack();
+  const uintptr_t sp = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  StackBounds s = ThreadStack();
+  bool running_here = sp >= s.lo && sp < s.hi;
+  if (!running_here && !(a < s.hi && end > s.lo)) {
+    // Not on the thread's stack, and neither is the range: a signal
+    // handler on its alternate stack may be copying within that.
+    StackBounds alt;
+    if (OnAltStack(sp, &alt) && a < alt.hi && end > alt.lo) {
+      s = alt;
+      running_here = true;
+    }
+  }
   if (a < s.hi && end > s.lo) {
     if (a < s.lo || end > s.hi) {
       return Refuse(reporting, ViolationKind::kStackOverflow, a, len, dir,
                     0, s.lo, s.hi - s.lo, "range is partly on the thread's stack");
     }
-    const uintptr_t sp = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
-    if (sp >= s.lo && sp < s.hi && a < sp) {
+    if (!running_here) return ViolationKind::kNone;
+    if (a < sp) {
       return Refuse(reporting, ViolationKind::kStackOverflow, a, len, dir,
                     0, s.lo, s.hi - s.lo, "range is in a dead stack frame");
+    }
+    StackFrame f;
+    if (ABSL_PREDICT_FALSE(FindStackFrame(a, end, s.hi, &f) ==
+                           FrameAnswer::kCrosses)) {
+      if (reporting == Reporting::kQuiet) return ViolationKind::kStackFrame;
+      return ReportFrame(a, len, dir, f);
     }
     return ViolationKind::kNone;
   }

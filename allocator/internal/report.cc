@@ -21,6 +21,7 @@
 #include <cstring>
 
 #include "absl/debugging/stacktrace.h"
+#include "absl/debugging/symbolize.h"
 #include "allocator/internal/alloc_site.h"
 #include "allocator/internal/check.h"
 #include "allocator/internal/reentry.h"
@@ -56,7 +57,8 @@ const char* DirName(CopyDirection d) {
 }
 
 // The JSON record's fields up to the stack (README "Violation reports").
-void JsonHead(internal::FixedWriter& w, const Violation& v) {
+void JsonHead(internal::FixedWriter& w, const Violation& v,
+              const char* frame_function) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   w.Str("{\"time\":").Dec(static_cast<uint64_t>(ts.tv_sec)).Str(".");
@@ -84,6 +86,9 @@ void JsonHead(internal::FixedWriter& w, const Violation& v) {
   } else {
     w.Str("null");
   }
+  if (v.kind == ViolationKind::kStackFrame) {
+    w.Str(",\"frame_function\":").Json(frame_function);
+  }
   w.Str(",\"stack\":[");
   for (int i = 0; i < v.stack_depth; ++i) {
     w.Str(i > 0 ? ",\"" : "\"").Hex(reinterpret_cast<uintptr_t>(v.stack[i]))
@@ -97,10 +102,12 @@ constexpr const char* kKindNames[kViolationKindCount] = {
     "metadata-corruption", "out-of-bounds", "use-after-free", "guard-page",
     "metadata-page",  "unused-page",     "sealed-write",  "usercopy-window",
     "bogus-pointer",  "stack",           "image-segment", "heap-overflow",
-    "write-after-free"};
+    "write-after-free", "stack-frame",   "object-size"};
 
-// First line of a report, by kind.
-void Headline(internal::FixedWriter& w, const Violation& v) {
+// First line of a report, by kind. `frame_function`: the name of the
+// function whose frame a stack-frame report is about ("?" when unknown).
+void Headline(internal::FixedWriter& w, const Violation& v,
+              const char* frame_function) {
   const char* pool = v.pool_name != nullptr ? v.pool_name : "?";
   switch (v.kind) {
     case ViolationKind::kDoubleFree:
@@ -150,6 +157,23 @@ void Headline(internal::FixedWriter& w, const Violation& v) {
   w.Str(v.dir == CopyDirection::kWrite
             ? "sealpool: memory overwrite attempt detected to "
             : "sealpool: memory exposure attempt detected from ");
+  if (v.kind == ViolationKind::kStackFrame) {
+    // The kernel's "process stack", narrowed to the frame.
+    w.Str("process stack frame of '").Str(frame_function).Str("' (frame ")
+        .Hex(v.object_start).Str(", offset ").Dec(v.offset).Str(", size ")
+        .Dec(v.len).Str(", frame size ").Dec(v.object_size).Str(")!");
+    return;
+  }
+  if (v.kind == ViolationKind::kObjectSize) {
+    if (v.pool_name != nullptr) {
+      w.Str("pool '").Str(pool).Str("'");
+    } else {
+      w.Str(v.region != nullptr ? v.region : "memory");
+    }
+    w.Str(" (address ").Hex(v.addr).Str(", size ").Dec(v.len)
+        .Str(", known object size ").Dec(v.object_size).Str(")!");
+    return;
+  }
   if (v.pool_name != nullptr) {
     w.Str("pool '").Str(pool).Str("'");
   } else {
@@ -315,7 +339,13 @@ void JsonModules(internal::FixedWriter& w, const FrameModules& mods) {
 void WriteReports(const Violation& v, int log_fd) {
   char text_buf[8192];
   internal::FixedWriter w(text_buf, sizeof(text_buf));
-  Headline(w, v);
+  char frame_function[256] = "?";
+  if (v.kind == ViolationKind::kStackFrame && v.frame_pc != 0 &&
+      !absl::Symbolize(reinterpret_cast<void*>(v.frame_pc), frame_function,
+                       sizeof(frame_function))) {
+    std::memcpy(frame_function, "?", 2);
+  }
+  Headline(w, v, frame_function);
   w.Str("\n  kind: ").Str(ViolationKindName(v.kind));
   if (v.detail != nullptr) w.Str(" (").Str(v.detail).Str(")");
   w.Str("; pool id ").Dec(v.pool_id).Str("; thread ").Dec(v.thread_id)
@@ -333,7 +363,7 @@ void WriteReports(const Violation& v, int log_fd) {
   internal::FixedWriter mw(modules_buf, sizeof(modules_buf));
   const FrameModules mods(v);
   if (json) {
-    JsonHead(j, v);
+    JsonHead(j, v, frame_function);
     JsonModules(mw, mods);
     j.Str(",\"frames\":[");
   }

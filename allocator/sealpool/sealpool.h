@@ -72,7 +72,11 @@ typedef enum sp_violation_kind {
   SP_VIOLATION_STACK = 13,
   SP_VIOLATION_IMAGE_SEGMENT = 14,
   SP_VIOLATION_HEAP_OVERFLOW = 15,    /* a canary was overwritten (at free) */
-  SP_VIOLATION_WRITE_AFTER_FREE = 16  /* a freed slot was written (at reuse) */
+  SP_VIOLATION_WRITE_AFTER_FREE = 16, /* a freed slot was written (at reuse) */
+  SP_VIOLATION_STACK_FRAME = 17,      /* a copy reaches a stack frame's saved
+                                         return address or leaves the frame */
+  SP_VIOLATION_OBJECT_SIZE = 18       /* a copy runs past the object size the
+                                         compiler knew (the _sized calls) */
 } sp_violation_kind;
 
 typedef struct sp_violation {

@@ -159,5 +159,7 @@ ImageHit FindImageRange(uintptr_t a, size_t len, bool include_read_only,
 
 void RefreshImages() { Build(); }
 
+unsigned long long ImageGeneration() { return Current()->generation; }
+
 }  // namespace boundscheck_internal
 }  // namespace sealpool

@@ -28,6 +28,11 @@ ImageHit FindImageRange(uintptr_t a, size_t len, bool include_read_only,
 // Rebuilds the snapshot now.
 void RefreshImages();
 
+// dl_iterate_phdr's load + unload count as of the current snapshot (which
+// is re-read as FindImageRange() does): changes when a library is loaded
+// or unloaded.
+unsigned long long ImageGeneration();
+
 }  // namespace boundscheck_internal
 }  // namespace sealpool
 
