@@ -103,6 +103,61 @@ wchar_t* sp_wmemset(wchar_t* dst, wchar_t c, size_t n) {
   return sealpool::CheckedWmemset(dst, c, n);
 }
 
+int sp_check_copy_sized(const void* ptr, size_t len, sp_copy_dir dir,
+                        size_t size) {
+  if (dir != SP_COPY_READ && dir != SP_COPY_WRITE) return -EINVAL;
+  return -static_cast<int>(sealpool::CheckCopySized(ptr, len, DirOf(dir), size));
+}
+
+void* sp_memcpy_sized(void* dst, const void* src, size_t n, size_t dst_size) {
+  return sealpool::CheckedMemcpySized(dst, src, n, dst_size);
+}
+
+void* sp_memmove_sized(void* dst, const void* src, size_t n, size_t dst_size) {
+  return sealpool::CheckedMemmoveSized(dst, src, n, dst_size);
+}
+
+void* sp_memset_sized(void* dst, int c, size_t n, size_t dst_size) {
+  return sealpool::CheckedMemsetSized(dst, c, n, dst_size);
+}
+
+void* sp_mempcpy_sized(void* dst, const void* src, size_t n, size_t dst_size) {
+  return sealpool::CheckedMempcpySized(dst, src, n, dst_size);
+}
+
+char* sp_strcpy_sized(char* dst, const char* src, size_t dst_size) {
+  return sealpool::CheckedStrcpySized(dst, src, dst_size);
+}
+
+char* sp_stpcpy_sized(char* dst, const char* src, size_t dst_size) {
+  return sealpool::CheckedStpcpySized(dst, src, dst_size);
+}
+
+char* sp_strncpy_sized(char* dst, const char* src, size_t n, size_t dst_size) {
+  return sealpool::CheckedStrncpySized(dst, src, n, dst_size);
+}
+
+char* sp_stpncpy_sized(char* dst, const char* src, size_t n, size_t dst_size) {
+  return sealpool::CheckedStpncpySized(dst, src, n, dst_size);
+}
+
+char* sp_strcat_sized(char* dst, const char* src, size_t dst_size) {
+  return sealpool::CheckedStrcatSized(dst, src, dst_size);
+}
+
+char* sp_strncat_sized(char* dst, const char* src, size_t n, size_t dst_size) {
+  return sealpool::CheckedStrncatSized(dst, src, n, dst_size);
+}
+
+int sp_vsprintf_sized(char* dst, size_t dst_size, const char* fmt, va_list ap) {
+  return sealpool::CheckedVsprintfSized(dst, dst_size, fmt, ap);
+}
+
+int sp_vsnprintf_sized(char* dst, size_t n, size_t dst_size, const char* fmt,
+                       va_list ap) {
+  return sealpool::CheckedVsnprintfSized(dst, n, dst_size, fmt, ap);
+}
+
 // strdup and strndup: the source is read as a checked copy's would be
 // (never past its pool object), so that a copy cannot carry a neighbour's
 // bytes or a canary out of the heap.

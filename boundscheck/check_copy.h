@@ -13,8 +13,10 @@
 //      requested bytes (slack and redzones included); outside the usercopy
 //      window; a free slot (use after free); a write into sealed memory.
 //   4. elsewhere: partly on the thread's stack, or in a dead frame below
-//      the checker; a write into read-only image data or code, a read of
-//      code. Anything else is memory sealpool does not own: allowed.
+//      the checker; on the stack, reaching the saved registers and return
+//      address of the frame it starts in, or another frame (stack-frame);
+//      a write into read-only image data or code, a read of code.
+//      Anything else is memory sealpool does not own: allowed.
 //
 // A violation goes to the report path (allocator/violation.h): it is
 // reported, then aborts (abort mode) or is returned (report mode).
@@ -64,6 +66,23 @@ bool CopyAllowed(const void* ptr, size_t len, CopyDirection dir);
 void* CheckedMemcpy(void* dst, const void* src, size_t n);
 void* CheckedMemmove(void* dst, const void* src, size_t n);
 void* CheckedMemset(void* dst, int c, size_t n);
+
+// Compiler-known sizes (boundscheck/check_copy_sized.cc). `known_size` is
+// what the compiler knows of the object at `ptr` from there to its end —
+// __builtin_dynamic_object_size(ptr, 0) or (ptr, 1), as _FORTIFY_SOURCE=3
+// passes it — or SIZE_MAX when it knows nothing. A range longer than that
+// is refused (object-size) wherever it is: a stack buffer, a global, a
+// member of a pool object; otherwise CheckCopy()'s rules decide. The
+// checked copies take the destination's size and otherwise behave as the
+// plain ones (a destination refused for its size is never written or
+// zeroed).
+ViolationKind CheckCopySized(const void* ptr, size_t len, CopyDirection dir,
+                             size_t known_size);
+bool CopyAllowedSized(const void* ptr, size_t len, CopyDirection dir,
+                      size_t known_size);
+void* CheckedMemcpySized(void* dst, const void* src, size_t n, size_t dst_size);
+void* CheckedMemmoveSized(void* dst, const void* src, size_t n, size_t dst_size);
+void* CheckedMemsetSized(void* dst, int c, size_t n, size_t dst_size);
 
 // Copies one trivially copyable T, checked on both ends. OK, or
 // PermissionDenied (report mode): *dst zeroed when only the source was

@@ -87,6 +87,23 @@ wchar_t* CheckedWmemcpy(wchar_t* dst, const wchar_t* src, size_t n);
 wchar_t* CheckedWmemmove(wchar_t* dst, const wchar_t* src, size_t n);
 wchar_t* CheckedWmemset(wchar_t* dst, wchar_t c, size_t n);
 
+// The same, with the destination's compiler-known size (check_copy.h,
+// CheckCopySized; SIZE_MAX: unknown): a destination range longer than
+// `dst_size` is refused (object-size), and is never written or zeroed.
+// vsnprintf: an n larger than dst_size is refused, whatever the formatted
+// length (as glibc's __vsnprintf_chk).
+char* CheckedStrcpySized(char* dst, const char* src, size_t dst_size);
+char* CheckedStpcpySized(char* dst, const char* src, size_t dst_size);
+char* CheckedStrncpySized(char* dst, const char* src, size_t n, size_t dst_size);
+char* CheckedStpncpySized(char* dst, const char* src, size_t n, size_t dst_size);
+char* CheckedStrcatSized(char* dst, const char* src, size_t dst_size);
+char* CheckedStrncatSized(char* dst, const char* src, size_t n, size_t dst_size);
+void* CheckedMempcpySized(void* dst, const void* src, size_t n, size_t dst_size);
+int CheckedVsprintfSized(char* dst, size_t dst_size, const char* fmt, va_list ap)
+    ABSL_PRINTF_ATTRIBUTE(3, 0);
+int CheckedVsnprintfSized(char* dst, size_t n, size_t dst_size, const char* fmt,
+                          va_list ap) ABSL_PRINTF_ATTRIBUTE(4, 0);
+
 }  // namespace sealpool
 
 #endif  // SEALPOOL_BOUNDSCHECK_CHECKED_STRING_H_

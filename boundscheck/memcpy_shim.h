@@ -27,6 +27,17 @@
  * that when only the source range is refused, the destination range is
  * zeroed (sealpool.h, "Copy checks").
  *
+ * Where the compiler knows how large the destination is, the forwarder
+ * passes that too, as _FORTIFY_SOURCE=3 does: the forwarders are always
+ * inlined and call the _sized checks (sp_memcpy_sized, ...) with
+ * __builtin_dynamic_object_size(dst, 0) for the mem* calls and (dst, 1) —
+ * the enclosing member or array — for the string calls and vsprintf /
+ * vsnprintf. A copy longer than that is refused as object-size even where
+ * sealpool owns nothing: a stack buffer, a global, one member of a struct.
+ * (sprintf, snprintf and the wmem* calls pass no size: variadic forwarders
+ * cannot be inlined, and glibc itself gives wmem* no object size here.)
+ * Unknown sizes cost one compare.
+ *
  * Turning it off: -DSEALPOOL_CHECKED_MEMCPY=0 (it is on when that macro is
  * undefined or non-zero). -DSEALPOOL_SHIM_NO_EXTENSIONS leaves the POSIX
  * and GNU names (mempcpy, stpcpy, stpncpy) alone, for projects that define
@@ -115,6 +126,25 @@
 #endif
 #define SEALPOOL_SHIM_PRINTF_(f, a) __attribute__((__format__(__printf__, f, a)))
 
+/* What the compiler knows of the destination's size, as _FORTIFY_SOURCE=3
+ * asks it: the whole object for the mem* calls (type 0), the enclosing
+ * member or array for the string and format calls (type 1); (size_t)-1
+ * when it does not know. The forwarders are always inlined, so that the
+ * question is asked at the call, where the object is in view. */
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_dynamic_object_size)
+#define SEALPOOL_SHIM_SIZE0_(p) __builtin_dynamic_object_size((p), 0)
+#define SEALPOOL_SHIM_SIZE1_(p) __builtin_dynamic_object_size((p), 1)
+#endif
+#endif
+#ifndef SEALPOOL_SHIM_SIZE0_
+#define SEALPOOL_SHIM_SIZE0_(p) __builtin_object_size((p), 0)
+#define SEALPOOL_SHIM_SIZE1_(p) __builtin_object_size((p), 1)
+#endif
+#define SEALPOOL_SHIM_INLINE_ \
+  static __inline__ __attribute__((__always_inline__))
+#define SEALPOOL_SHIM_CXX_INLINE_ inline __attribute__((__always_inline__))
+
 #ifdef __cplusplus
 #define SEALPOOL_SHIM_WCHAR_ wchar_t
 extern "C" {
@@ -160,47 +190,91 @@ SEALPOOL_SHIM_WCHAR_ *sealpool_shim_sp_wmemset_(SEALPOOL_SHIM_WCHAR_ *dst,
                                                 __SIZE_TYPE__ n)
     __asm__("sp_wmemset");
 
+/* The checks that take the destination's compiler-known size
+ * (sealpool.h, "the same checks with the destination's size"). */
+void *sealpool_shim_sp_memcpy_sized_(void *dst, const void *src,
+                                     __SIZE_TYPE__ n, __SIZE_TYPE__ size)
+    __asm__("sp_memcpy_sized");
+void *sealpool_shim_sp_memmove_sized_(void *dst, const void *src,
+                                      __SIZE_TYPE__ n, __SIZE_TYPE__ size)
+    __asm__("sp_memmove_sized");
+void *sealpool_shim_sp_memset_sized_(void *dst, int c, __SIZE_TYPE__ n,
+                                     __SIZE_TYPE__ size)
+    __asm__("sp_memset_sized");
+void *sealpool_shim_sp_mempcpy_sized_(void *dst, const void *src,
+                                      __SIZE_TYPE__ n, __SIZE_TYPE__ size)
+    __asm__("sp_mempcpy_sized");
+char *sealpool_shim_sp_strcpy_sized_(char *dst, const char *src,
+                                     __SIZE_TYPE__ size)
+    __asm__("sp_strcpy_sized");
+char *sealpool_shim_sp_strncpy_sized_(char *dst, const char *src,
+                                      __SIZE_TYPE__ n, __SIZE_TYPE__ size)
+    __asm__("sp_strncpy_sized");
+char *sealpool_shim_sp_stpcpy_sized_(char *dst, const char *src,
+                                     __SIZE_TYPE__ size)
+    __asm__("sp_stpcpy_sized");
+char *sealpool_shim_sp_stpncpy_sized_(char *dst, const char *src,
+                                      __SIZE_TYPE__ n, __SIZE_TYPE__ size)
+    __asm__("sp_stpncpy_sized");
+char *sealpool_shim_sp_strcat_sized_(char *dst, const char *src,
+                                     __SIZE_TYPE__ size)
+    __asm__("sp_strcat_sized");
+char *sealpool_shim_sp_strncat_sized_(char *dst, const char *src,
+                                      __SIZE_TYPE__ n, __SIZE_TYPE__ size)
+    __asm__("sp_strncat_sized");
+int sealpool_shim_sp_vsprintf_sized_(char *dst, __SIZE_TYPE__ size,
+                                     const char *fmt, __builtin_va_list ap)
+    __asm__("sp_vsprintf_sized");
+int sealpool_shim_sp_vsnprintf_sized_(char *dst, __SIZE_TYPE__ n,
+                                      __SIZE_TYPE__ size, const char *fmt,
+                                      __builtin_va_list ap)
+    __asm__("sp_vsnprintf_sized");
+
 /* The forwarders, one per covered name. libc's declarations of the names
  * become redeclarations of these. A "redefinition of 'sealpool_shim_...'"
  * error pointing here means that a fortified libc header
  * (_FORTIFY_SOURCE defined in the source) tried to define its unchecked
  * wrapper under that name: see the top of this file. */
-static __inline__ void *sealpool_shim_memcpy(void *dst, const void *src,
+SEALPOOL_SHIM_INLINE_ void *sealpool_shim_memcpy(void *dst, const void *src,
                                              __SIZE_TYPE__ n)
     SEALPOOL_SHIM_NOTHROW_ {
-  return sealpool_shim_sp_memcpy_(dst, src, n);
+  return sealpool_shim_sp_memcpy_sized_(dst, src, n, SEALPOOL_SHIM_SIZE0_(dst));
 }
-static __inline__ void *sealpool_shim_memmove(void *dst, const void *src,
+SEALPOOL_SHIM_INLINE_ void *sealpool_shim_memmove(void *dst, const void *src,
                                               __SIZE_TYPE__ n)
     SEALPOOL_SHIM_NOTHROW_ {
-  return sealpool_shim_sp_memmove_(dst, src, n);
+  return sealpool_shim_sp_memmove_sized_(
+      dst, src, n, SEALPOOL_SHIM_SIZE0_(dst));
 }
-static __inline__ void *sealpool_shim_memset(void *dst, int c, __SIZE_TYPE__ n)
+SEALPOOL_SHIM_INLINE_ void *sealpool_shim_memset(void *dst, int c,
+                                                  __SIZE_TYPE__ n)
     SEALPOOL_SHIM_NOTHROW_ {
-  return sealpool_shim_sp_memset_(dst, c, n);
+  return sealpool_shim_sp_memset_sized_(dst, c, n, SEALPOOL_SHIM_SIZE0_(dst));
 }
-static __inline__ char *sealpool_shim_strcpy(char *dst, const char *src)
+SEALPOOL_SHIM_INLINE_ char *sealpool_shim_strcpy(char *dst, const char *src)
     SEALPOOL_SHIM_NOTHROW_ {
-  return sealpool_shim_sp_strcpy_(dst, src);
+  return sealpool_shim_sp_strcpy_sized_(dst, src, SEALPOOL_SHIM_SIZE1_(dst));
 }
-static __inline__ char *sealpool_shim_strncpy(char *dst, const char *src,
+SEALPOOL_SHIM_INLINE_ char *sealpool_shim_strncpy(char *dst, const char *src,
                                               __SIZE_TYPE__ n)
     SEALPOOL_SHIM_NOTHROW_ {
-  return sealpool_shim_sp_strncpy_(dst, src, n);
+  return sealpool_shim_sp_strncpy_sized_(
+      dst, src, n, SEALPOOL_SHIM_SIZE1_(dst));
 }
-static __inline__ char *sealpool_shim_strcat(char *dst, const char *src)
+SEALPOOL_SHIM_INLINE_ char *sealpool_shim_strcat(char *dst, const char *src)
     SEALPOOL_SHIM_NOTHROW_ {
-  return sealpool_shim_sp_strcat_(dst, src);
+  return sealpool_shim_sp_strcat_sized_(dst, src, SEALPOOL_SHIM_SIZE1_(dst));
 }
-static __inline__ char *sealpool_shim_strncat(char *dst, const char *src,
+SEALPOOL_SHIM_INLINE_ char *sealpool_shim_strncat(char *dst, const char *src,
                                               __SIZE_TYPE__ n)
     SEALPOOL_SHIM_NOTHROW_ {
-  return sealpool_shim_sp_strncat_(dst, src, n);
+  return sealpool_shim_sp_strncat_sized_(
+      dst, src, n, SEALPOOL_SHIM_SIZE1_(dst));
 }
-static __inline__ int sealpool_shim_vsprintf(char *dst, const char *fmt,
+SEALPOOL_SHIM_INLINE_ int sealpool_shim_vsprintf(char *dst, const char *fmt,
                                              __builtin_va_list ap)
     SEALPOOL_SHIM_NOTHROW_ SEALPOOL_SHIM_PRINTF_(2, 0);
-static __inline__ int sealpool_shim_vsnprintf(char *dst, __SIZE_TYPE__ n,
+SEALPOOL_SHIM_INLINE_ int sealpool_shim_vsnprintf(char *dst, __SIZE_TYPE__ n,
                                               const char *fmt,
                                               __builtin_va_list ap)
     SEALPOOL_SHIM_NOTHROW_ SEALPOOL_SHIM_PRINTF_(3, 0);
@@ -209,16 +283,18 @@ static __inline__ int sealpool_shim_sprintf(char *dst, const char *fmt, ...)
 static __inline__ int sealpool_shim_snprintf(char *dst, __SIZE_TYPE__ n,
                                              const char *fmt, ...)
     SEALPOOL_SHIM_NOTHROW_ SEALPOOL_SHIM_PRINTF_(3, 4);
-static __inline__ int sealpool_shim_vsprintf(char *dst, const char *fmt,
+SEALPOOL_SHIM_INLINE_ int sealpool_shim_vsprintf(char *dst, const char *fmt,
                                              __builtin_va_list ap)
     SEALPOOL_SHIM_NOTHROW_ {
-  return sealpool_shim_sp_vsprintf_(dst, fmt, ap);
+  return sealpool_shim_sp_vsprintf_sized_(dst, SEALPOOL_SHIM_SIZE1_(dst), fmt,
+                                          ap);
 }
-static __inline__ int sealpool_shim_vsnprintf(char *dst, __SIZE_TYPE__ n,
+SEALPOOL_SHIM_INLINE_ int sealpool_shim_vsnprintf(char *dst, __SIZE_TYPE__ n,
                                               const char *fmt,
                                               __builtin_va_list ap)
     SEALPOOL_SHIM_NOTHROW_ {
-  return sealpool_shim_sp_vsnprintf_(dst, n, fmt, ap);
+  return sealpool_shim_sp_vsnprintf_sized_(dst, n, SEALPOOL_SHIM_SIZE1_(dst),
+                                           fmt, ap);
 }
 static __inline__ int sealpool_shim_sprintf(char *dst, const char *fmt, ...)
     SEALPOOL_SHIM_NOTHROW_ {
@@ -255,19 +331,21 @@ static __inline__ SEALPOOL_SHIM_WCHAR_ *sealpool_shim_wmemset(
   return sealpool_shim_sp_wmemset_(dst, c, n);
 }
 #ifndef SEALPOOL_SHIM_NO_EXTENSIONS
-static __inline__ void *sealpool_shim_mempcpy(void *dst, const void *src,
+SEALPOOL_SHIM_INLINE_ void *sealpool_shim_mempcpy(void *dst, const void *src,
                                               __SIZE_TYPE__ n)
     SEALPOOL_SHIM_NOTHROW_ {
-  return sealpool_shim_sp_mempcpy_(dst, src, n);
+  return sealpool_shim_sp_mempcpy_sized_(
+      dst, src, n, SEALPOOL_SHIM_SIZE0_(dst));
 }
-static __inline__ char *sealpool_shim_stpcpy(char *dst, const char *src)
+SEALPOOL_SHIM_INLINE_ char *sealpool_shim_stpcpy(char *dst, const char *src)
     SEALPOOL_SHIM_NOTHROW_ {
-  return sealpool_shim_sp_stpcpy_(dst, src);
+  return sealpool_shim_sp_stpcpy_sized_(dst, src, SEALPOOL_SHIM_SIZE1_(dst));
 }
-static __inline__ char *sealpool_shim_stpncpy(char *dst, const char *src,
+SEALPOOL_SHIM_INLINE_ char *sealpool_shim_stpncpy(char *dst, const char *src,
                                               __SIZE_TYPE__ n)
     SEALPOOL_SHIM_NOTHROW_ {
-  return sealpool_shim_sp_stpncpy_(dst, src, n);
+  return sealpool_shim_sp_stpncpy_sized_(
+      dst, src, n, SEALPOOL_SHIM_SIZE1_(dst));
 }
 #endif /* SEALPOOL_SHIM_NO_EXTENSIONS */
 
@@ -279,45 +357,61 @@ static __inline__ char *sealpool_shim_stpncpy(char *dst, const char *src,
  * declared them yet (glibc's include guards), i.e. when the shim comes
  * first. */
 #ifndef _STRING_H
-inline void *memcpy(void *dst, const void *src, __SIZE_TYPE__ n)
+SEALPOOL_SHIM_CXX_INLINE_
+void *memcpy(void *dst, const void *src, __SIZE_TYPE__ n)
     SEALPOOL_SHIM_NOTHROW_ {
-  return sealpool_shim_sp_memcpy_(dst, src, n);
+  return sealpool_shim_sp_memcpy_sized_(dst, src, n, SEALPOOL_SHIM_SIZE0_(dst));
 }
-inline void *memmove(void *dst, const void *src, __SIZE_TYPE__ n)
+SEALPOOL_SHIM_CXX_INLINE_
+void *memmove(void *dst, const void *src, __SIZE_TYPE__ n)
     SEALPOOL_SHIM_NOTHROW_ {
-  return sealpool_shim_sp_memmove_(dst, src, n);
+  return sealpool_shim_sp_memmove_sized_(
+      dst, src, n, SEALPOOL_SHIM_SIZE0_(dst));
 }
-inline void *memset(void *dst, int c, __SIZE_TYPE__ n) SEALPOOL_SHIM_NOTHROW_ {
-  return sealpool_shim_sp_memset_(dst, c, n);
+SEALPOOL_SHIM_CXX_INLINE_
+void *memset(void *dst, int c, __SIZE_TYPE__ n) SEALPOOL_SHIM_NOTHROW_ {
+  return sealpool_shim_sp_memset_sized_(dst, c, n, SEALPOOL_SHIM_SIZE0_(dst));
 }
-inline char *strcpy(char *dst, const char *src) SEALPOOL_SHIM_NOTHROW_ {
-  return sealpool_shim_sp_strcpy_(dst, src);
+SEALPOOL_SHIM_CXX_INLINE_
+char *strcpy(char *dst, const char *src) SEALPOOL_SHIM_NOTHROW_ {
+  return sealpool_shim_sp_strcpy_sized_(dst, src, SEALPOOL_SHIM_SIZE1_(dst));
 }
-inline char *strncpy(char *dst, const char *src, __SIZE_TYPE__ n)
+SEALPOOL_SHIM_CXX_INLINE_
+char *strncpy(char *dst, const char *src, __SIZE_TYPE__ n)
     SEALPOOL_SHIM_NOTHROW_ {
-  return sealpool_shim_sp_strncpy_(dst, src, n);
+  return sealpool_shim_sp_strncpy_sized_(
+      dst, src, n, SEALPOOL_SHIM_SIZE1_(dst));
 }
-inline char *strcat(char *dst, const char *src) SEALPOOL_SHIM_NOTHROW_ {
-  return sealpool_shim_sp_strcat_(dst, src);
+SEALPOOL_SHIM_CXX_INLINE_
+char *strcat(char *dst, const char *src) SEALPOOL_SHIM_NOTHROW_ {
+  return sealpool_shim_sp_strcat_sized_(dst, src, SEALPOOL_SHIM_SIZE1_(dst));
 }
-inline char *strncat(char *dst, const char *src, __SIZE_TYPE__ n)
+SEALPOOL_SHIM_CXX_INLINE_
+char *strncat(char *dst, const char *src, __SIZE_TYPE__ n)
     SEALPOOL_SHIM_NOTHROW_ {
-  return sealpool_shim_sp_strncat_(dst, src, n);
+  return sealpool_shim_sp_strncat_sized_(
+      dst, src, n, SEALPOOL_SHIM_SIZE1_(dst));
 }
 #endif /* _STRING_H */
 #ifndef _STDIO_H
-inline int vsprintf(char *dst, const char *fmt, __builtin_va_list ap)
+SEALPOOL_SHIM_CXX_INLINE_
+int vsprintf(char *dst, const char *fmt, __builtin_va_list ap)
     SEALPOOL_SHIM_NOTHROW_ SEALPOOL_SHIM_PRINTF_(2, 0);
-inline int vsprintf(char *dst, const char *fmt, __builtin_va_list ap)
+SEALPOOL_SHIM_CXX_INLINE_
+int vsprintf(char *dst, const char *fmt, __builtin_va_list ap)
     SEALPOOL_SHIM_NOTHROW_ {
-  return sealpool_shim_sp_vsprintf_(dst, fmt, ap);
+  return sealpool_shim_sp_vsprintf_sized_(dst, SEALPOOL_SHIM_SIZE1_(dst), fmt,
+                                          ap);
 }
-inline int vsnprintf(char *dst, __SIZE_TYPE__ n, const char *fmt,
+SEALPOOL_SHIM_CXX_INLINE_
+int vsnprintf(char *dst, __SIZE_TYPE__ n, const char *fmt,
                      __builtin_va_list ap) SEALPOOL_SHIM_NOTHROW_
     SEALPOOL_SHIM_PRINTF_(3, 0);
-inline int vsnprintf(char *dst, __SIZE_TYPE__ n, const char *fmt,
+SEALPOOL_SHIM_CXX_INLINE_
+int vsnprintf(char *dst, __SIZE_TYPE__ n, const char *fmt,
                      __builtin_va_list ap) SEALPOOL_SHIM_NOTHROW_ {
-  return sealpool_shim_sp_vsnprintf_(dst, n, fmt, ap);
+  return sealpool_shim_sp_vsnprintf_sized_(dst, n, SEALPOOL_SHIM_SIZE1_(dst),
+                                           fmt, ap);
 }
 inline int sprintf(char *dst, const char *fmt, ...) SEALPOOL_SHIM_NOTHROW_
     SEALPOOL_SHIM_PRINTF_(2, 3);
@@ -358,6 +452,10 @@ inline wchar_t *wmemset(wchar_t *dst, wchar_t c, __SIZE_TYPE__ n)
 #undef SEALPOOL_SHIM_NOTHROW_
 #undef SEALPOOL_SHIM_PRINTF_
 #undef SEALPOOL_SHIM_WCHAR_
+#undef SEALPOOL_SHIM_INLINE_
+#undef SEALPOOL_SHIM_CXX_INLINE_
+#undef SEALPOOL_SHIM_SIZE0_
+#undef SEALPOOL_SHIM_SIZE1_
 
 /* From here on every covered name means its forwarder. */
 #undef memcpy

@@ -203,10 +203,39 @@ int sp_vsprintf(char *dst, const char *fmt, __builtin_va_list ap)
     SP_PRINTF_FORMAT_(2, 0);
 int sp_vsnprintf(char *dst, size_t n, const char *fmt, __builtin_va_list ap)
     SP_PRINTF_FORMAT_(3, 0);
-#undef SP_PRINTF_FORMAT_
 wchar_t *sp_wmemcpy(wchar_t *dst, const wchar_t *src, size_t n);
 wchar_t *sp_wmemmove(wchar_t *dst, const wchar_t *src, size_t n);
 wchar_t *sp_wmemset(wchar_t *dst, wchar_t c, size_t n);
+
+/* The same checks with the destination's size as the compiler knows it, as
+ * _FORTIFY_SOURCE=3 passes it: __builtin_dynamic_object_size(dst, 0) for
+ * the mem* calls, (dst, 1) — the enclosing member or array — for the
+ * string and format calls; SP_SIZE_UNKNOWN ((size_t)-1) when it knows
+ * nothing, which makes each call exactly its plain twin. A copy longer than
+ * that size is refused as SP_VIOLATION_OBJECT_SIZE wherever dst is: a stack
+ * buffer, a global, a member of a pool object — memory the other rules
+ * cannot measure. Such a destination is never written or zeroed; the
+ * source is judged first, as by the plain call. sp_vsnprintf_sized also
+ * refuses n > dst_size whatever the output's length (as glibc does).
+ * boundscheck/memcpy_shim.h passes the sizes by itself. */
+#define SP_SIZE_UNKNOWN ((size_t)-1)
+int sp_check_copy_sized(const void *ptr, size_t len, sp_copy_dir dir,
+                        size_t size);
+void *sp_memcpy_sized(void *dst, const void *src, size_t n, size_t dst_size);
+void *sp_memmove_sized(void *dst, const void *src, size_t n, size_t dst_size);
+void *sp_memset_sized(void *dst, int c, size_t n, size_t dst_size);
+void *sp_mempcpy_sized(void *dst, const void *src, size_t n, size_t dst_size);
+char *sp_strcpy_sized(char *dst, const char *src, size_t dst_size);
+char *sp_stpcpy_sized(char *dst, const char *src, size_t dst_size);
+char *sp_strncpy_sized(char *dst, const char *src, size_t n, size_t dst_size);
+char *sp_stpncpy_sized(char *dst, const char *src, size_t n, size_t dst_size);
+char *sp_strcat_sized(char *dst, const char *src, size_t dst_size);
+char *sp_strncat_sized(char *dst, const char *src, size_t n, size_t dst_size);
+int sp_vsprintf_sized(char *dst, size_t dst_size, const char *fmt,
+                      __builtin_va_list ap) SP_PRINTF_FORMAT_(3, 0);
+int sp_vsnprintf_sized(char *dst, size_t n, size_t dst_size, const char *fmt,
+                       __builtin_va_list ap) SP_PRINTF_FORMAT_(4, 0);
+#undef SP_PRINTF_FORMAT_
 /* Re-reads the loaded images after dlopen/dlclose (also noticed by itself
  * within 1024 checks). */
 void sp_refresh_images(void);

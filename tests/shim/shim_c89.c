@@ -9,7 +9,8 @@
 #include "shim_checks.h"
 
 int main(void) {
-  const int failures = RunShimChecks("shim-c89");
+  int failures = RunShimChecks("shim-c89");
+  failures += RunShimSizeChecks();
   if (failures != 0) {
     fprintf(stderr, "shim_c89: %d check(s) failed\n", failures);
     return 1;

@@ -107,4 +107,61 @@ static int RunShimChecks(const char *pool_name) {
   return g_shim_failures;
 }
 
+/* One copy refused for the destination's compiler-known size. */
+#define SHIM_EXPECT_SIZE_CAUGHT()                                \
+  do {                                                           \
+    SHIM_EXPECT(g_shim_violations == 1);                         \
+    SHIM_EXPECT(g_shim_last_kind == SP_VIOLATION_OBJECT_SIZE);   \
+    g_shim_violations = 0;                                       \
+    g_shim_last_kind = 0;                                        \
+  } while (0)
+
+struct ShimRecord {
+  char name[8];
+  int id;
+};
+static char g_shim_global[8];
+
+/* Memory sealpool does not own, measured by the compiler: a stack buffer,
+ * a global and a struct member take exactly their size, and a byte more is
+ * refused (object-size) with nothing written. The lengths are volatile, so
+ * that the compiler cannot see the overflow at build time. */
+static int RunShimSizeChecks(void) {
+  static const char kLong[] = "0123456789abcdef";
+  char local[8];
+  struct ShimRecord rec;
+  volatile size_t eight = 8;
+  volatile size_t nine = 9;
+
+  sp_set_mode(SP_MODE_REPORT);
+  sp_set_violation_handler(&ShimOnViolation, NULL);
+  g_shim_violations = 0;
+
+  SHIM_EXPECT(memset(local, 'l', eight) == local);
+  SHIM_EXPECT(memcpy(local, kLong, eight) == local);
+  SHIM_EXPECT(g_shim_violations == 0);
+  SHIM_EXPECT(memcpy(local, kLong + 1, nine) == NULL);
+  SHIM_EXPECT_SIZE_CAUGHT();
+  SHIM_EXPECT(memcmp(local, kLong, 8) == 0);
+
+  SHIM_EXPECT(memset(g_shim_global, 'g', eight) == g_shim_global);
+  SHIM_EXPECT(memmove(g_shim_global, kLong, nine) == NULL);
+  SHIM_EXPECT_SIZE_CAUGHT();
+  SHIM_EXPECT(ShimAllAre(g_shim_global, 8, 'g'));
+
+  /* A member: the enclosing array's size, not the struct's. */
+  rec.id = 42;
+  SHIM_EXPECT(strcpy(rec.name, "1234567") == rec.name);
+  SHIM_EXPECT(g_shim_violations == 0);
+  SHIM_EXPECT(strcpy(rec.name, kLong + 8) == NULL); /* 8 chars + NUL */
+  SHIM_EXPECT_SIZE_CAUGHT();
+  SHIM_EXPECT(strcat(rec.name, "8") == NULL);
+  SHIM_EXPECT_SIZE_CAUGHT();
+  SHIM_EXPECT(strcmp(rec.name, "1234567") == 0);
+  SHIM_EXPECT(rec.id == 42);
+
+  sp_set_violation_handler(NULL, NULL);
+  return g_shim_failures;
+}
+
 #endif /* SEALPOOL_TESTS_SHIM_SHIM_CHECKS_H_ */

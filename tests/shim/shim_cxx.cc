@@ -100,6 +100,17 @@ int main() {
   EXPECT(std::wmemcpy(wide, text, 5) == nullptr);
   EXPECT_CAUGHT();
 
+  // A local buffer the compiler can measure: 8 bytes fit, 9 do not.
+  char local[8];
+  volatile std::size_t eight = 8, nine = 9;
+  EXPECT(std::memcpy(local, kLong, eight) == local);
+  EXPECT(g_violations == 0);
+  EXPECT(std::memcpy(local, kLong + 1, nine) == nullptr);
+  Expect(g_violations == 1 && g_last_kind == SP_VIOLATION_OBJECT_SIZE, __LINE__,
+         "one object-size violation");
+  g_violations = 0;
+  EXPECT(std::memcmp(local, kLong, 8) == 0);
+
   EXPECT(sp_free(wide) == 0);
   EXPECT(sp_free(obj) == 0);
   EXPECT(sp_pool_destroy(pool) == 0);

@@ -85,6 +85,7 @@ int main(void) {
     ++failures;
   }
   failures += RunShimChecks("shim-gnu");
+  failures += RunShimSizeChecks();
   sp_set_violation_handler(&ShimOnViolation, NULL);
   if (!GnuCopiesChecked()) {
     fprintf(stderr, "shim_gnu: stpcpy/mempcpy not checked\n");
