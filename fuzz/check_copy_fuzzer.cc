@@ -24,6 +24,7 @@
 #include <pthread.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <unwind.h>
 
 #include <cstdarg>
 #include <cstddef>
@@ -395,6 +396,58 @@ bool Overlaps(uintptr_t a, uintptr_t end, uintptr_t lo, uintptr_t hi) {
   return a < hi && end > lo;
 }
 
+// The stack-frame rule's model: the canonical frame addresses of the live
+// frames, from Query() up, found by libgcc's unwinder (not the checker's
+// walk). A range starting below a frame's CFA must end below it, and below
+// the frame's saved registers, which take at most 7 slots (rbx, rbp,
+// r12-r15 and the return address): ends in between are not predicted.
+struct FrameList {
+  int n = 0;
+  uintptr_t cfa[512];
+};
+FrameList g_frames;
+
+// libgcc's context N holds frame N's stack pointer, i.e. the CFA of frame
+// N - 1 (frame 0 is CollectFrames, 1 is Query).
+struct FrameWalk {
+  FrameList* list;
+  int k = 0;
+};
+_Unwind_Reason_Code CollectCfaAt(_Unwind_Context* ctx, void* arg) {
+  auto* w = static_cast<FrameWalk*>(arg);
+  if (w->k++ >= 2 && w->list->n < 512) {
+    w->list->cfa[w->list->n++] = _Unwind_GetCFA(ctx);
+  }
+  return _URC_NO_REASON;
+}
+
+__attribute__((noinline)) void CollectFrames(FrameList* list) {
+  list->n = 0;
+  FrameWalk w{list};
+  _Unwind_Backtrace(CollectCfaAt, &w);
+}
+
+// The outermost frame (_start, clone's child) has no return address (its
+// tables say "undefined"): the rule does not judge it, and the model does
+// not predict it.
+void ExpectFrame(uintptr_t a, uintptr_t end, Expect* e) {
+  for (int i = 0; i < g_frames.n; ++i) {
+    const uintptr_t cfa = g_frames.cfa[i];
+    if (a >= cfa) continue;
+    if (i == g_frames.n - 1) {
+      e->known = false;
+      return;
+    }
+    if (end > cfa) {
+      e->kind = ViolationKind::kStackFrame;
+    } else if (end + 7 * 8 > cfa) {
+      e->known = false;
+    }
+    return;
+  }
+  // Above the outermost frame (arguments, environment): nothing to judge.
+}
+
 // `live_frame`: the lowest frame address that is live while the checker
 // runs (the caller's); addresses below it are dead.
 Expect ExpectCheck(uintptr_t a, size_t len, CopyDirection dir,
@@ -429,7 +482,7 @@ Expect ExpectCheck(uintptr_t a, size_t len, CopyDirection dir,
       } else if (a < live_frame - 64 * 1024) {
         e.kind = ViolationKind::kStackOverflow;  // well inside dead frames
       } else if (a >= live_frame) {
-        e.kind = ViolationKind::kNone;
+        ExpectFrame(a, end, &e);
       } else {
         e.known = false;  // near the checker's own frames
       }
@@ -669,6 +722,7 @@ void Query(FuzzedDataProvider& fdp, uintptr_t frame, uintptr_t dead) {
   const CopyDirection dir =
       fdp.ConsumeBool() ? CopyDirection::kRead : CopyDirection::kWrite;
   const int api = fdp.ConsumeIntegralInRange<int>(0, 4);
+  CollectFrames(&g_frames);
   const Expect e = ExpectCheck(a, len, dir, frame);
   ViolationKind got = ViolationKind::kNone;
   switch (api) {

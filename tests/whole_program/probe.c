@@ -319,19 +319,45 @@ static int DoubleFree(void) {
 }
 
 void* __memcpy_chk(void* d, const void* s, size_t n, size_t dl);
+char* __strcpy_chk(char* d, const char* s, size_t dl);
 
-// _FORTIFY_SOURCE's own check stays (glibc's message), and sealpool's is
-// added where the compiler did not know the size.
+static char g_fortify_small[8];
+
+// The _FORTIFY_SOURCE entry points with the compiler's size: 0 a stack
+// buffer, 2 a global, 3 a stack strcpy — each 8 bytes, given 16 — and 1 a
+// heap object whose size the compiler did not know; 4 the legal
+// neighbours (exactly 8 bytes). Prints whether the 8 bytes kept their
+// 's' filling (report mode: the refused calls wrote nothing).
 static int Fortify(int which) {
   char src[100] = {0};
-  if (which == 0) {
-    char small[8];
-    __memcpy_chk(small, src, 16, sizeof(small));
-    printf("small[0]: %d\n", small[0]);
-  } else {
-    char* heap = MakeRecord();
-    __memcpy_chk(heap, src, 100, (size_t)-1);
+  char small[8];
+  memset(small, 's', sizeof(small));
+  memset(g_fortify_small, 's', sizeof(g_fortify_small));
+  const char* dst = small;
+  switch (which) {
+    case 0:
+      __memcpy_chk(small, src, 16, sizeof(small));
+      break;
+    case 1:
+      __memcpy_chk(MakeRecord(), src, 100, (size_t)-1);
+      break;
+    case 2:
+      __memcpy_chk(g_fortify_small, src, 16, sizeof(g_fortify_small));
+      dst = g_fortify_small;
+      break;
+    case 3:
+      __strcpy_chk(small, "0123456789", sizeof(small));
+      break;
+    default:
+      __memcpy_chk(small, "01234567", 8, sizeof(small));
+      __strcpy_chk(g_fortify_small, "0123456", sizeof(g_fortify_small));
+      printf("legal: %d %d\n", memcmp(small, "01234567", 8) == 0,
+             strcmp(g_fortify_small, "0123456") == 0);
+      return 0;
   }
+  int intact = 1;
+  for (int i = 0; i < 8; ++i) intact &= dst[i] == 's';
+  printf("intact: %d\n", intact);
   return 0;
 }
 
@@ -452,7 +478,10 @@ int main(int argc, char** argv) {
   if (strcmp(c, "closefrom") == 0) return ClosesEveryDescriptor();
   if (strcmp(c, "refuse-each") == 0) return RefuseEach();
   if (strcmp(c, "fortify-heap-legal") == 0) return FortifyHeapLegal();
-  if (strcmp(c, "fortify-glibc") == 0) return Fortify(0);
+  if (strcmp(c, "fortify-stack") == 0) return Fortify(0);
   if (strcmp(c, "fortify-heap") == 0) return Fortify(1);
+  if (strcmp(c, "fortify-global") == 0) return Fortify(2);
+  if (strcmp(c, "fortify-strcpy") == 0) return Fortify(3);
+  if (strcmp(c, "fortify-legal") == 0) return Fortify(4);
   return 2;
 }

@@ -178,13 +178,41 @@ TEST(WholeProgram, UseAfterFreeAndDoubleFreeNameTheSite) {
   EXPECT_TRUE(Has(df.err, "in DoubleFree ")) << df.err;
 }
 
-TEST(WholeProgram, FortifyKeepsGlibcsCheckAndAddsSealpools) {
-  const ProbeRun glibc = RunProbe(kProbe, "fortify-glibc");
-  EXPECT_TRUE(glibc.Aborted());
-  EXPECT_TRUE(Has(glibc.err, "buffer overflow detected")) << glibc.err;
+// _FORTIFY_SOURCE's size is sealpool's too: a stack buffer, a global or a
+// stack strcpy past the compiler's size is an object-size report (abort;
+// report mode: nothing written), glibc's own "buffer overflow detected"
+// with check_libc=0; a heap object the compiler could not measure is
+// refused by sealpool's bounds. The exact fits pass.
+TEST(WholeProgram, FortifySizesAreSealpoolsObjectSizeRule) {
+  struct Case {
+    const char* name;
+    const char* where;
+  };
+  for (const Case& c : {Case{"fortify-stack", "process stack"},
+                        Case{"fortify-global", "program data"},
+                        Case{"fortify-strcpy", "process stack"}}) {
+    SCOPED_TRACE(c.name);
+    const ProbeRun aborted = RunProbe(kProbe, c.name);
+    EXPECT_TRUE(aborted.Aborted());
+    EXPECT_TRUE(Has(aborted.err, std::string("sealpool: memory overwrite attempt "
+                                             "detected to ") + c.where + " (address 0x"))
+        << aborted.err;
+    EXPECT_TRUE(Has(aborted.err, "known object size 8)!")) << aborted.err;
+    EXPECT_TRUE(Has(aborted.err, "kind: object-size")) << aborted.err;
+    const ProbeRun refused = RunProbe(kProbe, c.name, "mode=report");
+    EXPECT_TRUE(refused.ExitedWith(0)) << refused.err;
+    EXPECT_TRUE(Has(refused.out, "intact: 1")) << refused.out;
+    const ProbeRun glibc = RunProbe(kProbe, c.name, "check_libc=0");
+    EXPECT_TRUE(glibc.Aborted());
+    EXPECT_TRUE(Has(glibc.err, "buffer overflow detected")) << glibc.err;
+  }
   const ProbeRun heap = RunProbe(kProbe, "fortify-heap");
   EXPECT_TRUE(heap.Aborted());
   ExpectReport(heap, kOverwrite, "MakeRecord");
+  const ProbeRun legal = RunProbe(kProbe, "fortify-legal");
+  EXPECT_TRUE(legal.ExitedWith(0)) << legal.err;
+  EXPECT_TRUE(Has(legal.out, "legal: 1 1")) << legal.out;
+  EXPECT_EQ(legal.err, "");
 }
 
 // Every checked entry point fires: a heap buffer one byte short (65 bytes
