@@ -20,6 +20,7 @@ namespace {
 using boundscheck_internal::FindImageRange;
 using boundscheck_internal::FindStackFrame;
 using boundscheck_internal::FrameAnswer;
+using boundscheck_internal::HereWalkStart;
 using boundscheck_internal::StackFrame;
 using boundscheck_internal::ImageHit;
 using boundscheck_internal::StackBounds;
@@ -173,7 +174,7 @@ ABSL_ATTRIBUTE_NOINLINE ViolationKind CheckOutside(uintptr_t a, size_t len,
                     0, s.lo, s.hi - s.lo, "range is in a dead stack frame");
     }
     StackFrame f;
-    if (ABSL_PREDICT_FALSE(FindStackFrame(a, end, s.hi, &f) ==
+    if (ABSL_PREDICT_FALSE(FindStackFrame(HereWalkStart(), a, end, s.hi, &f) ==
                            FrameAnswer::kCrosses)) {
       if (reporting == Reporting::kQuiet) return ViolationKind::kStackFrame;
       return ReportFrame(a, len, dir, f);
@@ -290,19 +291,25 @@ bool CopyAllowed(const void* ptr, size_t len, CopyDirection dir) {
   return CheckCopySlow(ptr, len, dir, Reporting::kQuiet) == ViolationKind::kNone;
 }
 
-// Hot path: both ends checked inline for pool-to-pool copies.
+// Hot path: both ends checked inline for pool-to-pool copies. A source
+// the fast path allowed is not judged again.
 void* CheckedMemcpy(void* dst, const void* src, size_t n) {
-  if (ABSL_PREDICT_TRUE(FastAllowed(src, n, CopyDirection::kRead) &&
-                        FastAllowed(dst, n, CopyDirection::kWrite))) {
+  const bool src_ok = FastAllowed(src, n, CopyDirection::kRead);
+  if (ABSL_PREDICT_TRUE(src_ok && FastAllowed(dst, n, CopyDirection::kWrite))) {
     return std::memcpy(dst, src, n);
   }
-  if (CheckCopySlow(src, n, CopyDirection::kRead) != ViolationKind::kNone) {
+  if (!src_ok && CheckCopySlow(src, n, CopyDirection::kRead) != ViolationKind::kNone) {
     ZeroRefusedDestination(dst, n);
     return nullptr;
   }
-  if (CheckCopySlow(dst, n, CopyDirection::kWrite) != ViolationKind::kNone) {
-    return nullptr;
-  }
+  // A destination outside the arena (a local buffer, a global) goes to
+  // rule 4 at once: rules 1 to 3 would only say so again.
+  const uintptr_t d = reinterpret_cast<uintptr_t>(dst);
+  const ViolationKind v =
+      n != 0 && d >= kFirstPage && d + n > d && !InArenaInline(dst, 1)
+          ? CheckOutside(d, n, CopyDirection::kWrite, Reporting::kReport)
+          : CheckCopySlow(dst, n, CopyDirection::kWrite);
+  if (v != ViolationKind::kNone) return nullptr;
   if (n != 0) std::memcpy(dst, src, n);
   return dst;
 }

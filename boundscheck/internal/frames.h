@@ -17,8 +17,11 @@
 // right below it; the copy may use the rest: F's locals, the spill slots
 // and outgoing arguments.
 //
-// The walk starts in its own frame and goes up only as far as the range's
-// start. It reads nothing but return-address and saved-register slots of
+// The walk starts in the frame of the function that took its WalkStart
+// and goes up only as far as the range's start. Frames whose rule is the
+// standard frame-pointer one (CFA = rbp + 16, rbp saved at CFA - 16) are
+// stepped through by the chain itself, the rule only confirming each step,
+// so that the loads of the chain do not wait for the cache. It reads nothing but return-address and saved-register slots of
 // frames between the current stack pointer and the range, all inside the
 // stack bounds it is given, so it cannot fault; it stops, saying nothing,
 // at code without unwind tables, at a signal frame, at a rule it does not
@@ -48,11 +51,34 @@ enum class FrameAnswer {
              // or runs into the caller's frame
 };
 
-// For a range [a, end) with current-sp <= a < end <= stack_hi on the
-// calling thread's stack. Fills *frame with the frame that holds `a`
+// Where a walk starts: an instruction address in the running function and
+// the rsp and rbp it has there.
+struct WalkStart {
+  uintptr_t pc = 0;
+  uintptr_t sp = 0;
+  uintptr_t fp = 0;
+};
+
+// The calling function's own start (always inlined: the registers are
+// read in the caller's frame, whose unwind row at `pc` describes them).
+__attribute__((always_inline)) inline WalkStart HereWalkStart() {
+  WalkStart w;
+#if defined(__x86_64__)
+  __asm__ volatile(
+      "leaq 0(%%rip), %0\n\t"
+      "movq %%rsp, %1\n\t"
+      "movq %%rbp, %2"
+      : "=r"(w.pc), "=r"(w.sp), "=r"(w.fp));
+#endif
+  return w;
+}
+
+// For a range [a, end) with start.sp <= a < end <= stack_hi on the
+// calling thread's stack, `start` taken by HereWalkStart() in a function
+// that is still running. Fills *frame with the frame that holds `a`
 // unless kUnknown.
-FrameAnswer FindStackFrame(uintptr_t a, uintptr_t end, uintptr_t stack_hi,
-                           StackFrame* frame);
+FrameAnswer FindStackFrame(const WalkStart& start, uintptr_t a, uintptr_t end,
+                           uintptr_t stack_hi, StackFrame* frame);
 
 }  // namespace boundscheck_internal
 }  // namespace sealpool
