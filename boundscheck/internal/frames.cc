@@ -12,96 +12,105 @@ namespace sealpool {
 namespace boundscheck_internal {
 namespace {
 
-// The rule cache: direct-mapped, 4096 entries, filled on first sight of an
-// instruction address and read without a lock. An entry's key is the
-// address, the loaded-image generation (so that a library unloaded and
-// another loaded at the same address do not inherit its rules) and a
-// "filled" bit; a writer claims an entry by swapping its key to kClaimed,
-// so readers follow the sequence-lock pattern: key, value, fence, key.
+// The rule cache: 4096 direct-mapped words, filled on first sight of an
+// instruction address and read and written with single atomic loads and
+// stores, no lock. A word holds the address's upper bits (pc >> 12; the
+// index gives the rest: index = (pc ^ pc >> 12) mod 4096, so a hit is
+// exact) and the packed rule. Rules that do not fit the packing (a frame
+// over 64 KiB, an unusual save slot) and addresses above 2^48 are not
+// cached. The table is emptied when the loaded images change (a library
+// unloaded and another loaded at its address must not inherit its rules).
 constexpr int kCacheBits = 12;
-constexpr uint64_t kClaimed = ~uint64_t{0};
-constexpr uint64_t kFilled = uint64_t{1} << 63;
+constexpr int kTagShift = 28;
+constexpr uint64_t kValueMask = (uint64_t{1} << kTagShift) - 1;
+constexpr uint64_t kFilled = uint64_t{1} << 26;
+std::atomic<uint64_t> g_cache[1 << kCacheBits];
+std::atomic<uint64_t> g_cache_generation{0};
 
-struct Entry {
-  std::atomic<uint64_t> key{0};
-  std::atomic<uint64_t> value{0};
-};
-Entry g_cache[1 << kCacheBits];
-
-uint64_t Key(uintptr_t pc, uint64_t generation) {
-  return kFilled | ((generation & 0x7fff) << 48) | (pc & ((uint64_t{1} << 48) - 1));
-}
-
-// FrameRule packed into 64 bits: cfa kind (2), rbp_lost (1), cfa_offset
-// (32), rbp_slot (14), saved_slots (14).
-uint64_t Pack(const FrameRule& r) {
-  return uint64_t{r.cfa} | uint64_t{r.rbp_lost} << 2 |
-         uint64_t{r.cfa_offset} << 3 | uint64_t{r.rbp_slot & 0x3fffu} << 35 |
-         uint64_t{r.saved_slots & 0x3fffu} << 49;
+// FrameRule packed into 27 bits: cfa kind (2), rbp_lost (1), cfa_offset / 8
+// (13), rbp_slot (5), saved_slots (5), filled (1). False when it does not
+// fit.
+bool Pack(const FrameRule& r, uint64_t* out) {
+  if (r.cfa_offset % 8 != 0 || r.cfa_offset / 8 > 0x1fff || r.rbp_slot > 31 ||
+      r.saved_slots > 31) {
+    return false;
+  }
+  *out = uint64_t{r.cfa} | uint64_t{r.rbp_lost} << 2 |
+         uint64_t{r.cfa_offset / 8} << 3 | uint64_t{r.rbp_slot} << 16 |
+         uint64_t{r.saved_slots} << 21 | kFilled;
+  return true;
 }
 
 FrameRule Unpack(uint64_t v) {
   FrameRule r;
   r.cfa = static_cast<FrameRule::Cfa>(v & 3);
   r.rbp_lost = (v >> 2 & 1) != 0;
-  r.cfa_offset = static_cast<uint32_t>(v >> 3);
-  r.rbp_slot = static_cast<uint16_t>(v >> 35 & 0x3fff);
-  r.saved_slots = static_cast<uint16_t>(v >> 49 & 0x3fff);
+  r.cfa_offset = static_cast<uint32_t>(v >> 3 & 0x1fff) * 8;
+  r.rbp_slot = static_cast<uint16_t>(v >> 16 & 31);
+  r.saved_slots = static_cast<uint16_t>(v >> 21 & 31);
   return r;
 }
 
-// The packed rule for pc, from the cache or the tables.
-uint64_t CachedRuleBits(uintptr_t pc, uint64_t generation) {
-  const uint64_t key = Key(pc, generation);
-  Entry& e = g_cache[(pc * 0x9e3779b97f4a7c15ull) >> (64 - kCacheBits)];
-  if (__builtin_expect(e.key.load(std::memory_order_acquire) == key, 1)) {
-    const uint64_t v = e.value.load(std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_acquire);
-    if (__builtin_expect(e.key.load(std::memory_order_relaxed) == key, 1)) return v;
+inline size_t CacheIndex(uintptr_t pc) {
+  return (pc ^ (pc >> 12)) & ((size_t{1} << kCacheBits) - 1);
+}
+
+// Empties the cache when the loaded images changed since it was filled.
+void NoteGeneration(uint64_t generation) {
+  uint64_t seen = g_cache_generation.load(std::memory_order_acquire);
+  if (seen == generation ||
+      !g_cache_generation.compare_exchange_strong(seen, generation,
+                                                  std::memory_order_acq_rel)) {
+    return;
   }
-  FrameRule rule = FindFrameRule(pc);
-  // What does not fit the packing is not cached and not used.
-  if (rule.rbp_slot > 0x3fff) rule = FrameRule{};
-  const uint64_t v = Pack(rule);
-  uint64_t old = e.key.load(std::memory_order_relaxed);
-  if (old != kClaimed &&
-      e.key.compare_exchange_strong(old, kClaimed, std::memory_order_acquire,
-                                    std::memory_order_relaxed)) {
-    std::atomic_thread_fence(std::memory_order_release);
-    e.value.store(v, std::memory_order_relaxed);
-    e.key.store(key, std::memory_order_release);
+  for (std::atomic<uint64_t>& e : g_cache) e.store(0, std::memory_order_relaxed);
+}
+
+// The packed rule for pc (with kFilled set), from the cache or the tables.
+// A rule that does not fit the packing is returned unpacked in *wide, and
+// 0.
+uint64_t CachedRuleBits(uintptr_t pc, FrameRule* wide) {
+  const bool cacheable = (pc >> 48) == 0;
+  std::atomic<uint64_t>& e = g_cache[CacheIndex(pc)];
+  if (__builtin_expect(cacheable, 1)) {
+    const uint64_t word = e.load(std::memory_order_relaxed);
+    if (__builtin_expect((word >> kTagShift) == (pc >> 12) && (word & kFilled), 1)) {
+      return word & kValueMask;
+    }
   }
+  const FrameRule rule = FindFrameRule(pc);
+  uint64_t v;
+  if (!Pack(rule, &v)) {
+    *wide = rule;
+    return 0;
+  }
+  if (cacheable) e.store((uint64_t{pc >> 12} << kTagShift) | v, std::memory_order_relaxed);
   return v;
 }
 
 // The standard frame-pointer frame: CFA = rbp + 16, the caller's rbp at
 // CFA - 16, whatever the saved registers below it.
-constexpr uint64_t kSavedSlotsMask = uint64_t{0x3fff} << 49;
-const uint64_t kStandardFp = [] {
-  FrameRule r;
-  r.cfa = FrameRule::kRbp;
-  r.cfa_offset = 16;
-  r.rbp_slot = 2;
-  return Pack(r);
-}();
+constexpr uint64_t kSavedSlotsMask = uint64_t{31} << 21;
+constexpr uint64_t kStandardFp =
+    uint64_t{FrameRule::kRbp} | uint64_t{16 / 8} << 3 | uint64_t{2} << 16 | kFilled;
 
-// The loaded-image generation the keys use, re-read every 256 walks per
-// thread (and images.cc re-reads the loader's counters itself every 1024
-// lookups): a library unloaded and another loaded at its address is
-// noticed within that many walks.
+// The loaded-image generation, re-read every 256 walks per thread (and
+// images.cc re-reads the loader's counters itself every 1024 lookups): a
+// library unloaded and another loaded at its address empties the cache
+// within that many walks.
 struct TlsGeneration {
   uint64_t generation;
   uint32_t countdown;
 };
 thread_local TlsGeneration tls_generation __attribute__((tls_model("initial-exec")));
 
-inline uint64_t WalkGeneration() {
+inline void RefreshGeneration() {
   TlsGeneration& t = tls_generation;
   if (__builtin_expect(t.countdown-- == 0, 0)) {
     t.generation = ImageGeneration();
     t.countdown = 255;
+    NoteGeneration(t.generation);
   }
-  return t.generation;
 }
 
 inline uintptr_t Slot(uintptr_t addr) {
@@ -116,10 +125,11 @@ ABSL_ATTRIBUTE_NO_SANITIZE_ADDRESS FrameAnswer FindStackFrame(
 #if defined(__x86_64__)
   uintptr_t pc = start.pc, sp = start.sp, fp = start.fp;
   if (pc == 0) return FrameAnswer::kUnknown;
-  const uint64_t generation = WalkGeneration();
+  RefreshGeneration();
   bool fp_known = true;
   for (int i = 0; i < kMaxFrames; ++i) {
-    const uint64_t bits = CachedRuleBits(pc, generation);
+    FrameRule wide;
+    const uint64_t bits = CachedRuleBits(pc, &wide);
     uintptr_t cfa, ret, saved;
     if (__builtin_expect((bits & ~kSavedSlotsMask) == kStandardFp && fp_known, 1)) {
       // The frame-pointer chain: rbp is this frame's CFA - 16.
@@ -139,7 +149,7 @@ ABSL_ATTRIBUTE_NO_SANITIZE_ADDRESS FrameAnswer FindStackFrame(
       ret = Slot(fp + 8);
       fp = Slot(fp);
     } else {
-      const FrameRule rule = Unpack(bits);
+      const FrameRule rule = bits != 0 ? Unpack(bits) : wide;
       if (rule.cfa == FrameRule::kNone) return FrameAnswer::kUnknown;
       if (rule.cfa == FrameRule::kRbp && !fp_known) return FrameAnswer::kUnknown;
       const uintptr_t base = rule.cfa == FrameRule::kRsp ? sp : fp;
