@@ -22,6 +22,7 @@ using boundscheck_internal::FindStackFrame;
 using boundscheck_internal::FrameAnswer;
 using boundscheck_internal::HereWalkStart;
 using boundscheck_internal::StackFrame;
+using boundscheck_internal::WalkStart;
 using boundscheck_internal::ImageHit;
 using boundscheck_internal::StackBounds;
 using boundscheck_internal::ThreadStack;
@@ -146,12 +147,18 @@ bool OnAltStack(uintptr_t sp, StackBounds* out) {
   return true;
 }
 
-// Rule 4: memory sealpool does not own.
-ABSL_ATTRIBUTE_NOINLINE ViolationKind CheckOutside(uintptr_t a, size_t len,
-                                                   CopyDirection dir,
-                                                   Reporting reporting) {
+// Rule 4: memory sealpool does not own. `caller`: where the stack-frame
+// walk starts, taken by the checked copy that will write or read the range
+// after this returns (its stack pointer then bounds the live frames: what
+// lies below is where the copy's own callee, libc's memcpy, keeps its
+// return address); nullptr: here.
+ABSL_ATTRIBUTE_NOINLINE ViolationKind CheckOutside(
+    uintptr_t a, size_t len, CopyDirection dir, Reporting reporting,
+    const WalkStart* caller = nullptr) {
   const uintptr_t end = a + len;
-  const uintptr_t sp = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  const uintptr_t sp =
+      caller != nullptr ? caller->sp
+                        : reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
   StackBounds s = ThreadStack();
   bool running_here = sp >= s.lo && sp < s.hi;
   if (!running_here && !(a < s.hi && end > s.lo)) {
@@ -174,7 +181,8 @@ ABSL_ATTRIBUTE_NOINLINE ViolationKind CheckOutside(uintptr_t a, size_t len,
                     0, s.lo, s.hi - s.lo, "range is in a dead stack frame");
     }
     StackFrame f;
-    if (ABSL_PREDICT_FALSE(FindStackFrame(HereWalkStart(), a, end, s.hi, &f) ==
+    const WalkStart start = caller != nullptr ? *caller : HereWalkStart();
+    if (ABSL_PREDICT_FALSE(FindStackFrame(start, a, end, s.hi, &f) ==
                            FrameAnswer::kCrosses)) {
       if (reporting == Reporting::kQuiet) return ViolationKind::kStackFrame;
       return ReportFrame(a, len, dir, f);
@@ -303,12 +311,16 @@ void* CheckedMemcpy(void* dst, const void* src, size_t n) {
     return nullptr;
   }
   // A destination outside the arena (a local buffer, a global) goes to
-  // rule 4 at once: rules 1 to 3 would only say so again.
+  // rule 4 at once: rules 1 to 3 would only say so again. Its frame walk
+  // starts here, in the frame that calls memcpy.
   const uintptr_t d = reinterpret_cast<uintptr_t>(dst);
-  const ViolationKind v =
-      n != 0 && d >= kFirstPage && d + n > d && !InArenaInline(dst, 1)
-          ? CheckOutside(d, n, CopyDirection::kWrite, Reporting::kReport)
-          : CheckCopySlow(dst, n, CopyDirection::kWrite);
+  ViolationKind v;
+  if (n != 0 && d >= kFirstPage && d + n > d && !InArenaInline(dst, 1)) {
+    const WalkStart here = HereWalkStart();
+    v = CheckOutside(d, n, CopyDirection::kWrite, Reporting::kReport, &here);
+  } else {
+    v = CheckCopySlow(dst, n, CopyDirection::kWrite);
+  }
   if (v != ViolationKind::kNone) return nullptr;
   if (n != 0) std::memcpy(dst, src, n);
   return dst;

@@ -314,6 +314,25 @@ TEST(StackFrameSignalDeathTest, AlternateStackOverflowAborts) {
       HeadlineFor("overwrite", kFramePointers));
 }
 
+// A local of a function that has returned, 4 KiB deep: below every live
+// frame of the checked copy, where its own callee (libc's memcpy) keeps
+// its return address.
+__attribute__((noinline)) uintptr_t DeadLocal() {
+  char buf[4096];
+  __asm__ volatile("" : : "r"(buf) : "memory");
+  return reinterpret_cast<uintptr_t>(buf);
+}
+
+TEST_F(StackFrameTest, CheckedCopyIntoADeadFrameIsRefused) {
+  HeapSource heap;
+  ASSERT_NE(heap.data(), nullptr);
+  void* dead = reinterpret_cast<void*>(DeadLocal());
+  EXPECT_EQ(sp_memcpy(dead, heap.data(), 64), nullptr);
+  std::vector<sealpool_test::RecordedViolation> v = recorder_.Take();
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].kind, ViolationKind::kStackOverflow);
+}
+
 // Code without unwind tables: the walk stops at its frame, the rule says
 // nothing (the copy is judged by the other rules only), nothing crashes.
 TEST_F(StackFrameTest, CodeWithoutUnwindTablesIsNotJudged) {
