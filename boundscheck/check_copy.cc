@@ -147,19 +147,22 @@ bool OnAltStack(uintptr_t sp, StackBounds* out) {
   return true;
 }
 
-// Rule 4: memory sealpool does not own. `caller`: where the stack-frame
-// walk starts, taken by the checked copy that will write or read the range
-// after this returns (its stack pointer then bounds the live frames: what
-// lies below is where the copy's own callee, libc's memcpy, keeps its
-// return address); nullptr: here.
-ABSL_ATTRIBUTE_NOINLINE ViolationKind CheckOutside(
-    uintptr_t a, size_t len, CopyDirection dir, Reporting reporting,
-    const WalkStart* caller = nullptr) {
+// Rule 4 on the stack: the thread's, or the alternate signal stack the
+// checker runs on. `caller`: where the stack-frame walk starts, taken by
+// the checked copy that will write or read the range after this returns
+// (its stack pointer then bounds the live frames: what lies below is where
+// the copy's own callee, libc's memcpy, keeps its return address);
+// nullptr: here. `s`: the thread's stack (ThreadStack()). Sets *on_stack
+// to false, and returns kNone, when the range is on neither.
+ABSL_ATTRIBUTE_NOINLINE ViolationKind CheckStack(uintptr_t a, size_t len,
+                                                 CopyDirection dir,
+                                                 Reporting reporting,
+                                                 const WalkStart* caller,
+                                                 StackBounds s, bool* on_stack) {
   const uintptr_t end = a + len;
   const uintptr_t sp =
       caller != nullptr ? caller->sp
                         : reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
-  StackBounds s = ThreadStack();
   bool running_here = sp >= s.lo && sp < s.hi;
   if (!running_here && !(a < s.hi && end > s.lo)) {
     // Not on the thread's stack, and neither is the range: a signal
@@ -170,24 +173,45 @@ ABSL_ATTRIBUTE_NOINLINE ViolationKind CheckOutside(
       running_here = true;
     }
   }
+  *on_stack = a < s.hi && end > s.lo;
+  if (!*on_stack) return ViolationKind::kNone;
+  if (a < s.lo || end > s.hi) {
+    return Refuse(reporting, ViolationKind::kStackOverflow, a, len, dir,
+                  0, s.lo, s.hi - s.lo, "range is partly on the thread's stack");
+  }
+  if (!running_here) return ViolationKind::kNone;
+  if (a < sp) {
+    return Refuse(reporting, ViolationKind::kStackOverflow, a, len, dir,
+                  0, s.lo, s.hi - s.lo, "range is in a dead stack frame");
+  }
+  StackFrame f;
+  const WalkStart start = caller != nullptr ? *caller : HereWalkStart();
+  if (ABSL_PREDICT_FALSE(FindStackFrame(start, a, end, s.hi, &f) ==
+                         FrameAnswer::kCrosses)) {
+    if (reporting == Reporting::kQuiet) return ViolationKind::kStackFrame;
+    return ReportFrame(a, len, dir, f);
+  }
+  return ViolationKind::kNone;
+}
+
+// Rule 4: memory sealpool does not own. The stack's rules run only for a
+// range on the thread's stack, or when the checker runs off it (a signal
+// handler's alternate stack).
+ABSL_ATTRIBUTE_NOINLINE ViolationKind CheckOutside(uintptr_t a, size_t len,
+                                                   CopyDirection dir,
+                                                   Reporting reporting) {
+  const uintptr_t end = a + len;
+  const StackBounds& s = ThreadStack();
   if (a < s.hi && end > s.lo) {
-    if (a < s.lo || end > s.hi) {
-      return Refuse(reporting, ViolationKind::kStackOverflow, a, len, dir,
-                    0, s.lo, s.hi - s.lo, "range is partly on the thread's stack");
-    }
-    if (!running_here) return ViolationKind::kNone;
-    if (a < sp) {
-      return Refuse(reporting, ViolationKind::kStackOverflow, a, len, dir,
-                    0, s.lo, s.hi - s.lo, "range is in a dead stack frame");
-    }
-    StackFrame f;
-    const WalkStart start = caller != nullptr ? *caller : HereWalkStart();
-    if (ABSL_PREDICT_FALSE(FindStackFrame(start, a, end, s.hi, &f) ==
-                           FrameAnswer::kCrosses)) {
-      if (reporting == Reporting::kQuiet) return ViolationKind::kStackFrame;
-      return ReportFrame(a, len, dir, f);
-    }
-    return ViolationKind::kNone;
+    bool on_stack = false;
+    return CheckStack(a, len, dir, reporting, nullptr, s, &on_stack);
+  }
+  const uintptr_t sp = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  if (ABSL_PREDICT_FALSE(sp - s.lo >= s.hi - s.lo)) {
+    bool on_stack = false;
+    const ViolationKind k =
+        CheckStack(a, len, dir, reporting, nullptr, s, &on_stack);
+    if (on_stack) return k;
   }
   if (ABSL_PREDICT_FALSE(InArenaInline(reinterpret_cast<const void*>(a), len))) {
     // Starts outside the arena, runs into it.
@@ -316,8 +340,15 @@ void* CheckedMemcpy(void* dst, const void* src, size_t n) {
   const uintptr_t d = reinterpret_cast<uintptr_t>(dst);
   ViolationKind v;
   if (n != 0 && d >= kFirstPage && d + n > d && !InArenaInline(dst, 1)) {
-    const WalkStart here = HereWalkStart();
-    v = CheckOutside(d, n, CopyDirection::kWrite, Reporting::kReport, &here);
+    const StackBounds& s = ThreadStack();
+    bool on_stack = false;
+    v = ViolationKind::kNone;
+    if (d < s.hi && d + n > s.lo) {
+      const WalkStart here = HereWalkStart();
+      v = CheckStack(d, n, CopyDirection::kWrite, Reporting::kReport, &here, s,
+                     &on_stack);
+    }
+    if (!on_stack) v = CheckOutside(d, n, CopyDirection::kWrite, Reporting::kReport);
   } else {
     v = CheckCopySlow(dst, n, CopyDirection::kWrite);
   }

@@ -12,7 +12,7 @@
 
 namespace sealpool {
 namespace boundscheck_internal {
-thread_local TlsStack tls_stack __attribute__((tls_model("initial-exec")));
+__thread TlsStack tls_stack __attribute__((tls_model("initial-exec")));
 
 namespace {
 

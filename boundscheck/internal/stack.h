@@ -8,8 +8,9 @@
 namespace sealpool {
 namespace boundscheck_internal {
 
-// Plain data (no initializers), so that the thread_local below needs no
-// dynamic TLS initialization on every access.
+// Plain data (no initializers), so that the TLS variable below is a GNU
+// __thread one: C++'s extern thread_local would make every access from
+// another file call its initialization wrapper first.
 struct StackBounds {
   uintptr_t lo;  // lowest address of the stack mapping
   uintptr_t hi;  // one past the highest
@@ -19,7 +20,7 @@ struct TlsStack {
   StackBounds bounds;
   bool known;
 };
-extern thread_local TlsStack tls_stack __attribute__((tls_model("initial-exec")));
+extern __thread TlsStack tls_stack __attribute__((tls_model("initial-exec")));
 
 // Asks pthread_getattr_np() for the calling thread's stack.
 const StackBounds& ComputeThreadStack();
