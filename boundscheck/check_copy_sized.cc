@@ -46,6 +46,16 @@ ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD ViolationKind ReportObjectSize(
   return ReportViolation(v, 2);
 }
 
+// The source is judged first, as by the plain copy; a destination too
+// small for n is then refused without a write.
+template <void* (*kPlain)(void*, const void*, size_t)>
+void* CopySized(void* dst, const void* src, size_t n, size_t dst_size) {
+  if (ABSL_PREDICT_TRUE(n <= dst_size)) return kPlain(dst, src, n);
+  if (CheckCopy(src, n, kRead) != ViolationKind::kNone) return nullptr;
+  ReportObjectSize(dst, n, kWrite, dst_size);
+  return nullptr;
+}
+
 }  // namespace
 
 ViolationKind CheckCopySized(const void* ptr, size_t len, CopyDirection dir,
@@ -61,20 +71,12 @@ bool CopyAllowedSized(const void* ptr, size_t len, CopyDirection dir,
   return len <= known_size && CopyAllowed(ptr, len, dir);
 }
 
-// The source is judged first, as by the plain copy; a destination too
-// small for n is then refused without a write.
 void* CheckedMemcpySized(void* dst, const void* src, size_t n, size_t dst_size) {
-  if (ABSL_PREDICT_TRUE(n <= dst_size)) return CheckedMemcpy(dst, src, n);
-  if (CheckCopy(src, n, kRead) != ViolationKind::kNone) return nullptr;
-  ReportObjectSize(dst, n, kWrite, dst_size);
-  return nullptr;
+  return CopySized<CheckedMemcpy>(dst, src, n, dst_size);
 }
 
 void* CheckedMemmoveSized(void* dst, const void* src, size_t n, size_t dst_size) {
-  if (ABSL_PREDICT_TRUE(n <= dst_size)) return CheckedMemmove(dst, src, n);
-  if (CheckCopy(src, n, kRead) != ViolationKind::kNone) return nullptr;
-  ReportObjectSize(dst, n, kWrite, dst_size);
-  return nullptr;
+  return CopySized<CheckedMemmove>(dst, src, n, dst_size);
 }
 
 void* CheckedMemsetSized(void* dst, int c, size_t n, size_t dst_size) {

@@ -113,6 +113,19 @@ inline void RefreshGeneration() {
   }
 }
 
+// The answer for a range that starts below the frame [sp, cfa)'s CFA,
+// `saved` bytes of whose top are the return address and saved registers.
+inline FrameAnswer Judge(uintptr_t a, uintptr_t end, uintptr_t sp,
+                         uintptr_t cfa, uintptr_t saved, uintptr_t pc,
+                         StackFrame* frame) {
+  if (a < sp) return FrameAnswer::kUnknown;
+  frame->lo = sp;
+  frame->limit = cfa - saved;
+  frame->cfa = cfa;
+  frame->pc = pc;
+  return end <= frame->limit ? FrameAnswer::kInside : FrameAnswer::kCrosses;
+}
+
 inline uintptr_t Slot(uintptr_t addr) {
   return *reinterpret_cast<const uintptr_t*>(addr);
 }
@@ -139,12 +152,8 @@ ABSL_ATTRIBUTE_NO_SANITIZE_ADDRESS FrameAnswer FindStackFrame(
       }
       if (a < cfa) {
         saved = uintptr_t{Unpack(bits).saved_slots} * 8;
-        if (a < sp || cfa - sp < saved) return FrameAnswer::kUnknown;
-        frame->lo = sp;
-        frame->limit = cfa - saved;
-        frame->cfa = cfa;
-        frame->pc = pc;
-        return end <= frame->limit ? FrameAnswer::kInside : FrameAnswer::kCrosses;
+        if (cfa - sp < saved) return FrameAnswer::kUnknown;
+        return Judge(a, end, sp, cfa, saved, pc, frame);
       }
       ret = Slot(fp + 8);
       fp = Slot(fp);
@@ -161,14 +170,7 @@ ABSL_ATTRIBUTE_NO_SANITIZE_ADDRESS FrameAnswer FindStackFrame(
           cfa - sp < saved) {
         return FrameAnswer::kUnknown;
       }
-      if (a < cfa) {
-        if (a < sp) return FrameAnswer::kUnknown;
-        frame->lo = sp;
-        frame->limit = cfa - saved;
-        frame->cfa = cfa;
-        frame->pc = pc;
-        return end <= frame->limit ? FrameAnswer::kInside : FrameAnswer::kCrosses;
-      }
+      if (a < cfa) return Judge(a, end, sp, cfa, saved, pc, frame);
       ret = Slot(cfa - 8);
       if (rule.rbp_slot != 0) {
         const uintptr_t at = cfa - uintptr_t{rule.rbp_slot} * 8;
