@@ -319,8 +319,9 @@ TEST(StackFrameSignalDeathTest, AlternateStackOverflowAborts) {
 // its return address.
 __attribute__((noinline)) uintptr_t DeadLocal() {
   char buf[4096];
-  __asm__ volatile("" : : "r"(buf) : "memory");
-  return reinterpret_cast<uintptr_t>(buf);
+  uintptr_t at = reinterpret_cast<uintptr_t>(buf);
+  __asm__ volatile("" : "+r"(at) : : "memory");
+  return at;
 }
 
 TEST_F(StackFrameTest, CheckedCopyIntoADeadFrameIsRefused) {
