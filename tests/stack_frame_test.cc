@@ -8,6 +8,7 @@
 // fills the frame's locals up to its saved registers. Code without unwind
 // tables is not judged (the rule says nothing) and does not crash.
 
+#include <dlfcn.h>
 #include <signal.h>
 #include <unwind.h>
 
@@ -332,6 +333,52 @@ TEST_F(StackFrameTest, CheckedCopyIntoADeadFrameIsRefused) {
   std::vector<sealpool_test::RecordedViolation> v = recorder_.Take();
   ASSERT_EQ(v.size(), 1u);
   EXPECT_EQ(v[0].kind, ViolationKind::kStackOverflow);
+}
+
+// A library unloaded and another loaded at its address: after
+// sp_refresh_images() the new code's frames are judged by its own rules,
+// not by the cached rules of the code that was there before.
+struct ProbeResult {
+  int whole = 1;     // sp_check_copy of all the locals
+  int one_more = 0;  // one byte more
+};
+ProbeResult g_probe;
+
+void ProbeLocals(char* locals, unsigned size) {
+  g_probe.whole = sp_check_copy(locals, size, SP_COPY_WRITE);
+  g_probe.one_more = sp_check_copy(locals, size + 1, SP_COPY_WRITE);
+}
+
+// Loads `path`, runs its reload_victim with ProbeLocals, unloads it;
+// returns the function's address (nullptr if it could not be loaded).
+void* RunReloadVictim(const char* path) {
+  void* h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  if (h == nullptr) return nullptr;
+  auto victim = reinterpret_cast<void (*)(void (*)(char*, unsigned))>(
+      dlsym(h, "reload_victim"));
+  void* at = reinterpret_cast<void*>(victim);
+  if (victim != nullptr) victim(ProbeLocals);
+  dlclose(h);
+  return at;
+}
+
+TEST_F(StackFrameTest, RulesOfAnUnloadedLibraryDoNotOutliveARefresh) {
+  const int refused = -static_cast<int>(ViolationKind::kStackFrame);
+  void* small = RunReloadVictim(SEALPOOL_FRAMES_RELOAD_32);
+  ASSERT_NE(small, nullptr) << dlerror();
+  EXPECT_EQ(g_probe.whole, 0);
+  EXPECT_EQ(g_probe.one_more, refused);
+  sp_refresh_images();
+  g_probe = ProbeResult{};
+  void* large = RunReloadVictim(SEALPOOL_FRAMES_RELOAD_256);
+  ASSERT_NE(large, nullptr) << dlerror();
+  EXPECT_EQ(g_probe.whole, 0) << "judged by the unloaded library's rules";
+  EXPECT_EQ(g_probe.one_more, refused);
+  recorder_.Take();
+  if (large != small) {
+    GTEST_SKIP() << "the second library was loaded elsewhere: its rules were "
+                    "never cached for the first one's addresses";
+  }
 }
 
 // Code without unwind tables: the walk stops at its frame, the rule says

@@ -97,6 +97,12 @@ struct Reader {
   }
 };
 
+// v * factor, wrapping instead of overflowing on a malformed table (the
+// result is then rejected by the range checks of Summarize()).
+int64_t Scale(int64_t v, int64_t factor) {
+  return static_cast<int64_t>(static_cast<uint64_t>(v) * static_cast<uint64_t>(factor));
+}
+
 enum class RuleKind : uint8_t { kSame, kUndefined, kOffset, kOther };
 struct RegRule {
   RuleKind kind = RuleKind::kSame;
@@ -141,8 +147,7 @@ bool ParseCie(const uint8_t* entry, Cie* cie) {
   const uint8_t* end = EntryBounds(entry, &body);
   if (end == nullptr) return false;
   Reader r{body, end};
-  const bool wide = body == entry + 12;
-  if (r.Fixed(wide ? 8 : 4) != 0) return false;  // the CIE id of .eh_frame
+  if (r.Fixed(4) != 0) return false;  // .eh_frame's CIE id: 4 bytes, 0
   const uint8_t version = r.U8();
   if (version != 1 && version != 3 && version != 4) return false;
   const char* aug = reinterpret_cast<const char*>(r.p);
@@ -217,7 +222,7 @@ bool Execute(const uint8_t* insns, const uint8_t* end, const Cie& cie,
         *loc += low * cie.code_align;
         continue;
       case 0x80:  // DW_CFA_offset
-        set(low, RuleKind::kOffset, static_cast<int64_t>(r.Uleb()) * da);
+        set(low, RuleKind::kOffset, Scale(static_cast<int64_t>(r.Uleb()), da));
         continue;
       case 0xc0:  // DW_CFA_restore
         restore(low);
@@ -239,7 +244,7 @@ bool Execute(const uint8_t* insns, const uint8_t* end, const Cie& cie,
         break;
       case 0x05: {  // offset_extended
         const uint64_t reg = r.Uleb();
-        set(reg, RuleKind::kOffset, static_cast<int64_t>(r.Uleb()) * da);
+        set(reg, RuleKind::kOffset, Scale(static_cast<int64_t>(r.Uleb()), da));
         break;
       }
       case 0x06:  // restore_extended
@@ -287,15 +292,15 @@ bool Execute(const uint8_t* insns, const uint8_t* end, const Cie& cie,
       }
       case 0x11: {  // offset_extended_sf
         const uint64_t reg = r.Uleb();
-        set(reg, RuleKind::kOffset, r.Sleb() * da);
+        set(reg, RuleKind::kOffset, Scale(r.Sleb(), da));
         break;
       }
       case 0x12:  // def_cfa_sf
         row->cfa_reg = static_cast<int>(r.Uleb());
-        row->cfa_offset = r.Sleb() * da;
+        row->cfa_offset = Scale(r.Sleb(), da);
         break;
       case 0x13:  // def_cfa_offset_sf
-        row->cfa_offset = r.Sleb() * da;
+        row->cfa_offset = Scale(r.Sleb(), da);
         break;
       case 0x14:  // val_offset
       case 0x15: {  // val_offset_sf
@@ -319,7 +324,7 @@ bool Execute(const uint8_t* insns, const uint8_t* end, const Cie& cie,
         break;
       case 0x2f: {  // GNU_negative_offset_extended
         const uint64_t reg = r.Uleb();
-        set(reg, RuleKind::kOffset, -static_cast<int64_t>(r.Uleb()) * da);
+        set(reg, RuleKind::kOffset, Scale(Scale(static_cast<int64_t>(r.Uleb()), da), -1));
         break;
       }
       default:  // DW_CFA_set_loc and anything newer: not understood

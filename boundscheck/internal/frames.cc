@@ -18,8 +18,9 @@ namespace {
 // index gives the rest: index = (pc ^ pc >> 12) mod 4096, so a hit is
 // exact) and the packed rule. Rules that do not fit the packing (a frame
 // over 64 KiB, an unusual save slot) and addresses above 2^48 are not
-// cached. The table is emptied when the loaded images change (a library
-// unloaded and another loaded at its address must not inherit its rules).
+// cached. The table is emptied when the image table is rebuilt (a library
+// unloaded and another loaded at its address must not inherit its rules;
+// see FollowImageEpoch).
 constexpr int kCacheBits = 12;
 constexpr int kTagShift = 28;
 constexpr uint64_t kValueMask = (uint64_t{1} << kTagShift) - 1;
@@ -55,7 +56,7 @@ inline size_t CacheIndex(uintptr_t pc) {
   return (pc ^ (pc >> 12)) & ((size_t{1} << kCacheBits) - 1);
 }
 
-// Empties the cache when the loaded images changed since it was filled.
+// Empties the cache for a new image epoch.
 void NoteGeneration(uint64_t generation) {
   uint64_t seen = g_cache_generation.load(std::memory_order_acquire);
   if (seen == generation ||
@@ -94,22 +95,15 @@ constexpr uint64_t kSavedSlotsMask = uint64_t{31} << 21;
 constexpr uint64_t kStandardFp =
     uint64_t{FrameRule::kRbp} | uint64_t{16 / 8} << 3 | uint64_t{2} << 16 | kFilled;
 
-// The loaded-image generation, re-read every 256 walks per thread (and
-// images.cc re-reads the loader's counters itself every 1024 lookups): a
-// library unloaded and another loaded at its address empties the cache
-// within that many walks.
-struct TlsGeneration {
-  uint64_t generation;
-  uint32_t countdown;
-};
-thread_local TlsGeneration tls_generation __attribute__((tls_model("initial-exec")));
-
-inline void RefreshGeneration() {
-  TlsGeneration& t = tls_generation;
-  if (__builtin_expect(t.countdown-- == 0, 0)) {
-    t.generation = ImageGeneration();
-    t.countdown = 255;
-    NoteGeneration(t.generation);
+// The cache is emptied when the image table has been rebuilt since it was
+// filled (images.cc rebuilds it when FindImageRange() notices a library
+// loaded or unloaded, within 1024 lookups per thread, and on
+// RefreshImages()). Only the epoch is read here: the walk never touches
+// the loader's state, so it is safe in a signal handler.
+inline void FollowImageEpoch() {
+  const uint64_t epoch = ImageEpoch();
+  if (__builtin_expect(epoch != g_cache_generation.load(std::memory_order_relaxed), 0)) {
+    NoteGeneration(epoch);
   }
 }
 
@@ -138,7 +132,7 @@ ABSL_ATTRIBUTE_NO_SANITIZE_ADDRESS FrameAnswer FindStackFrame(
 #if defined(__x86_64__)
   uintptr_t pc = start.pc, sp = start.sp, fp = start.fp;
   if (pc == 0) return FrameAnswer::kUnknown;
-  RefreshGeneration();
+  FollowImageEpoch();
   bool fp_known = true;
   for (int i = 0; i < kMaxFrames; ++i) {
     FrameRule wide;

@@ -64,11 +64,13 @@ struct WalkStart {
 __attribute__((always_inline)) inline WalkStart HereWalkStart() {
   WalkStart w;
 #if defined(__x86_64__)
+  // rbp and rsp are read before any output is written (and the outputs
+  // are early-clobber), so that no output can take their place.
   __asm__ volatile(
-      "leaq 0(%%rip), %0\n\t"
+      "movq %%rbp, %2\n\t"
       "movq %%rsp, %1\n\t"
-      "movq %%rbp, %2"
-      : "=r"(w.pc), "=r"(w.sp), "=r"(w.fp));
+      "leaq 0(%%rip), %0"
+      : "=&r"(w.pc), "=&r"(w.sp), "=&r"(w.fp));
 #endif
   return w;
 }

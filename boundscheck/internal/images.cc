@@ -71,6 +71,7 @@ struct Collected {
 };
 
 std::atomic<const Snapshot*> g_snapshot{nullptr};
+std::atomic<unsigned long long> g_epoch{0};  // snapshots built
 std::mutex g_build_mu;
 constexpr uint32_t kRecheckEvery = 1024;
 thread_local uint32_t tls_countdown = 0;
@@ -124,6 +125,7 @@ const Snapshot* Build() {
   s->read_only.Assign(c.read_only);
   s->code.Assign(c.code);
   g_snapshot.store(s, std::memory_order_release);
+  g_epoch.fetch_add(1, std::memory_order_acq_rel);
   return s;
 }
 
@@ -159,7 +161,9 @@ ImageHit FindImageRange(uintptr_t a, size_t len, bool include_read_only,
 
 void RefreshImages() { Build(); }
 
-unsigned long long ImageGeneration() { return Current()->generation; }
+unsigned long long ImageEpoch() {
+  return g_epoch.load(std::memory_order_acquire);
+}
 
 }  // namespace boundscheck_internal
 }  // namespace sealpool

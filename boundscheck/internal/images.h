@@ -28,10 +28,11 @@ ImageHit FindImageRange(uintptr_t a, size_t len, bool include_read_only,
 // Rebuilds the snapshot now.
 void RefreshImages();
 
-// dl_iterate_phdr's load + unload count as of the current snapshot (which
-// is re-read as FindImageRange() does): changes when a library is loaded
-// or unloaded.
-unsigned long long ImageGeneration();
+// How many snapshots have been built: changes when FindImageRange() or
+// RefreshImages() notices that a library was loaded or unloaded. One
+// relaxed load: it never reads the loader's state, never locks, never
+// allocates (safe in a signal handler).
+unsigned long long ImageEpoch();
 
 }  // namespace boundscheck_internal
 }  // namespace sealpool
