@@ -345,8 +345,19 @@ void* CheckedMemcpy(void* dst, const void* src, size_t n) {
     v = ViolationKind::kNone;
     if (d < s.hi && d + n > s.lo) {
       const WalkStart here = HereWalkStart();
-      v = CheckStack(d, n, CopyDirection::kWrite, Reporting::kReport, &here, s,
-                     &on_stack);
+      StackFrame f;
+      if (ABSL_PREDICT_TRUE(d >= here.sp && d + n <= s.hi && here.sp >= s.lo)) {
+        // The common case, inline: a live range of the thread's stack,
+        // judged by its frame.
+        on_stack = true;
+        if (ABSL_PREDICT_FALSE(FindStackFrame(here, d, d + n, s.hi, &f) ==
+                               FrameAnswer::kCrosses)) {
+          v = ReportFrame(d, n, CopyDirection::kWrite, f);
+        }
+      } else {
+        v = CheckStack(d, n, CopyDirection::kWrite, Reporting::kReport, &here,
+                       s, &on_stack);
+      }
     }
     if (!on_stack) v = CheckOutside(d, n, CopyDirection::kWrite, Reporting::kReport);
   } else {

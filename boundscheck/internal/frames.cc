@@ -140,10 +140,10 @@ ABSL_ATTRIBUTE_NO_SANITIZE_ADDRESS FrameAnswer FindStackFrame(
     uintptr_t cfa, ret, saved;
     if (__builtin_expect((bits & ~kSavedSlotsMask) == kStandardFp && fp_known, 1)) {
       // The frame-pointer chain: rbp is this frame's CFA - 16.
+      // [fp, fp + 16) must lie between the frame's sp and the stack's top
+      // (which also keeps fp + 16 from wrapping).
+      if (fp < sp || fp > stack_hi - 16) return FrameAnswer::kUnknown;
       cfa = fp + 16;
-      if (cfa < fp || cfa > stack_hi || fp % 8 != 0 || fp < sp) {
-        return FrameAnswer::kUnknown;
-      }
       if (a < cfa) {
         saved = uintptr_t{Unpack(bits).saved_slots} * 8;
         if (cfa - sp < saved) return FrameAnswer::kUnknown;
