@@ -26,7 +26,7 @@ constexpr int kTagShift = 28;
 constexpr uint64_t kValueMask = (uint64_t{1} << kTagShift) - 1;
 constexpr uint64_t kFilled = uint64_t{1} << 26;
 std::atomic<uint64_t> g_cache[1 << kCacheBits];
-std::atomic<uint64_t> g_cache_generation{0};
+std::atomic<uint64_t> g_cache_epoch{0};
 
 // FrameRule packed into 27 bits: cfa kind (2), rbp_lost (1), cfa_offset / 8
 // (13), rbp_slot (5), saved_slots (5), filled (1). False when it does not
@@ -57,11 +57,10 @@ inline size_t CacheIndex(uintptr_t pc) {
 }
 
 // Empties the cache for a new image epoch.
-void NoteGeneration(uint64_t generation) {
-  uint64_t seen = g_cache_generation.load(std::memory_order_acquire);
-  if (seen == generation ||
-      !g_cache_generation.compare_exchange_strong(seen, generation,
-                                                  std::memory_order_acq_rel)) {
+void EmptyForEpoch(uint64_t epoch) {
+  uint64_t seen = g_cache_epoch.load(std::memory_order_acquire);
+  if (seen == epoch ||
+      !g_cache_epoch.compare_exchange_strong(seen, epoch, std::memory_order_acq_rel)) {
     return;
   }
   for (std::atomic<uint64_t>& e : g_cache) e.store(0, std::memory_order_relaxed);
@@ -102,8 +101,8 @@ constexpr uint64_t kStandardFp =
 // the loader's state, so it is safe in a signal handler.
 inline void FollowImageEpoch() {
   const uint64_t epoch = ImageEpoch();
-  if (__builtin_expect(epoch != g_cache_generation.load(std::memory_order_relaxed), 0)) {
-    NoteGeneration(epoch);
+  if (__builtin_expect(epoch != g_cache_epoch.load(std::memory_order_relaxed), 0)) {
+    EmptyForEpoch(epoch);
   }
 }
 
