@@ -133,6 +133,20 @@ ReportFrame(uintptr_t a, size_t len, CopyDirection dir, const StackFrame& f) {
   return ReportViolation(v, 2);
 }
 
+// A live range of a stack, [a, a + len) with start.sp <= a and a + len <=
+// stack_hi: refused (stack-frame) when it leaves the frame it starts in.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline ViolationKind JudgeFrame(
+    const WalkStart& start, uintptr_t a, size_t len, CopyDirection dir,
+    Reporting reporting, uintptr_t stack_hi) {
+  StackFrame f;
+  if (ABSL_PREDICT_TRUE(FindStackFrame(start, a, a + len, stack_hi, &f) !=
+                        FrameAnswer::kCrosses)) {
+    return ViolationKind::kNone;
+  }
+  if (reporting == Reporting::kQuiet) return ViolationKind::kStackFrame;
+  return ReportFrame(a, len, dir, f);
+}
+
 // The alternate signal stack, when the checker runs on it (a handler
 // installed with SA_ONSTACK): false otherwise.
 bool OnAltStack(uintptr_t sp, StackBounds* out) {
@@ -184,14 +198,8 @@ ABSL_ATTRIBUTE_NOINLINE ViolationKind CheckStack(uintptr_t a, size_t len,
     return Refuse(reporting, ViolationKind::kStackOverflow, a, len, dir,
                   0, s.lo, s.hi - s.lo, "range is in a dead stack frame");
   }
-  StackFrame f;
-  const WalkStart start = caller != nullptr ? *caller : HereWalkStart();
-  if (ABSL_PREDICT_FALSE(FindStackFrame(start, a, end, s.hi, &f) ==
-                         FrameAnswer::kCrosses)) {
-    if (reporting == Reporting::kQuiet) return ViolationKind::kStackFrame;
-    return ReportFrame(a, len, dir, f);
-  }
-  return ViolationKind::kNone;
+  return JudgeFrame(caller != nullptr ? *caller : HereWalkStart(), a, len, dir,
+                    reporting, s.hi);
 }
 
 // Rule 4: memory sealpool does not own. The stack's rules run only for a
@@ -345,15 +353,11 @@ void* CheckedMemcpy(void* dst, const void* src, size_t n) {
     v = ViolationKind::kNone;
     if (d < s.hi && d + n > s.lo) {
       const WalkStart here = HereWalkStart();
-      StackFrame f;
       if (ABSL_PREDICT_TRUE(d >= here.sp && d + n <= s.hi && here.sp >= s.lo)) {
         // The common case, inline: a live range of the thread's stack,
         // judged by its frame.
         on_stack = true;
-        if (ABSL_PREDICT_FALSE(FindStackFrame(here, d, d + n, s.hi, &f) ==
-                               FrameAnswer::kCrosses)) {
-          v = ReportFrame(d, n, CopyDirection::kWrite, f);
-        }
+        v = JudgeFrame(here, d, n, CopyDirection::kWrite, Reporting::kReport, s.hi);
       } else {
         v = CheckStack(d, n, CopyDirection::kWrite, Reporting::kReport, &here,
                        s, &on_stack);
