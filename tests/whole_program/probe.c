@@ -319,7 +319,25 @@ static int DoubleFree(void) {
 }
 
 void* __memcpy_chk(void* d, const void* s, size_t n, size_t dl);
+void* __memmove_chk(void* d, const void* s, size_t n, size_t dl);
+void* __memset_chk(void* d, int c, size_t n, size_t dl);
+void* __mempcpy_chk(void* d, const void* s, size_t n, size_t dl);
 char* __strcpy_chk(char* d, const char* s, size_t dl);
+char* __stpcpy_chk(char* d, const char* s, size_t dl);
+char* __strncpy_chk(char* d, const char* s, size_t n, size_t dl);
+char* __stpncpy_chk(char* d, const char* s, size_t n, size_t dl);
+char* __strcat_chk(char* d, const char* s, size_t dl);
+char* __strncat_chk(char* d, const char* s, size_t n, size_t dl);
+wchar_t* __wmemcpy_chk(wchar_t* d, const wchar_t* s, size_t n, size_t dl);
+wchar_t* __wmemmove_chk(wchar_t* d, const wchar_t* s, size_t n, size_t dl);
+wchar_t* __wmemset_chk(wchar_t* d, wchar_t c, size_t n, size_t dl);
+int __snprintf_chk(char* d, size_t n, int flag, size_t dl, const char* f, ...);
+ssize_t __read_chk(int fd, void* buf, size_t n, size_t bl);
+ssize_t __pread_chk(int fd, void* buf, size_t n, off_t off, size_t bl);
+ssize_t __recv_chk(int fd, void* buf, size_t n, size_t bl, int flags);
+ssize_t __recvfrom_chk(int fd, void* buf, size_t n, size_t bl, int flags,
+                       struct sockaddr* addr, socklen_t* addrlen);
+size_t __fread_chk(void* buf, size_t bl, size_t size, size_t n, FILE* fp);
 
 static char g_fortify_small[8];
 
@@ -358,6 +376,107 @@ static int Fortify(int which) {
   int intact = 1;
   for (int i = 0; i < 8; ++i) intact &= dst[i] == 's';
   printf("intact: %d\n", intact);
+  return 0;
+}
+
+// Every _FORTIFY_SOURCE entry point with a compiler size of 8 bytes (2
+// wide characters): `extra` 1 asks each for one byte (character) more
+// than that, which must be refused (report mode) with the buffer
+// untouched; `extra` 0 asks for exactly 8, the legal neighbour, which must
+// do the call's work. Prints one line per call: "NAME: ok" when it did
+// what was expected, "NAME: WRONG" otherwise.
+static void FortifyOne(const char* name, int ok) {
+  printf("%s: %s\n", name, ok ? "ok" : "WRONG");
+}
+
+static int FortifyEach(size_t extra) {
+  const int refusing = extra != 0;
+  const size_t n = 8 + extra;
+  char src[32];
+  memset(src, 'q', sizeof(src));
+  src[31] = '\0';
+  char b[8];
+  wchar_t wsrc[4] = {L'w', L'w', L'w', L'w'};
+  wchar_t wb[2];
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) return 1;
+  FILE* f = tmpfile();
+  if (f == NULL) return 1;
+  fwrite(src, 1, sizeof(src), f);
+  fflush(f);
+#define SEALPOOL_FILL() memset(b, 's', sizeof(b))
+#define SEALPOOL_KEPT() (memcmp(b, "ssssssss", 8) == 0)
+#define SEALPOOL_COPIED() (memcmp(b, "qqqqqqqq", 8) == 0)
+#define SEALPOOL_MEM(name, call)                                          \
+  do {                                                                    \
+    SEALPOOL_FILL();                                                      \
+    call;                                                                 \
+    FortifyOne(name, refusing ? SEALPOOL_KEPT() : SEALPOOL_COPIED());     \
+  } while (0)
+  SEALPOOL_MEM("memcpy", __memcpy_chk(b, src, n, sizeof(b)));
+  SEALPOOL_MEM("memmove", __memmove_chk(b, src, n, sizeof(b)));
+  SEALPOOL_MEM("memset", __memset_chk(b, 'q', n, sizeof(b)));
+  SEALPOOL_MEM("mempcpy", __mempcpy_chk(b, src, n, sizeof(b)));
+  SEALPOOL_MEM("strncpy", __strncpy_chk(b, src, n, sizeof(b)));
+  SEALPOOL_MEM("stpncpy", __stpncpy_chk(b, src, n, sizeof(b)));
+  /* The string copies: 7 or 8 characters and the NUL. */
+  const char* text = src + sizeof(src) - 1 - (7 + extra);
+  SEALPOOL_FILL();
+  __strcpy_chk(b, text, sizeof(b));
+  FortifyOne("strcpy", refusing ? SEALPOOL_KEPT() : strcmp(b, text) == 0);
+  SEALPOOL_FILL();
+  __stpcpy_chk(b, text, sizeof(b));
+  FortifyOne("stpcpy", refusing ? SEALPOOL_KEPT() : strcmp(b, text) == 0);
+  strcpy(b, "abc");
+  __strcat_chk(b, text + 3, sizeof(b));
+  FortifyOne("strcat", refusing ? strcmp(b, "abc") == 0 : strlen(b) == 7);
+  strcpy(b, "abc");
+  __strncat_chk(b, text + 3, 4 + extra, sizeof(b));
+  FortifyOne("strncat", refusing ? strcmp(b, "abc") == 0 : strlen(b) == 7);
+  wb[0] = wb[1] = L's';
+  __wmemcpy_chk(wb, wsrc, 2 + extra, 2);
+  FortifyOne("wmemcpy", refusing ? wb[0] == L's' && wb[1] == L's'
+                                 : wb[0] == L'w' && wb[1] == L'w');
+  wb[0] = wb[1] = L's';
+  __wmemmove_chk(wb, wsrc, 2 + extra, 2);
+  FortifyOne("wmemmove", refusing ? wb[0] == L's' && wb[1] == L's'
+                                  : wb[0] == L'w' && wb[1] == L'w');
+  wb[0] = wb[1] = L's';
+  __wmemset_chk(wb, L'w', 2 + extra, 2);
+  FortifyOne("wmemset", refusing ? wb[0] == L's' && wb[1] == L's'
+                                 : wb[0] == L'w' && wb[1] == L'w');
+  SEALPOOL_FILL();
+  const int r = __snprintf_chk(b, n, 1, sizeof(b), "%s", "xy");
+  FortifyOne("snprintf", refusing ? r == -1 && errno == EFAULT && SEALPOOL_KEPT()
+                                  : r == 2 && strcmp(b, "xy") == 0);
+  /* Data flowing in: refused with EFAULT, nothing read. */
+#define SEALPOOL_IN(name, call)                                            \
+  do {                                                                     \
+    SEALPOOL_FILL();                                                       \
+    errno = 0;                                                             \
+    const ssize_t got = (call);                                            \
+    FortifyOne(name, refusing ? got == -1 && errno == EFAULT && SEALPOOL_KEPT() \
+                              : got == 8 && SEALPOOL_COPIED());            \
+  } while (0)
+  (void)!write(sv[0], src, 24);  /* 8 bytes for each of the three */
+  SEALPOOL_IN("read", __read_chk(sv[1], b, n, sizeof(b)));
+  SEALPOOL_IN("recv", __recv_chk(sv[1], b, n, sizeof(b), MSG_DONTWAIT));
+  SEALPOOL_IN("recvfrom",
+              __recvfrom_chk(sv[1], b, n, sizeof(b), MSG_DONTWAIT, NULL, NULL));
+  SEALPOOL_IN("pread", __pread_chk(fileno(f), b, n, 0, sizeof(b)));
+  SEALPOOL_FILL();
+  rewind(f);
+  const size_t items = __fread_chk(b, sizeof(b), 1, n, f);
+  FortifyOne("fread", refusing ? items == 0 && SEALPOOL_KEPT()
+                               : items == 8 && SEALPOOL_COPIED());
+#undef SEALPOOL_IN
+#undef SEALPOOL_MEM
+#undef SEALPOOL_COPIED
+#undef SEALPOOL_KEPT
+#undef SEALPOOL_FILL
+  fclose(f);
+  close(sv[0]);
+  close(sv[1]);
   return 0;
 }
 
@@ -483,5 +602,7 @@ int main(int argc, char** argv) {
   if (strcmp(c, "fortify-global") == 0) return Fortify(2);
   if (strcmp(c, "fortify-strcpy") == 0) return Fortify(3);
   if (strcmp(c, "fortify-legal") == 0) return Fortify(4);
+  if (strcmp(c, "fortify-each") == 0) return FortifyEach(1);
+  if (strcmp(c, "fortify-each-legal") == 0) return FortifyEach(0);
   return 2;
 }

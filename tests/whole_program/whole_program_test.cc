@@ -215,6 +215,36 @@ TEST(WholeProgram, FortifySizesAreSealpoolsObjectSizeRule) {
   EXPECT_EQ(legal.err, "");
 }
 
+// Every _FORTIFY_SOURCE entry point refuses one byte (or wide character)
+// past the compiler's size as object-size, touching nothing, and does its
+// work at exactly that size.
+TEST(WholeProgram, EveryFortifyEntryPointRefusesPastTheCompilersSize) {
+  const char* const kNames[] = {
+      "memcpy", "memmove", "memset", "mempcpy", "strncpy", "stpncpy",
+      "strcpy", "stpcpy", "strcat", "strncat", "wmemcpy", "wmemmove",
+      "wmemset", "snprintf", "read", "recv", "recvfrom", "pread", "fread"};
+  const ProbeRun r = RunProbe(kProbe, "fortify-each", "mode=report");
+  EXPECT_TRUE(r.ExitedWith(0)) << r.out << r.err;
+  for (const char* name : kNames) {
+    EXPECT_TRUE(Has(r.out, std::string(name) + ": ok\n")) << name << "\n" << r.out;
+  }
+  EXPECT_FALSE(Has(r.out, "WRONG")) << r.out;
+  size_t reports = 0;
+  for (size_t p = r.err.find("kind: object-size"); p != std::string::npos;
+       p = r.err.find("kind: object-size", p + 1)) {
+    ++reports;
+  }
+  EXPECT_EQ(reports, sizeof(kNames) / sizeof(kNames[0])) << r.err;
+
+  const ProbeRun legal = RunProbe(kProbe, "fortify-each-legal", "mode=report");
+  EXPECT_TRUE(legal.ExitedWith(0)) << legal.out << legal.err;
+  for (const char* name : kNames) {
+    EXPECT_TRUE(Has(legal.out, std::string(name) + ": ok\n")) << name << "\n"
+                                                               << legal.out;
+  }
+  EXPECT_EQ(legal.err, "");
+}
+
 // Every checked entry point fires: a heap buffer one byte short (65 bytes
 // into or out of a 64-byte object) is refused before libc, once reported
 // each; legal-io is the neighbour at exactly 64.
