@@ -29,24 +29,36 @@ inline bool Either(const void* a, size_t an, const void* b, size_t bn) {
 // Both ranges through QuickAllowed (evaluated together, with `&`: the two
 // lookups are independent loads), then libc's function; anything else is
 // decided by the full rules.
-void* MemcpyHeap(void* dst, const void* src, size_t n) {
+void* MemcpyHeap(void* dst, const void* src, size_t n) noexcept {
   if (__builtin_expect(QuickAllowed(src, n) & QuickAllowed(dst, n), 1) || !Checking()) {
+    if (n <= kSmallCopyMax) {
+      SmallMove(dst, src, n);
+      return dst;
+    }
     return RawMemcpy(dst, src, n);
   }
   CheckedMemcpy(dst, src, n);
   return dst;
 }
 
-void* MemmoveHeap(void* dst, const void* src, size_t n) {
+void* MemmoveHeap(void* dst, const void* src, size_t n) noexcept {
   if (__builtin_expect(QuickAllowed(src, n) & QuickAllowed(dst, n), 1) || !Checking()) {
+    if (n <= kSmallCopyMax) {
+      SmallMove(dst, src, n);
+      return dst;
+    }
     return RawMemmove(dst, src, n);
   }
   CheckedMemmove(dst, src, n);
   return dst;
 }
 
-void* MemsetHeap(void* dst, int c, size_t n) {
+void* MemsetHeap(void* dst, int c, size_t n) noexcept {
   if (__builtin_expect(QuickAllowed(dst, n), 1) || !Checking()) {
+    if (n <= kSmallCopyMax) {
+      SmallSet(dst, c, n);
+      return dst;
+    }
     return RawMemset(dst, c, n);
   }
   CheckedMemset(dst, c, n);

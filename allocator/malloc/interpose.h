@@ -27,21 +27,57 @@
 #include "allocator/internal/arena.h"
 #include "allocator/malloc/heap.h"
 #include "allocator/malloc/real_libc.h"
+#include "allocator/malloc/small_copy.h"
 #include "boundscheck/check_copy.h"
 
 namespace sealpool {
 namespace malloc_internal {
 
+// Whether [a, a + n) overlaps the zone [lo, lo + size), given
+// lo1 = lo + 1 and lim = size + n - 1: the range overlaps it exactly when
+// a lies in [lo - n + 1, lo + size), which, shifted by n - lo - 1, is one
+// unsigned compare (valid for the lengths below kHugeLength, where lim
+// cannot wrap).
+__attribute__((always_inline)) inline bool Overlaps(uintptr_t a, size_t n, uintptr_t lo1,
+                                                    size_t lim) {
+  return a + n - lo1 < lim;
+}
+
+// Lengths from here up (past any user address space) are sent to the full
+// rules, which refuse them.
+inline constexpr int kHugeLengthShift = 47;
+
+// Whether [a, a + n) or [b, b + n) needs checking: it overlaps one of
+// sealpool's reservations, wraps, or is absurdly long. Two subtractions and
+// a compare per range and reservation, each a branch not taken, so that a
+// copy between memory sealpool does not own costs these and nothing else.
+__attribute__((always_inline)) inline bool TouchesEither(uintptr_t a, uintptr_t b, size_t n) {
+  if (__builtin_expect((a + n < a) | (b + n < b) | ((n >> kHugeLengthShift) != 0), 0)) {
+    return true;
+  }
+  // Before the arena exists its bounds are not read (see InDataZone).
+  if (__builtin_expect(internal::g_arena.data_size.load(std::memory_order_acquire) == 0, 0)) {
+    return false;
+  }
+  const uintptr_t data = internal::g_arena.reservation + 1;
+  const size_t data_lim = internal::g_arena.reservation_size + n - 1;
+  if (__builtin_expect(Overlaps(a, n, data, data_lim), 0)) return true;
+  if (__builtin_expect(Overlaps(b, n, data, data_lim), 0)) return true;
+  const uintptr_t meta = internal::g_arena.meta_reservation + 1;
+  const size_t meta_lim = internal::g_arena.meta_reservation_size + n - 1;
+  return __builtin_expect(Overlaps(a, n, meta, meta_lim) || Overlaps(b, n, meta, meta_lim), 0);
+}
+
 // Whether [p, p + n) needs checking (a wrapping range does too: the rules
 // refuse it).
-inline bool Touches(const void* p, size_t n) {
+__attribute__((always_inline)) inline bool Touches(const void* p, size_t n) {
   const uintptr_t a = reinterpret_cast<uintptr_t>(p);
-  return __builtin_expect(internal::InReservation(a, n) || a + n < a, 0);
+  return TouchesEither(a, a, n);
 }
 
 // Whether [p, p + n) stays away from sealpool's memory (and does not wrap):
 // compares only, so that a copy of memory sealpool does not own costs a
-// few of them and a tail call.
+// few of them and libc's function.
 __attribute__((always_inline)) inline bool Away(const void* p, size_t n) {
   return !Touches(p, n);
 }
@@ -74,25 +110,49 @@ inline bool Allowed(const void* p, size_t n, CopyDirection dir) {
 
 // The heap side of the memory functions, out of line (checked_libc.cc):
 // the lookups, then libc's function or the full rules.
-void* MemcpyHeap(void* dst, const void* src, size_t n);
-void* MemmoveHeap(void* dst, const void* src, size_t n);
-void* MemsetHeap(void* dst, int c, size_t n);
+void* MemcpyHeap(void* dst, const void* src, size_t n) noexcept;
+void* MemmoveHeap(void* dst, const void* src, size_t n) noexcept;
+void* MemsetHeap(void* dst, int c, size_t n) noexcept;
 
 // The checked operations behind both the plain entry points and their
 // _FORTIFY_SOURCE twins. The memory functions are inline: when neither
-// range is near sealpool's memory, a tail call of libc's function.
+// range is near sealpool's memory, the copy itself (small_copy.h) or a tail
+// call of libc's function.
+__attribute__((always_inline)) inline bool BothAway(const void* dst, const void* src,
+                                                    size_t n) {
+  return !TouchesEither(reinterpret_cast<uintptr_t>(dst), reinterpret_cast<uintptr_t>(src), n);
+}
+
 __attribute__((always_inline)) inline void* Memcpy(void* dst, const void* src, size_t n) {
-  if (__builtin_expect(Away(src, n) & Away(dst, n), 1)) return RawMemcpy(dst, src, n);
+  if (__builtin_expect(BothAway(dst, src, n), 1)) {
+    if (n <= kSmallCopyMax) {
+      SmallMove(dst, src, n);
+      return dst;
+    }
+    return RawMemcpy(dst, src, n);
+  }
   return MemcpyHeap(dst, src, n);
 }
 
 __attribute__((always_inline)) inline void* Memmove(void* dst, const void* src, size_t n) {
-  if (__builtin_expect(Away(src, n) & Away(dst, n), 1)) return RawMemmove(dst, src, n);
+  if (__builtin_expect(BothAway(dst, src, n), 1)) {
+    if (n <= kSmallCopyMax) {
+      SmallMove(dst, src, n);
+      return dst;
+    }
+    return RawMemmove(dst, src, n);
+  }
   return MemmoveHeap(dst, src, n);
 }
 
 __attribute__((always_inline)) inline void* Memset(void* dst, int c, size_t n) {
-  if (__builtin_expect(Away(dst, n), 1)) return RawMemset(dst, c, n);
+  if (__builtin_expect(Away(dst, n), 1)) {
+    if (n <= kSmallCopyMax) {
+      SmallSet(dst, c, n);
+      return dst;
+    }
+    return RawMemset(dst, c, n);
+  }
   return MemsetHeap(dst, c, n);
 }
 

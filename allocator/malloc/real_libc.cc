@@ -31,13 +31,13 @@ __attribute__((constructor(101))) void ResolveAtLoad() { ResolveRealLibc(); }
 
 }  // namespace
 
-void* FallbackMemcpy(void* dst, const void* src, size_t n) {
+void* FallbackMemcpy(void* dst, const void* src, size_t n) noexcept {
   void* d = dst;
   asm volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
   return dst;
 }
 
-void* FallbackMemmove(void* dst, const void* src, size_t n) {
+void* FallbackMemmove(void* dst, const void* src, size_t n) noexcept {
   auto* d = static_cast<volatile unsigned char*>(dst);
   auto* s = static_cast<const volatile unsigned char*>(src);
   if (d < s) {
@@ -48,7 +48,7 @@ void* FallbackMemmove(void* dst, const void* src, size_t n) {
   return dst;
 }
 
-void* FallbackMemset(void* dst, int c, size_t n) {
+void* FallbackMemset(void* dst, int c, size_t n) noexcept {
   void* d = dst;
   asm volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
   return dst;

@@ -35,21 +35,23 @@
 namespace sealpool {
 namespace malloc_internal {
 
-// X(name, return type, parameter list)
+// X(name, return type, parameter list). The memory and string functions
+// are noexcept, as glibc declares them to C++: a call through their
+// pointers is then a tail call, with no exception region around it.
 #define SEALPOOL_REAL_LIBC(X)                                                  \
-  X(memcpy, void*, (void*, const void*, size_t))                               \
-  X(memmove, void*, (void*, const void*, size_t))                              \
-  X(memset, void*, (void*, int, size_t))                                       \
-  X(mempcpy, void*, (void*, const void*, size_t))                              \
-  X(strcpy, char*, (char*, const char*))                                       \
-  X(strncpy, char*, (char*, const char*, size_t))                              \
-  X(stpcpy, char*, (char*, const char*))                                       \
-  X(stpncpy, char*, (char*, const char*, size_t))                              \
-  X(strcat, char*, (char*, const char*))                                       \
-  X(strncat, char*, (char*, const char*, size_t))                              \
-  X(wmemcpy, wchar_t*, (wchar_t*, const wchar_t*, size_t))                     \
-  X(wmemmove, wchar_t*, (wchar_t*, const wchar_t*, size_t))                    \
-  X(wmemset, wchar_t*, (wchar_t*, wchar_t, size_t))                            \
+  X(memcpy, void*, (void*, const void*, size_t) noexcept)                      \
+  X(memmove, void*, (void*, const void*, size_t) noexcept)                     \
+  X(memset, void*, (void*, int, size_t) noexcept)                              \
+  X(mempcpy, void*, (void*, const void*, size_t) noexcept)                     \
+  X(strcpy, char*, (char*, const char*) noexcept)                              \
+  X(strncpy, char*, (char*, const char*, size_t) noexcept)                     \
+  X(stpcpy, char*, (char*, const char*) noexcept)                              \
+  X(stpncpy, char*, (char*, const char*, size_t) noexcept)                     \
+  X(strcat, char*, (char*, const char*) noexcept)                              \
+  X(strncat, char*, (char*, const char*, size_t) noexcept)                     \
+  X(wmemcpy, wchar_t*, (wchar_t*, const wchar_t*, size_t) noexcept)            \
+  X(wmemmove, wchar_t*, (wchar_t*, const wchar_t*, size_t) noexcept)           \
+  X(wmemset, wchar_t*, (wchar_t*, wchar_t, size_t) noexcept)                   \
   X(vsnprintf, int, (char*, size_t, const char*, va_list))                     \
   X(vsprintf, int, (char*, const char*, va_list))                              \
   X(read, ssize_t, (int, void*, size_t))                                       \
@@ -95,9 +97,9 @@ void ResolveRealLibc();
               std::memory_order_relaxed)))
 
 // Plain loops, for before start-up has looked libc's functions up.
-void* FallbackMemcpy(void* dst, const void* src, size_t n);
-void* FallbackMemmove(void* dst, const void* src, size_t n);
-void* FallbackMemset(void* dst, int c, size_t n);
+void* FallbackMemcpy(void* dst, const void* src, size_t n) noexcept;
+void* FallbackMemmove(void* dst, const void* src, size_t n) noexcept;
+void* FallbackMemset(void* dst, int c, size_t n) noexcept;
 
 // Unchecked copies for the allocator and the checked functions alike:
 // libc's (a tail call through the pointer) once it is known.

@@ -126,6 +126,32 @@ TEST(WholeProgram, LegalIoAndCopiesPass) {
   EXPECT_EQ(r.err, "");
 }
 
+TEST(WholeProgram, CopiesOfEveryShortLengthAndOverlapAreExact) {
+  const ProbeRun r = RunProbe(kProbe, "copy-sizes");
+  EXPECT_TRUE(r.ExitedWith(0)) << r.out << r.err;
+  EXPECT_TRUE(Has(r.out, "wrong: 0")) << r.out;
+  EXPECT_EQ(r.err, "");
+  // The same expectations hold on glibc's own functions.
+  const ProbeRun plain = RunProbe(kProbe, "copy-sizes", "", /*preload=*/false);
+  EXPECT_TRUE(plain.ExitedWith(0)) << plain.out;
+}
+
+TEST(WholeProgram, ShortCopiesOneByteTooLongAreRefused) {
+  // Three refusals (memcpy, memmove, memset) at each of the 11 lengths.
+  const ProbeRun r = RunProbe(kProbe, "short-overflows", "mode=report");
+  EXPECT_TRUE(r.ExitedWith(0)) << r.out << r.err;
+  EXPECT_TRUE(Has(r.out, "short overflows: intact 1 copied 1")) << r.out;
+  size_t reports = 0;
+  for (size_t at = r.err.find(kOverwrite); at != std::string::npos;
+       at = r.err.find(kOverwrite, at + 1)) {
+    ++reports;
+  }
+  EXPECT_EQ(reports, 33u) << r.err;
+  const ProbeRun abort_run = RunProbe(kProbe, "short-overflows");
+  EXPECT_TRUE(abort_run.Aborted());
+  EXPECT_TRUE(Has(abort_run.err, "size 2, object size 1")) << abort_run.err;
+}
+
 TEST(WholeProgram, HeartbleedOverreadNeverReachesTheSocket) {
   const ProbeRun abort_run = RunProbe(kProbe, "overread");
   EXPECT_TRUE(abort_run.Aborted()) << abort_run.status;
