@@ -73,6 +73,9 @@ bool Apply(const OptionSpec& spec, absl::string_view value, RuntimeOptions* o) {
       } else if (name == "heap_pools") {
         if (v < 1 || v > 64) return false;
         o->heap_pools = v;
+      } else if (name == "heap_shards") {
+        if (v < 0 || v > 64) return false;
+        o->heap_shards = v;
       }
       return true;
     }

@@ -62,6 +62,7 @@ bool ModelApply(absl::string_view key, absl::string_view value,
       {"large_quarantine", &RuntimeOptions::large_quarantine, 0, 4096},
       {"pool_quarantine", &RuntimeOptions::pool_quarantine, 0, 4096},
       {"heap_pools", &RuntimeOptions::heap_pools, 1, 64},
+      {"heap_shards", &RuntimeOptions::heap_shards, 0, 64},
   };
   for (const IntKey& k : kInts) {
     if (key != k.name) continue;
@@ -131,6 +132,7 @@ bool Same(const RuntimeOptions& a, const RuntimeOptions& b) {
          a.zero_on_free == b.zero_on_free &&
          a.write_after_free_check == b.write_after_free_check &&
          a.canaries == b.canaries && a.heap_pools == b.heap_pools &&
+         a.heap_shards == b.heap_shards &&
          a.alloc_sites == b.alloc_sites && a.check_libc == b.check_libc;
 }
 
@@ -149,6 +151,7 @@ std::string OtherKeys(const RuntimeOptions& o, const char* sep) {
          "write_after_free_check=" + b(o.write_after_free_check) + sep +
          "canaries=" + b(o.canaries) + sep +
          "heap_pools=" + std::to_string(o.heap_pools) + sep +
+         "heap_shards=" + std::to_string(o.heap_shards) + sep +
          "alloc_sites=" + b(o.alloc_sites) + sep + "check_libc=" + b(o.check_libc);
 }
 
@@ -192,6 +195,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     start.write_after_free_check = false;
     start.canaries = false;
     start.heap_pools = 13;
+    start.heap_shards = 3;
     start.alloc_sites = false;
     start.check_libc = false;
   }

@@ -18,7 +18,10 @@
 // zero too, so the check holds for every slot a span hands out.
 //
 // The helpers touch memory that AddressSanitizer builds keep poisoned
-// (free slots, slack), so they are not instrumented.
+// (free slots, slack), so they are not instrumented. Their word loads and
+// stores are __builtin_memcpy: one move each even where the allocator is
+// compiled with -fno-builtin (libsealpool_malloc.so, whose memcpy is the
+// checked one), where std::memcpy would be a call.
 
 #ifndef SEALPOOL_ALLOCATOR_INTERNAL_HARDENING_H_
 #define SEALPOOL_ALLOCATOR_INTERNAL_HARDENING_H_
@@ -27,7 +30,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 
 #include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
@@ -77,7 +79,7 @@ ABSL_ATTRIBUTE_NO_SANITIZE_ADDRESS inline void WriteCanary(uintptr_t p,
                                                            size_t len,
                                                            uint64_t k) {
   size_t j = 0;
-  for (; j + 8 <= len; j += 8) std::memcpy(reinterpret_cast<void*>(p + j), &k, 8);
+  for (; j + 8 <= len; j += 8) __builtin_memcpy(reinterpret_cast<void*>(p + j), &k, 8);
   for (; j < len; ++j) {
     reinterpret_cast<volatile uint8_t*>(p)[j] = CanaryByte(k, j);
   }
@@ -90,7 +92,7 @@ ABSL_ATTRIBUTE_NO_SANITIZE_ADDRESS inline bool CanaryIntact(uintptr_t p,
   uint64_t diff = 0, w;
   size_t j = 0;
   for (; j + 8 <= len; j += 8) {
-    std::memcpy(&w, reinterpret_cast<const void*>(p + j), 8);
+    __builtin_memcpy(&w, reinterpret_cast<const void*>(p + j), 8);
     diff |= w ^ k;
   }
   for (; j < len; ++j) {
@@ -115,12 +117,12 @@ ABSL_ATTRIBUTE_NO_SANITIZE_ADDRESS inline void WriteSlotCanary(
     uintptr_t slot, size_t size, size_t slot_size, unsigned words, uint64_t k) {
   const size_t slack = slot_size - size;
   if (ABSL_PREDICT_TRUE(slack >= 8)) {
-    std::memcpy(reinterpret_cast<void*>(slot + size), &k, 8);
-    if (words > 1) std::memcpy(reinterpret_cast<void*>(slot + size + 8), &k, 8);
+    __builtin_memcpy(reinterpret_cast<void*>(slot + size), &k, 8);
+    if (words > 1) __builtin_memcpy(reinterpret_cast<void*>(slot + size + 8), &k, 8);
     return;
   }
   const uint64_t w = k << (8 * (8 - slack));
-  std::memcpy(reinterpret_cast<void*>(slot + slot_size - 8), &w, 8);
+  __builtin_memcpy(reinterpret_cast<void*>(slot + slot_size - 8), &w, 8);
 }
 
 // Hot path: true when the canary WriteSlotCanary() wrote is unchanged; one
@@ -130,15 +132,15 @@ ABSL_ATTRIBUTE_NO_SANITIZE_ADDRESS inline bool SlotCanaryIntact(
   const size_t slack = slot_size - size;
   uint64_t w;
   if (ABSL_PREDICT_TRUE(slack >= 8)) {
-    std::memcpy(&w, reinterpret_cast<const void*>(slot + size), 8);
+    __builtin_memcpy(&w, reinterpret_cast<const void*>(slot + size), 8);
     uint64_t diff = w ^ k;
     if (words > 1) {
-      std::memcpy(&w, reinterpret_cast<const void*>(slot + size + 8), 8);
+      __builtin_memcpy(&w, reinterpret_cast<const void*>(slot + size + 8), 8);
       diff |= w ^ k;
     }
     return diff == 0;
   }
-  std::memcpy(&w, reinterpret_cast<const void*>(slot + slot_size - 8), 8);
+  __builtin_memcpy(&w, reinterpret_cast<const void*>(slot + slot_size - 8), 8);
   const unsigned shift = static_cast<unsigned>(8 * (8 - slack));
   return (w >> shift) == (k << shift) >> shift;
 }

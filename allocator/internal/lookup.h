@@ -35,17 +35,23 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline Lookup LookupObjectInline(
 // (InDataZone(a)): kObject or kBad.
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline Lookup LookupInDataZone(
     uintptr_t a, ObjectBounds* out, unsigned fields) {
-  const uint64_t e = g_arena.table[PageIndex(a)].load(std::memory_order_acquire);
+  const uintptr_t r = a - g_arena.data_base;  // offset in the data zone
+  const uint64_t e = g_arena.table[r >> kPageShift].load(std::memory_order_acquire);
   const EntryKind kind = EntryKindOf(e);
-  const uint64_t g = SpanGranule(e, a);
-  const SpanRecord* rec = RecordAt(g);
+  const SpanRecord* rec = RecordAt(SpanGranule(e, a));
   uintptr_t start;
   size_t size;
   if (ABSL_PREDICT_TRUE(kind == EntryKind::kSmall)) {
     const int cls = EntryClass(e);
     const ClassInfo& ci = kClassInfo.c[cls];
-    const uintptr_t base = GranuleAddress(g) + kPageSize;
-    const uint64_t idx = ((a - base) * EntryMul(e)) >> kMulShift;
+    // The span's first granule, and a's offset in the span's slots (which
+    // start one guard page into it): from a's offset in its own granule
+    // and which granule of the span that is.
+    const uint64_t in_span = EntryGranuleInSpan(e);
+    const uint64_t g = (r >> kGranuleShift) - in_span;
+    const uint64_t rel =
+        (r & (kGranuleSize - 1)) + (in_span << kGranuleShift) - kPageSize;
+    const uint64_t idx = (rel * EntryMul(e)) >> kMulShift;
     if (ABSL_PREDICT_FALSE(idx >= ci.slots)) return Lookup::kBad;  // span tail
     const uint8_t* page = SlackPage(g);
     uint32_t slack;
@@ -59,7 +65,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline Lookup LookupInDataZone(
     }
     // A live entry is at most the slot size; more is a corrupt entry.
     if (ABSL_PREDICT_FALSE(slack > ci.size)) return Lookup::kBad;
-    start = base + idx * ci.size;
+    start = a - (rel - idx * ci.size);
     size = ci.size - slack;
   } else if (kind == EntryKind::kLarge) {
     if (rec->live.load(std::memory_order_acquire) == 0) return Lookup::kBad;

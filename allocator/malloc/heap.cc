@@ -16,6 +16,14 @@ namespace sealpool {
 namespace malloc_internal {
 
 Heap g_heap;
+__thread uint32_t tls_heap_shard __attribute__((tls_model("initial-exec"))) = 0;
+
+uint32_t AssignShard() {
+  const uint32_t s =
+      1 + g_heap.next_shard.fetch_add(1, std::memory_order_relaxed) % g_heap.nshards;
+  tls_heap_shard = s;
+  return s;
+}
 
 namespace {
 
@@ -39,12 +47,23 @@ void Start() {
   g_heap.key = key;
   g_heap.check_libc = o.check_libc;
   const int n = o.heap_pools < 1 ? 1 : (o.heap_pools > kMaxHeapPools ? kMaxHeapPools : o.heap_pools);
+  int shards = o.heap_shards;
+  if (shards == 0) {
+    cpu_set_t cpus;
+    shards = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus) : 1;
+    if (shards > 8) shards = 8;
+  }
+  if (shards < 1) shards = 1;
+  if (shards > kMaxHeapPools / n) shards = kMaxHeapPools / n;
   PoolOptions po;
   po.align = 16;
-  for (int i = 0; i < n; ++i) {
-    char name[16] = "malloc-";
-    if (i >= 10) name[7] = static_cast<char>('0' + i / 10);
-    name[i >= 10 ? 8 : 7] = static_cast<char>('0' + i % 10);
+  for (int j = 0; j < n * shards; ++j) {
+    const int i = j / shards, k = j % shards;
+    char name[24];
+    internal::FixedWriter w(name, sizeof(name));
+    w.Str("malloc-").Dec(static_cast<uint64_t>(i));
+    if (k > 0) w.Str(".").Dec(static_cast<uint64_t>(k));
+    name[w.length()] = '\0';
     auto pool = internal::PoolImpl::Create(name, po);
     if (!pool.ok()) {
       SayOnce("the heap pools cannot be created (no arena?)");
@@ -53,9 +72,10 @@ void Start() {
     }
     internal::PoolImpl* impl = pool.value()->impl();
     impl->MarkHeap();
-    g_heap.pools[i] = impl;
+    g_heap.pools[j] = impl;
   }
   g_heap.npools = static_cast<uint32_t>(n);
+  g_heap.nshards = static_cast<uint32_t>(shards);
   if (o.alloc_sites) internal::EnableAllocSites();
   g_heap.state.store(Heap::kReady, std::memory_order_release);
 }

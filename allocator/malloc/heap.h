@@ -8,6 +8,16 @@
 // one changes from run to run. Heap pools are never sealable and never
 // destroyed.
 //
+// Each of those pools is `heap_shards` pools, one per group of threads:
+// threads are dealt shards in turn at their first allocation, and allocate
+// from their own shard only (free takes an object back to its own pool,
+// whichever thread frees it). Two threads allocating at the same site then
+// do not share spans: without shards their objects, slots and slot states
+// interleave in the same cache lines, and every free's compare-and-swap
+// and every zeroing contends for lines the other thread is writing. Shard
+// 0 of pool i is malloc-i, shard k > 0 malloc-i.k: a program with one
+// thread sees only malloc-0 to malloc-<N-1>.
+//
 // The heap starts on the first allocation (which may come before any
 // constructor has run) and allocations on a thread that is inside the
 // allocator go to the internal heap (meta_heap.h).
@@ -33,12 +43,22 @@ inline constexpr int kMaxHeapPools = 64;
 struct Heap {
   enum State : int { kNone = 0, kStarting = 1, kReady = 2, kFailed = 3 };
   std::atomic<int> state{kNone};
-  uint32_t npools = 0;
+  uint32_t npools = 0;   // site pools (heap_pools)
+  uint32_t nshards = 1;  // shards of each (heap_shards); npools * nshards <= 64
   uint64_t key = 0;
   bool check_libc = true;
+  std::atomic<uint32_t> next_shard{0};
+  // Shard k of site pool i at [i * nshards + k].
   internal::PoolImpl* pools[kMaxHeapPools] = {};
+  // Every heap pool, shards included.
+  uint32_t count() const { return npools * nshards; }
 };
 extern Heap g_heap;
+
+// The calling thread's shard plus one; 0 until its first allocation.
+extern __thread uint32_t tls_heap_shard __attribute__((tls_model("initial-exec")));
+// Deals the calling thread its shard (out of line: once per thread).
+uint32_t AssignShard();
 
 // The return address of the function this is used in: the allocation site.
 #define SEALPOOL_CALL_SITE() \
@@ -46,7 +66,10 @@ extern Heap g_heap;
 
 inline internal::PoolImpl* PoolForSite(uintptr_t site) {
   const uint64_t h = (site ^ g_heap.key) * 0x9e3779b97f4a7c15ull;
-  return g_heap.pools[((h >> 32) * g_heap.npools) >> 32];
+  uint32_t shard = tls_heap_shard;
+  if (__builtin_expect(shard == 0, 0)) shard = AssignShard();
+  const uint32_t i = static_cast<uint32_t>(((h >> 32) * g_heap.npools) >> 32);
+  return g_heap.pools[i * g_heap.nshards + shard - 1];
 }
 
 // Everything but the ready heap's hot path: start-up, internal code, and a

@@ -124,7 +124,7 @@ struct mallinfo2 mallinfo2(void) {
   const sealpool::malloc_internal::Heap& h = sealpool::malloc_internal::g_heap;
   if (h.state.load(std::memory_order_acquire) != h.kReady) return mi;
   sealpool::internal::InternalScope scope;
-  for (uint32_t i = 0; i < h.npools; ++i) {
+  for (uint32_t i = 0; i < h.count(); ++i) {
     const sealpool::PoolStats s = h.pools[i]->Stats();
     mi.arena += s.committed_bytes;
     mi.uordblks += s.live_bytes;
@@ -161,7 +161,7 @@ int malloc_info(int options, FILE* fp) {
   fputs("<malloc version=\"sealpool\">\n", fp);
   const sealpool::malloc_internal::Heap& h = sealpool::malloc_internal::g_heap;
   if (h.state.load(std::memory_order_acquire) == h.kReady) {
-    for (uint32_t i = 0; i < h.npools; ++i) {
+    for (uint32_t i = 0; i < h.count(); ++i) {
       const sealpool::PoolStats s = h.pools[i]->Stats();
       fprintf(fp,
               "<pool name=\"%s\" committed=\"%zu\" live_bytes=\"%zu\" "

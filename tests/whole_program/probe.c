@@ -687,6 +687,32 @@ static int ShortOverflows(void) {
   return !(intact && copied);
 }
 
+// Heap shards: the main thread and a second one allocate at the same site,
+// and each then copies one byte too many into its object (report mode).
+// The two reports name the pool each object came from.
+__attribute__((noinline)) static char* MakeShardObject(void) { return malloc(40); }
+
+static void OverflowOwnObject(void) {
+  char src[41] = {0};
+  char* obj = MakeShardObject();
+  memcpy(obj, src, sizeof(src));
+  free(obj);
+}
+
+static void* ShardWorker(void* arg) {
+  (void)arg;
+  OverflowOwnObject();
+  return NULL;
+}
+
+static int Shards(void) {
+  OverflowOwnObject();
+  pthread_t t;
+  pthread_create(&t, NULL, ShardWorker, NULL);
+  pthread_join(t, NULL);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) return 2;
   const char* c = argv[1];
@@ -696,6 +722,7 @@ int main(int argc, char** argv) {
   if (strcmp(c, "fork") == 0) return Fork();
   if (strcmp(c, "legal-io") == 0) return LegalIo();
   if (strcmp(c, "copy-sizes") == 0) return CopySizes();
+  if (strcmp(c, "shards") == 0) return Shards();
   if (strcmp(c, "short-overflows") == 0) return ShortOverflows();
   if (strcmp(c, "overread") == 0) return Overread();
   if (strcmp(c, "short-read") == 0) return ShortRead();

@@ -152,6 +152,39 @@ TEST(WholeProgram, ShortCopiesOneByteTooLongAreRefused) {
   EXPECT_TRUE(Has(abort_run.err, "size 2, object size 1")) << abort_run.err;
 }
 
+// The pools named by the overwrite reports in `err`, in order.
+std::vector<std::string> ReportedPools(const std::string& err) {
+  std::vector<std::string> pools;
+  for (size_t at = err.find(kOverwrite); at != std::string::npos;
+       at = err.find(kOverwrite, at + 1)) {
+    const size_t name = at + std::string(kOverwrite).size() - std::string("malloc-").size();
+    pools.push_back(err.substr(name, err.find('\'', name) - name));
+  }
+  return pools;
+}
+
+TEST(WholeProgram, ThreadsAllocatingAtOneSiteGetTheirOwnShards) {
+  // The main thread gets shard 0 (malloc-i), the next thread shard 1
+  // (malloc-i.1) of the same site pool.
+  const ProbeRun two = RunProbe(kProbe, "shards", "mode=report:heap_shards=2");
+  EXPECT_TRUE(two.ExitedWith(0)) << two.err;
+  const std::vector<std::string> pools = ReportedPools(two.err);
+  ASSERT_EQ(pools.size(), 2u) << two.err;
+  EXPECT_EQ(pools[1], pools[0] + ".1") << two.err;
+  EXPECT_EQ(pools[0].find('.'), std::string::npos) << two.err;
+  // One shard: the same pool for both.
+  const ProbeRun one = RunProbe(kProbe, "shards", "mode=report:heap_shards=1");
+  const std::vector<std::string> same = ReportedPools(one.err);
+  ASSERT_EQ(same.size(), 2u) << one.err;
+  EXPECT_EQ(same[0], same[1]) << one.err;
+  // A value past the cap of 64 pools is clamped, not refused: 8 pools
+  // of 8 shards, and the second thread still in shard 1.
+  const ProbeRun many = RunProbe(kProbe, "shards", "mode=report:heap_shards=64");
+  const std::vector<std::string> capped = ReportedPools(many.err);
+  ASSERT_EQ(capped.size(), 2u) << many.err;
+  EXPECT_EQ(capped[1], capped[0] + ".1") << many.err;
+}
+
 TEST(WholeProgram, HeartbleedOverreadNeverReachesTheSocket) {
   const ProbeRun abort_run = RunProbe(kProbe, "overread");
   EXPECT_TRUE(abort_run.Aborted()) << abort_run.status;
