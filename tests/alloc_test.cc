@@ -35,7 +35,7 @@ using ::sealpool_test::UniqueName;
 
 // The largest small object: the largest class keeps one byte of slack for
 // the object's canary (canaries=1, the default).
-constexpr size_t kSmallMax = 16 * 1024 - 1;
+constexpr size_t kSmallMax = 32 * 1024 - 1;
 
 bool IsSizeError(const absl::Status& status) {
   return status.code() == absl::StatusCode::kInvalidArgument ||
@@ -249,7 +249,7 @@ TEST(AllocTest, LargeObjectsSitBetweenGuardPages) {
 TEST(AllocTest, UnevenLargeObjectsAreEndAlignedWhenAlignmentAllows) {
   SEALPOOL_ASSERT_CREATE(pool, UniqueName("alloc-guard-uneven"), PoolOptions{});
   std::vector<void*> objects;
-  for (size_t size : {size_t{16385}, size_t{20000}, size_t{100000},
+  for (size_t size : {size_t{32769}, size_t{40000}, size_t{100000},
                       size_t{100001}, size_t{65535}, size_t{200 * 1024 + 16}}) {
     SCOPED_TRACE(testing::Message() << "size " << size);
     SEALPOOL_ASSERT_ALLOC(p, pool, size);

@@ -188,11 +188,11 @@ TEST_F(CanaryTest, ExactClassSizeObjectHasSlack) {
   EXPECT_TRUE(Pool::Free(p).ok());
 }
 
-// Large objects: 20003 bytes end 13 bytes before the trailing guard page
-// (end-aligned to 16) and start 464 bytes into their first page.
-constexpr size_t kLargeGap = 20003;
-// 20000 is a multiple of 16: the object ends exactly at the guard page.
-constexpr size_t kLargeFlush = 20000;
+// Large objects: 40003 bytes end 13 bytes before the trailing guard page
+// (end-aligned to 16) and start 944 bytes into their first page.
+constexpr size_t kLargeGap = 40003;
+// 40000 is a multiple of 16: the object ends exactly at the guard page.
+constexpr size_t kLargeFlush = 40000;
 
 // Attack: a one-byte overflow into a large object's tail gap. Promised:
 // heap-overflow at offset size.
@@ -255,7 +255,7 @@ TEST(CanaryDeathTest, LargeUnderflowAbortsWithANegativeOffset) {
         (void)Pool::Free(p);
       },
       "sealpool: heap overflow detected in pool 'canary-death-head' "
-      "\\(object 0x[0-9a-f]+, size 20003, canary overwritten at offset "
+      "\\(object 0x[0-9a-f]+, size 40003, canary overwritten at offset "
       "-1\\)!");
   EXPECT_TRUE(Pool::Free(p).ok());
 }

@@ -28,7 +28,7 @@ using ::sealpool_test::ReportModeTest;
 using ::sealpool_test::UniqueName;
 
 constexpr size_t kSmall = 32;
-constexpr size_t kLarge = 20000;  // above the largest small class
+constexpr size_t kLarge = 40000;  // above the largest small class
 
 class DoubleFreeTest : public ReportModeTest {};
 
@@ -201,7 +201,7 @@ TEST(DoubleFreeDeathTest, LargeSecondFreeAborts) {
         (void)Pool::Free(p);
       },
       "sealpool: double free detected in pool 'df-death-large' \\(object "
-      "0x[0-9a-f]+, size 20000\\)!");
+      "0x[0-9a-f]+, size 40000\\)!");
   EXPECT_TRUE(Pool::Free(p).ok());
 }
 

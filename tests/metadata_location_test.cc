@@ -44,7 +44,7 @@ constexpr bool kSanitized = false;
 #endif
 
 constexpr uintptr_t kGiB = uintptr_t{1} << 30;
-constexpr size_t kLarge = 20000;
+constexpr size_t kLarge = 40000;
 
 // Attack: find an object's slack entry or span record from the object's
 // address (a fixed offset into one reservation). Promised: the metadata of

@@ -31,8 +31,8 @@ inline constexpr size_t kGranuleShift = 16;
 inline constexpr size_t kGranuleSize = size_t{1} << kGranuleShift;
 inline constexpr size_t kPagesPerGranule = kGranuleSize / kPageSize;
 
-inline constexpr size_t kMaxSmallSize = 16384;
-inline constexpr int kNumClasses = 36;
+inline constexpr size_t kMaxSmallSize = 32768;
+inline constexpr int kNumClasses = 40;
 // The zero-size class: zero-size objects, one per 32 bytes of address space
 // in spans whose data pages are all guard pages, so any access faults. Its
 // index follows the real classes; it is never a thread-cache class.
@@ -42,6 +42,7 @@ inline constexpr uint32_t kClassSize[kNumClasses + 1] = {
     192,  224,  256,  320,  384,   448,   512,   640,   768,
     896,  1024, 1280, 1536, 1792,  2048,  2560,  3072,  3584,
     4096, 5120, 6144, 7168, 8192,  10240, 12288, 14336, 16384,
+    20480, 24576, 28672, 32768,
     32 /* kZeroClass */};
 
 // Classes below this size use one-byte slack entries.
@@ -100,15 +101,19 @@ static_assert(kClassSize[kFirstWideClass] == kWideClassMin &&
 inline constexpr bool IsWide(int c) { return c >= kFirstWideClass; }
 inline constexpr size_t SlackWidth(int c) { return IsWide(c) ? 2 : 1; }
 
-// Granules of a span of class c: enough for up to 4096 slots, at most 4
-// (one for the zero-size class).
-inline constexpr size_t SpanGranules(int c) {
-  if (c == kZeroClass) return 1;  // 1792 slots: a wide slack array fits
-  const size_t g = (size_t{4096} * kClassSize[c] + 2 * kPageSize) / kGranuleSize;
-  return g < 1 ? 1 : (g > 4 ? 4 : g);
-}
 inline constexpr size_t SpanDataBytes(size_t granules) {
   return granules * kGranuleSize - 2 * kPageSize;
+}
+// Granules of a span of class c: enough for up to 4096 slots, at most 4
+// (one for the zero-size class), and few enough that every offset in the
+// span times the class size stays below 2^32, which keeps the reciprocal
+// multiply exact (the classes above 16 KiB get 2 or 3).
+inline constexpr size_t SpanGranules(int c) {
+  if (c == kZeroClass) return 1;  // 1792 slots: a wide slack array fits
+  size_t g = (size_t{4096} * kClassSize[c] + 2 * kPageSize) / kGranuleSize;
+  g = g < 1 ? 1 : (g > 4 ? 4 : g);
+  while (g > 1 && SpanDataBytes(g) * kClassSize[c] >= (uint64_t{1} << kMulShift)) --g;
+  return g;
 }
 inline constexpr uint32_t SlotCount(int c) {
   return static_cast<uint32_t>(SpanDataBytes(SpanGranules(c)) / kClassSize[c]);
@@ -120,11 +125,12 @@ inline constexpr uint64_t ClassMul(int c) {
 // How many free slots of class c a thread cache keeps (its stack, at most
 // kCacheCap) and holds back (its quarantine ring, at most the quarantine
 // option): about 256 KiB and 64 KiB of slots, within [16, 128] and [4, 64]
-// slots. A thread that frees large slots of many classes and pools would
-// otherwise keep megabytes of them dirty.
+// slots (8 for the classes above 16 KiB). A thread that frees large slots
+// of many classes and pools would otherwise keep megabytes of them dirty.
 inline constexpr uint32_t ClassCacheCap(int c) {
   const uint32_t n = 262144 / kClassSize[c];
-  return n < 16 ? 16 : (n > 128 ? 128 : n);
+  const uint32_t least = kClassSize[c] > 16384 ? 8 : 16;
+  return n < least ? least : (n > 128 ? 128 : n);
 }
 inline constexpr uint32_t ClassQuarantineCap(int c) {
   const uint32_t n = 65536 / kClassSize[c];
