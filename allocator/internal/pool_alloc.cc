@@ -121,6 +121,7 @@ bool PoolImpl::Refill(PoolCache* pc, int cls, AllocError* err) {
     const size_t g = RecordGranule(rec);
     const uint32_t n = rec->nslots.load(std::memory_order_relaxed);
     const uintptr_t base = rec->base.load(std::memory_order_relaxed);
+    if (rec->free_count == n) LeaveEmpty(rec);  // the loop takes a slot
     uint32_t i = rec->scan_cursor;
     uint32_t seen = 0;
     for (; seen < n && rec->free_count > 0 && cc->count < fill;
@@ -268,6 +269,7 @@ SpanRecord* PoolImpl::NewSmallSpan(int cls, AllocError* err) {
   rec->large_granules = 0;
   rec->scan_cursor = 0;
   rec->prev = rec->next = 0;
+  rec->purged = 1;  // empty, and no page touched yet
   SealCanary(rec);
   // Zero-size objects honour the pool's alignment: only every step-th slot
   // of their span is used; the others stay cached (never handed out).
@@ -352,6 +354,31 @@ void PoolImpl::ReturnSlot(SpanRecord* rec, void* slack) {
   const bool wide = rec->wide.load(std::memory_order_relaxed) != 0;
   StoreSlack(slack, wide, FreeMark(wide));
   if (rec->free_count++ == 0) PushPartial(rec);
+  if (rec->free_count == rec->nslots.load(std::memory_order_relaxed)) SpanEmptied(rec);
+}
+
+void PoolImpl::SpanEmptied(SpanRecord* rec) {
+  const int cls = rec->class_idx;
+  if (cls == kZeroClass) return;  // no data pages
+  // Write-rare pools' pages belong to their shared mapping, where
+  // MADV_DONTNEED would not free them.
+  if (wr_shared_ || empty_spans_[cls] < kEmptySpansKept) {
+    ++empty_spans_[cls];
+    return;
+  }
+  // Every slot is free, so zero (zero_on_free) or stale: nothing to keep.
+  DiscardPages(reinterpret_cast<void*>(rec->base.load(std::memory_order_relaxed)),
+               SpanDataBytes(rec->granules));
+  rec->purged = 1;
+}
+
+void PoolImpl::LeaveEmpty(SpanRecord* rec) {
+  if (rec->class_idx == kZeroClass) return;
+  if (rec->purged != 0) {
+    rec->purged = 0;
+  } else {
+    --empty_spans_[rec->class_idx];
+  }
 }
 
 

@@ -43,6 +43,10 @@ namespace internal {
 // Extents double from 4 MiB up to 1 GiB.
 inline constexpr size_t kFirstExtentGranules = 64;
 inline constexpr size_t kMaxExtentGranules = 16384;
+// Empty small spans per pool and class that keep their pages (see
+// SpanEmptied): one, so that a class whose use swings around a span
+// boundary does not pay a system call per swing.
+inline constexpr uint32_t kEmptySpansKept = 1;
 
 // ScrubFreed() and the large-object canary check: no canary byte changed.
 inline constexpr size_t kCanaryIntact = ~size_t{0};
@@ -210,6 +214,12 @@ class PoolImpl {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FlushLocked(PoolCache* pc) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PushPartial(SpanRecord* rec) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A small span's last slot came back (SpanEmptied) or its first slot is
+  // being taken (LeaveEmpty): the empty-span count, and beyond
+  // kEmptySpansKept per class the span's data pages go back to the kernel
+  // (they read zero when next touched, as a freed slot must).
+  void SpanEmptied(SpanRecord* rec) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void LeaveEmpty(SpanRecord* rec) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void UnlinkPartial(SpanRecord* rec) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static PoolImpl* VerifiedOwner(const SpanRecord* rec, uintptr_t a);
   static ViolationKind FreeSlow(void* ptr);
@@ -249,6 +259,10 @@ class PoolImpl {
   std::deque<std::pair<size_t, size_t>> large_quarantine_ ABSL_GUARDED_BY(mu_);
   // Partial spans per class, kZeroClass included: granule + 1.
   uint32_t partial_[kNumClasses + 1] ABSL_GUARDED_BY(mu_) = {};
+  // Spans per class whose every slot is free and whose data pages are still
+  // committed (at most kEmptySpansKept; SpanEmptied gives the pages of any
+  // more back to the kernel).
+  uint32_t empty_spans_[kNumClasses + 1] ABSL_GUARDED_BY(mu_) = {};
   PoolCache* caches_ ABSL_GUARDED_BY(mu_) = nullptr;
   size_t next_extent_granules_ ABSL_GUARDED_BY(mu_) = 0;
   size_t committed_ ABSL_GUARDED_BY(mu_) = 0;

@@ -191,6 +191,7 @@ OutcomeOr<Pool*> PoolImpl::Create(absl::string_view name,
     p->free_spans_.clear();
     p->large_quarantine_.clear();
     std::memset(p->partial_, 0, sizeof(p->partial_));
+    std::memset(p->empty_spans_, 0, sizeof(p->empty_spans_));
     p->caches_ = nullptr;
     p->next_extent_granules_ = kFirstExtentGranules;
     p->committed_ = p->small_spans_ = p->large_spans_ = 0;

@@ -46,8 +46,9 @@ struct alignas(64) SpanRecord {
   std::atomic<uint8_t> live;          // large: object allocated
   uint8_t class_idx;
   uint8_t granules;                   // small spans only (<= 4)
-  uint16_t reserved_;
   // Guarded by the owning pool's mutex:
+  uint8_t purged;                     // small: data pages given back while empty
+  uint8_t reserved_;
   uint32_t free_count;
   uint32_t scan_cursor;
   uint32_t prev, next;
