@@ -39,7 +39,7 @@ struct RuntimeOptions {
   bool canaries = true;
   // Whole-program mode (allocator/malloc/).
   int heap_pools = 8;
-  int heap_shards = 0;  // 0: one per CPU the process may run on, at most 8
+  int heap_shards = 1;  // 0: one per CPU the process may run on, at most 8
   bool alloc_sites = true;
   bool check_libc = true;
 };

@@ -8,7 +8,7 @@
 // one changes from run to run. Heap pools are never sealable and never
 // destroyed.
 //
-// Each of those pools is `heap_shards` pools, one per group of threads:
+// Each of those pools can be `heap_shards` pools, one per group of threads:
 // threads are dealt shards in turn at their first allocation, and allocate
 // from their own shard only (free takes an object back to its own pool,
 // whichever thread frees it). Two threads allocating at the same site then

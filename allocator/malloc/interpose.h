@@ -36,25 +36,24 @@ namespace malloc_internal {
 // Whether [a, a + n) overlaps the zone [lo, lo + size), given
 // lo1 = lo + 1 and lim = size + n - 1: the range overlaps it exactly when
 // a lies in [lo - n + 1, lo + size), which, shifted by n - lo - 1, is one
-// unsigned compare (valid for the lengths below kHugeLength, where lim
-// cannot wrap).
+// unsigned compare (valid for a, n below 2^47, where nothing wraps).
 __attribute__((always_inline)) inline bool Overlaps(uintptr_t a, size_t n, uintptr_t lo1,
                                                     size_t lim) {
   return a + n - lo1 < lim;
 }
 
-// Lengths from here up (past any user address space) are sent to the full
-// rules, which refuse them.
-inline constexpr int kHugeLengthShift = 47;
+// Addresses and lengths from 2^47 up (past x86-64's 4-level user address
+// space) are sent to the full rules, which decide them exactly; below it
+// neither a range nor the compares below can wrap.
+inline constexpr int kUserAddressBits = 47;
 
 // Whether [a, a + n) or [b, b + n) needs checking: it overlaps one of
-// sealpool's reservations, wraps, or is absurdly long. Two subtractions and
-// a compare per range and reservation, each a branch not taken, so that a
-// copy between memory sealpool does not own costs these and nothing else.
+// sealpool's reservations, or an end or the length is not below 2^47 (a
+// wrapping range among them). A subtraction and a compare per range and
+// reservation, each a branch not taken, so that a copy between memory
+// sealpool does not own costs these and nothing else.
 __attribute__((always_inline)) inline bool TouchesEither(uintptr_t a, uintptr_t b, size_t n) {
-  if (__builtin_expect((a + n < a) | (b + n < b) | ((n >> kHugeLengthShift) != 0), 0)) {
-    return true;
-  }
+  if (__builtin_expect(((a | b | n) >> kUserAddressBits) != 0, 0)) return true;
   // Before the arena exists its bounds are not read (see InDataZone).
   if (__builtin_expect(internal::g_arena.data_size.load(std::memory_order_acquire) == 0, 0)) {
     return false;

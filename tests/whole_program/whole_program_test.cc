@@ -172,11 +172,13 @@ TEST(WholeProgram, ThreadsAllocatingAtOneSiteGetTheirOwnShards) {
   ASSERT_EQ(pools.size(), 2u) << two.err;
   EXPECT_EQ(pools[1], pools[0] + ".1") << two.err;
   EXPECT_EQ(pools[0].find('.'), std::string::npos) << two.err;
-  // One shard: the same pool for both.
-  const ProbeRun one = RunProbe(kProbe, "shards", "mode=report:heap_shards=1");
-  const std::vector<std::string> same = ReportedPools(one.err);
-  ASSERT_EQ(same.size(), 2u) << one.err;
-  EXPECT_EQ(same[0], same[1]) << one.err;
+  // One shard (the default, and said outright): the same pool for both.
+  for (const char* options : {"mode=report", "mode=report:heap_shards=1"}) {
+    const ProbeRun one = RunProbe(kProbe, "shards", options);
+    const std::vector<std::string> same = ReportedPools(one.err);
+    ASSERT_EQ(same.size(), 2u) << options << "\n" << one.err;
+    EXPECT_EQ(same[0], same[1]) << options << "\n" << one.err;
+  }
   // A value past the cap of 64 pools is clamped, not refused: 8 pools
   // of 8 shards, and the second thread still in shard 1.
   const ProbeRun many = RunProbe(kProbe, "shards", "mode=report:heap_shards=64");
