@@ -102,11 +102,16 @@ if [[ -n "$foreign" ]]; then
   echo "$foreign" | head -20 >&2
   exit 1
 fi
-# The malloc replacement needs nothing but libc (and libm), and exports
-# only what it interposes (allocator/malloc/malloc.map).
+# The malloc replacement needs nothing but libc, holds none of the C++
+# standard streams (allocator/malloc/no_iostreams.cc), and exports only
+# what it interposes (allocator/malloc/malloc.map).
 malloc_so=$(find "$prefix" -name libsealpool_malloc.so -print -quit)
-if readelf -d "$malloc_so" | grep NEEDED | grep -Ev '\[(libc|libm|ld-linux-x86-64)\.so'; then
+if readelf -d "$malloc_so" | grep NEEDED | grep -Ev '\[(libc|ld-linux-x86-64)\.so'; then
   echo "test: libsealpool_malloc.so needs the shared objects above" >&2
+  exit 1
+fi
+if nm -C "$malloc_so" | grep -E ' [BbDd] std::(cout|cin|cerr|clog|wcout|wcin|wcerr|wclog)$'; then
+  echo "test: libsealpool_malloc.so holds the C++ standard streams above" >&2
   exit 1
 fi
 exported=$(nm -D --defined-only "$malloc_so" | awk '{print $3}' | grep -v '^$' | sort)
