@@ -73,9 +73,9 @@ size_t SizeOf(Reader* r) {
     case 1:
       return v & 0x3ff;
     case 2:
-      return v & 0x3fff;  // up to the largest small class
+      return v & 0x3fff;  // small
     default:
-      return (size_t{v} & 0x3fff) * 20;  // large, up to about 320 KiB
+      return (size_t{v} & 0x3fff) * 20;  // up to about 320 KiB, mostly large
   }
 }
 

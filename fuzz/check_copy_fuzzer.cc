@@ -187,7 +187,7 @@ Pool* PoolWith(const char* name, const PoolOptions& o,
   for (size_t size : sizes) {
     void* p = MakeObject(pool, size);
     AddObject(pool, p, size, o, false);
-    if ((o.flags & sealpool::kPoolRedzones) != 0 && size + 16 <= 16384) {
+    if ((o.flags & sealpool::kPoolRedzones) != 0 && size + 16 <= 32768) {
       AddRegion("redzone", Addr(p) + (size == 0 ? 1 : size),
                 Addr(p) + size + 16, Answer::kOutOfBounds,
                 std::string(pool->name()), Addr(p));
@@ -213,17 +213,19 @@ void BuildFixture() {
   Pool* p = PoolWith(
       "cc-plain", plain,
       {0,   1,    15,   16,   17,   50,    64,    127,   128,   255,   256,
-       257, 1000, 4095, 4096, 8191, 16383, 16384, 16385, 20000, 65536, 100000});
-  // A large object ends against its trailing guard page, and the pages
-  // before its first page are guards too.
-  void* large = MakeObject(p, 20480);
-  AddObject(p, large, 20480, plain, false);
-  if ((Addr(large) + 20480) % kPage == 0) {
-    AddRegion("trailing guard page", Addr(large) + 20480,
-              Addr(large) + 20480 + kPage, Answer::kGuard, "cc-plain");
+       257, 1000, 4095, 4096, 8191, 16383, 16384, 16385, 20000, 32767, 32768,
+       32769, 65536, 100000});
+  // A large object (above 32 KiB, the largest small class) ends against
+  // its trailing guard page, and the pages before its first page are
+  // guards too.
+  void* large = MakeObject(p, 40960);
+  AddObject(p, large, 40960, plain, false);
+  if ((Addr(large) + 40960) % kPage == 0) {
+    AddRegion("trailing guard page", Addr(large) + 40960,
+              Addr(large) + 40960 + kPage, Answer::kGuard, "cc-plain");
   } else {
     Note(
-        "a 20480-byte object at %#lx does not end on a page: no trailing guard "
+        "a 40960-byte object at %#lx does not end on a page: no trailing guard "
         "page in "
         "the model",
         Addr(large));
@@ -233,13 +235,13 @@ void BuildFixture() {
             Answer::kGuard, "cc-plain");
   // Freed last: a later allocation of the pool could take their place.
   void* small_freed = MakeObject(p, 40);
-  void* large_freed = MakeObject(p, 30000);
+  void* large_freed = MakeObject(p, 40000);
   if (!Pool::Free(small_freed).ok() || !Pool::Free(large_freed).ok()) {
     Finding("fixture: Free failed");
   }
   AddRegion("freed small slot", Addr(small_freed), Addr(small_freed) + 40,
             Answer::kFreed, "cc-plain", Addr(small_freed));
-  AddRegion("freed large object", Addr(large_freed), Addr(large_freed) + 30000,
+  AddRegion("freed large object", Addr(large_freed), Addr(large_freed) + 40000,
             Answer::kFreed, "cc-plain", Addr(large_freed));
 
   // A fresh pool with 200 objects of one class: the lowest is slot 0 of a
@@ -268,7 +270,7 @@ void BuildFixture() {
   PoolWith("cc-window", window, {0, 8, 16, 40, 80, 200, 20000});
   PoolOptions redzones;
   redzones.flags = sealpool::kPoolRedzones;
-  PoolWith("cc-redzone", redzones, {0, 1, 10, 100, 1000, 16368, 16369});
+  PoolWith("cc-redzone", redzones, {0, 1, 10, 100, 1000, 16368, 16369, 32752, 32753});
   PoolOptions aligned;
   aligned.align = 4096;
   PoolWith("cc-align", aligned, {0, 100, 5000, 40000});

@@ -528,11 +528,11 @@ size_t PickSize(FuzzedDataProvider& fdp) {
     case 6:
       return fdp.ConsumeIntegralInRange<size_t>(257, 4096);
     case 7:
-      return fdp.ConsumeIntegralInRange<size_t>(4097, 16384);
-    case 8:
-      return fdp.ConsumeIntegralInRange<size_t>(16384 - 48, 16384 + 48);
+      return fdp.ConsumeIntegralInRange<size_t>(4097, 32768);
+    case 8:  // around the small/large edge (the largest class, 32 KiB)
+      return fdp.ConsumeIntegralInRange<size_t>(32768 - 48, 32768 + 48);
     default:
-      return fdp.ConsumeIntegralInRange<size_t>(16385, kMaxLargeSize);
+      return fdp.ConsumeIntegralInRange<size_t>(32769, kMaxLargeSize);
   }
 }
 
@@ -620,7 +620,7 @@ void OpAlloc(FuzzedDataProvider& fdp) {
         prev.start, prev.size);
   }
   // A freed slot taken again; freed objects it overlaps are gone.
-  for (auto it = g_model->dead.lower_bound(a > 16384 ? a - 16384 : 0);
+  for (auto it = g_model->dead.lower_bound(a > 32768 ? a - 32768 : 0);
        it != g_model->dead.end() && it->first < a + extent;) {
     const size_t dead_extent = it->second.size == 0 ? 1 : it->second.size;
     if (it->first + dead_extent > a) {
