@@ -3,8 +3,10 @@
 // says where the log goes, and it replaces itself with the program; usage
 // errors exit 2, a missing program or library 127. The child here is a
 // shell that prints what it was given, so each run checks the launcher's
-// effect, not only its exit status.
+// effect, not only its exit status. Each test runs the launcher in a
+// temporary directory, which is also its TMPDIR, and removes it after.
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/wait.h>
@@ -35,9 +37,35 @@ std::string Slurp(int fd) {
   return s;
 }
 
-// Runs sealpool-run with `args`, the environment changed by `env`
-// ("NAME=value" sets, "NAME" unsets).
-Launched Launch(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
+class SealpoolRunTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/sealpool-run-test-dir-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    char real[PATH_MAX];
+    ASSERT_NE(realpath(tmpl, real), nullptr);
+    dir_ = real;
+  }
+  void TearDown() override {
+    if (DIR* d = opendir(dir_.c_str())) {
+      while (const dirent* e = readdir(d)) {
+        if (e->d_name[0] != '.') unlink((dir_ + "/" + e->d_name).c_str());
+      }
+      closedir(d);
+    }
+    rmdir(dir_.c_str());
+  }
+
+  // Runs sealpool-run with `args` in dir_ (TMPDIR too), the environment
+  // changed by `env` ("NAME=value" sets, "NAME" unsets).
+  Launched Launch(const std::vector<std::string>& args,
+                  const std::vector<std::string>& env = {}) const;
+
+  std::string dir_;
+};
+
+Launched SealpoolRunTest::Launch(const std::vector<std::string>& args,
+                                 const std::vector<std::string>& env) const {
   char out_path[] = "/tmp/sealpool-run-test-XXXXXX";
   char err_path[] = "/tmp/sealpool-run-test-XXXXXX";
   const int out_fd = mkstemp(out_path);
@@ -49,6 +77,8 @@ Launched Launch(const std::vector<std::string>& args, const std::vector<std::str
   if (r.pid == 0) {
     dup2(out_fd, 1);
     dup2(err_fd, 2);
+    if (chdir(dir_.c_str()) != 0) _exit(125);
+    setenv("TMPDIR", dir_.c_str(), 1);
     unsetenv("LD_PRELOAD");
     unsetenv("SEALPOOL_OPTIONS");
     unsetenv("SEALPOOL_MALLOC_LIB");
@@ -89,9 +119,7 @@ std::string RealLib() {
 
 bool Has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
-TEST(SealpoolRun, OptionsBecomeThePreloadAndSealpoolOptions) {
-  char cwd[PATH_MAX];
-  ASSERT_NE(getcwd(cwd, sizeof(cwd)), nullptr);
+TEST_F(SealpoolRunTest, OptionsBecomeThePreloadAndSealpoolOptions) {
   const Launched r = Launch(With({"--mode=report", "--stats", "--pools=3", "--no-sites", "--no-check",
                              "--options=quarantine=4", "--log=rel/../x.jsonl", "--"},
                             kShow),
@@ -99,7 +127,7 @@ TEST(SealpoolRun, OptionsBecomeThePreloadAndSealpoolOptions) {
   ASSERT_EQ(r.Exit(), 0) << r.err;
   EXPECT_TRUE(Has(r.out, "pid=" + std::to_string(r.pid) + "\n")) << r.out;  // exec'd, not forked
   EXPECT_TRUE(Has(r.out, "preload=" + RealLib() + ":/nonexistent/other.so\n")) << r.out;
-  const std::string log = std::string(cwd) + "/x.jsonl";
+  const std::string log = dir_ + "/x.jsonl";
   EXPECT_TRUE(Has(r.out, "options=symbolize=0:log_path=" + log +
                              ":mode=report:print_stats=1:heap_pools=3:alloc_sites=0:check_libc=0:"
                              "quarantine=4\n"))
@@ -108,10 +136,10 @@ TEST(SealpoolRun, OptionsBecomeThePreloadAndSealpoolOptions) {
       << r.err;
 }
 
-TEST(SealpoolRun, DefaultLogIsPerProcessInTmpdirAndNoLogClearsIt) {
-  const Launched r = Launch(kShow, {"TMPDIR=/var/tmp"});
+TEST_F(SealpoolRunTest, DefaultLogIsPerProcessInTmpdirAndNoLogClearsIt) {
+  const Launched r = Launch(kShow);
   ASSERT_EQ(r.Exit(), 0) << r.err;
-  const std::string log = "/var/tmp/sealpool-run." + std::to_string(r.pid) + ".jsonl";
+  const std::string log = dir_ + "/sealpool-run." + std::to_string(r.pid) + ".jsonl";
   EXPECT_TRUE(Has(r.out, "options=log_path=" + log + "\n")) << r.out;
   EXPECT_TRUE(Has(r.out, "preload=" + RealLib() + "\n")) << r.out;
   const Launched none = Launch(With({"--no-log"}, kShow));
@@ -120,7 +148,7 @@ TEST(SealpoolRun, DefaultLogIsPerProcessInTmpdirAndNoLogClearsIt) {
   EXPECT_EQ(none.err, "sealpool-run: reports go to stderr\n");
 }
 
-TEST(SealpoolRun, TheProgramsExitStatusAndTheLibraryFromTheEnvironment) {
+TEST_F(SealpoolRunTest, TheProgramsExitStatusAndTheLibraryFromTheEnvironment) {
   const Launched r = Launch({"/bin/sh", "-c", "exit 7"});
   EXPECT_EQ(r.Exit(), 7) << r.err;
   const Launched env_lib = Launch(kShow, {"SEALPOOL_MALLOC_LIB=" + RealLib()});
@@ -130,7 +158,7 @@ TEST(SealpoolRun, TheProgramsExitStatusAndTheLibraryFromTheEnvironment) {
   EXPECT_TRUE(Has(named.out, "preload=" + RealLib() + "\n")) << named.out;
 }
 
-TEST(SealpoolRun, UsageErrorsExitTwoWithAHint) {
+TEST_F(SealpoolRunTest, UsageErrorsExitTwoWithAHint) {
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
            {},
            {"--stats"},
@@ -151,7 +179,7 @@ TEST(SealpoolRun, UsageErrorsExitTwoWithAHint) {
   }
 }
 
-TEST(SealpoolRun, MissingProgramOrLibraryExits127) {
+TEST_F(SealpoolRunTest, MissingProgramOrLibraryExits127) {
   const Launched program = Launch({"--", "no-such-program-anywhere"});
   EXPECT_EQ(program.Exit(), 127);
   EXPECT_EQ(program.err, "sealpool-run: no-such-program-anywhere: command not found\n");
@@ -162,7 +190,7 @@ TEST(SealpoolRun, MissingProgramOrLibraryExits127) {
       << lib.err;
 }
 
-TEST(SealpoolRun, HelpIsTheManual) {
+TEST_F(SealpoolRunTest, HelpIsTheManual) {
   const Launched r = Launch({"--help"});
   EXPECT_EQ(r.Exit(), 0);
   for (const char* section : {"NAME\n", "SYNOPSIS\n", "OPTIONS\n", "ENVIRONMENT\n", "EXIT STATUS\n",
