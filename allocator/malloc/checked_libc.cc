@@ -31,11 +31,7 @@ inline bool Either(const void* a, size_t an, const void* b, size_t bn) {
 // decided by the full rules.
 void* MemcpyHeap(void* dst, const void* src, size_t n) noexcept {
   if (__builtin_expect(QuickAllowed(src, n) & QuickAllowed(dst, n), 1) || !Checking()) {
-    if (n <= kSmallCopyMax) {
-      SmallMove(dst, src, n);
-      return dst;
-    }
-    return RawMemcpy(dst, src, n);
+    return CopyNow(dst, src, n);
   }
   CheckedMemcpy(dst, src, n);
   return dst;
@@ -43,11 +39,7 @@ void* MemcpyHeap(void* dst, const void* src, size_t n) noexcept {
 
 void* MemmoveHeap(void* dst, const void* src, size_t n) noexcept {
   if (__builtin_expect(QuickAllowed(src, n) & QuickAllowed(dst, n), 1) || !Checking()) {
-    if (n <= kSmallCopyMax) {
-      SmallMove(dst, src, n);
-      return dst;
-    }
-    return RawMemmove(dst, src, n);
+    return MoveNow(dst, src, n);
   }
   CheckedMemmove(dst, src, n);
   return dst;
@@ -55,11 +47,7 @@ void* MemmoveHeap(void* dst, const void* src, size_t n) noexcept {
 
 void* MemsetHeap(void* dst, int c, size_t n) noexcept {
   if (__builtin_expect(QuickAllowed(dst, n), 1) || !Checking()) {
-    if (n <= kSmallCopyMax) {
-      SmallSet(dst, c, n);
-      return dst;
-    }
-    return RawMemset(dst, c, n);
+    return SetNow(dst, c, n);
   }
   CheckedMemset(dst, c, n);
   return dst;

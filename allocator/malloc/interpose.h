@@ -113,6 +113,30 @@ void* MemcpyHeap(void* dst, const void* src, size_t n) noexcept;
 void* MemmoveHeap(void* dst, const void* src, size_t n) noexcept;
 void* MemsetHeap(void* dst, int c, size_t n) noexcept;
 
+// The copy itself, once the ranges are allowed: in place up to
+// kSmallCopyMax bytes (small_copy.h), else libc's function.
+__attribute__((always_inline)) inline void* CopyNow(void* dst, const void* src, size_t n) {
+  if (n <= kSmallCopyMax) {
+    SmallMove(dst, src, n);
+    return dst;
+  }
+  return RawMemcpy(dst, src, n);
+}
+__attribute__((always_inline)) inline void* MoveNow(void* dst, const void* src, size_t n) {
+  if (n <= kSmallCopyMax) {
+    SmallMove(dst, src, n);
+    return dst;
+  }
+  return RawMemmove(dst, src, n);
+}
+__attribute__((always_inline)) inline void* SetNow(void* dst, int c, size_t n) {
+  if (n <= kSmallCopyMax) {
+    SmallSet(dst, c, n);
+    return dst;
+  }
+  return RawMemset(dst, c, n);
+}
+
 // The checked operations behind both the plain entry points and their
 // _FORTIFY_SOURCE twins. The memory functions are inline: when neither
 // range is near sealpool's memory, the copy itself (small_copy.h) or a tail
@@ -123,35 +147,17 @@ __attribute__((always_inline)) inline bool BothAway(const void* dst, const void*
 }
 
 __attribute__((always_inline)) inline void* Memcpy(void* dst, const void* src, size_t n) {
-  if (__builtin_expect(BothAway(dst, src, n), 1)) {
-    if (n <= kSmallCopyMax) {
-      SmallMove(dst, src, n);
-      return dst;
-    }
-    return RawMemcpy(dst, src, n);
-  }
+  if (__builtin_expect(BothAway(dst, src, n), 1)) return CopyNow(dst, src, n);
   return MemcpyHeap(dst, src, n);
 }
 
 __attribute__((always_inline)) inline void* Memmove(void* dst, const void* src, size_t n) {
-  if (__builtin_expect(BothAway(dst, src, n), 1)) {
-    if (n <= kSmallCopyMax) {
-      SmallMove(dst, src, n);
-      return dst;
-    }
-    return RawMemmove(dst, src, n);
-  }
+  if (__builtin_expect(BothAway(dst, src, n), 1)) return MoveNow(dst, src, n);
   return MemmoveHeap(dst, src, n);
 }
 
 __attribute__((always_inline)) inline void* Memset(void* dst, int c, size_t n) {
-  if (__builtin_expect(Away(dst, n), 1)) {
-    if (n <= kSmallCopyMax) {
-      SmallSet(dst, c, n);
-      return dst;
-    }
-    return RawMemset(dst, c, n);
-  }
+  if (__builtin_expect(Away(dst, n), 1)) return SetNow(dst, c, n);
   return MemsetHeap(dst, c, n);
 }
 
