@@ -27,6 +27,7 @@ constexpr int kMadvGuardRemove = 103;
 
 std::atomic<int> injected_failures{0};
 std::atomic<int> injected_seal_failures{0};
+std::atomic<int> injected_move_failures{0};
 
 // mseal(2) is syscall 462 on every architecture; glibc 2.36 has no wrapper.
 constexpr long kSysMseal = 462;
@@ -307,6 +308,41 @@ bool DontFork(void* addr, size_t size) {
   return Madvise(addr, size, MADV_DONTFORK) == 0;
 }
 
+namespace {
+
+// MREMAP_DONTUNMAP (Linux 5.7+, any private anonymous mapping since 5.13).
+constexpr int kMremapDontUnmap = 4;
+// Cleared when the kernel refuses a move with EINVAL (it lacks the flag).
+std::atomic<bool> page_moves_work{true};
+
+void* MapEmpty(void* addr, size_t size) {
+  return Mmap(addr, size, PROT_READ | PROT_WRITE,
+              MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+}
+
+}  // namespace
+
+bool MovePages(void* src, size_t size, void* dst) {
+  if (!page_moves_work.load(std::memory_order_relaxed)) return false;
+  const bool injected = Consume(injected_move_failures);
+  void* p = injected ? MAP_FAILED
+                     : Mremap(src, size, size,
+                              MREMAP_MAYMOVE | MREMAP_FIXED | kMremapDontUnmap, dst);
+  if (p == MAP_FAILED) {
+    if (!injected && errno == EINVAL) {
+      page_moves_work.store(false, std::memory_order_relaxed);
+    }
+    // The kernel may have unmapped the destination before it failed: it is
+    // mapped again at once (MAP_FIXED replaces whatever is there).
+    SEALPOOL_CHECK(MapEmpty(dst, size) != MAP_FAILED,
+                   "could not map an object's pages again after a failed page move");
+    return false;
+  }
+  return true;
+}
+
+bool RenewPages(void* addr, size_t size) { return MapEmpty(addr, size) != MAP_FAILED; }
+
 void DiscardPages(void* addr, size_t size) {
   Madvise(addr, size, MADV_DONTNEED);
 }
@@ -414,6 +450,10 @@ void GetRandomBytes(void* out, size_t size) {
 
 void SetInjectedSealFailures(int count) {
   injected_seal_failures.store(count < 0 ? 0 : count, std::memory_order_relaxed);
+}
+
+void SetInjectedMoveFailures(int count) {
+  injected_move_failures.store(count < 0 ? 0 : count, std::memory_order_relaxed);
 }
 
 void SetInjectedMapFailures(int count) {

@@ -92,6 +92,22 @@ void* DuplicateShared(const void* src, size_t size);
 // Keeps [addr, addr+size) out of fork children (MADV_DONTFORK).
 bool DontFork(void* addr, size_t size);
 
+// Moves the pages [src, src+size) to [dst, dst+size) without copying them:
+// both ranges page-aligned, disjoint, read-write, private and anonymous
+// (MAP_NORESERVE). mremap(MREMAP_DONTUNMAP) moves the pages and leaves the
+// source mapped and empty, so that no other mapping can land in it. The
+// destination is a mapping of its own afterwards (its page offsets are the
+// source's) until RenewPages replaces it. False when the pages were not
+// moved: the source is as it was, the destination mapped read-write and
+// empty (its contents are lost); a kernel without the flag is remembered,
+// so that later calls fail at once. Aborts if the destination cannot be
+// mapped again.
+bool MovePages(void* src, size_t size, void* dst);
+// Replaces [addr, addr+size) with a fresh private read-write mapping (its
+// contents are dropped), which merges with its neighbours: for pages that
+// MovePages moved in. Best effort: false when the kernel refused.
+bool RenewPages(void* addr, size_t size);
+
 // Releases the physical pages of [addr, addr+size); they read as zero later.
 void DiscardPages(void* addr, size_t size);
 
@@ -138,6 +154,7 @@ void GetRandomBytes(void* out, size_t size);
 // the next `count` SealMappings calls fail with ENOSYS.
 void SetInjectedMapFailures(int count);
 void SetInjectedSealFailures(int count);
+void SetInjectedMoveFailures(int count);
 
 }  // namespace internal
 }  // namespace sealpool

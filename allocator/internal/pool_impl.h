@@ -140,7 +140,11 @@ class PoolImpl {
 
   // `align`: a power of two, at least the pool's alignment.
   void* AllocateSlow(size_t size, size_t align, AllocError* err);
-  void* AllocateLarge(size_t size, size_t align, AllocError* err);
+  // `phase`: where in its first page the object must start (for a page
+  // move, see MoveLarge), or kAnyPhase.
+  static constexpr uintptr_t kAnyPhase = ~uintptr_t{0};
+  void* AllocateLarge(size_t size, size_t align, AllocError* err,
+                      uintptr_t phase = kAnyPhase);
   void* AllocateZero(size_t align, AllocError* err);
   // Resizes the live, unsealed object `b` of this pool to `size` < b.size
   // bytes in place (a shrink that must not fail); false if the object
@@ -152,6 +156,20 @@ class PoolImpl {
   // trailing guard page; false (nothing changed) when there is not enough,
   // or the object changed meanwhile or overflowed its end.
   bool GrowLarge(const ObjectBounds& b, size_t size);
+  // realloc's growth of the live large object `b` to `size` bytes that
+  // does not fit in place: a new span with room for `room` more bytes, into
+  // which the object's pages are moved (MovePages) rather than copied, and
+  // the old span freed. nullptr (nothing changed) when the object is too
+  // small for a move to pay, this pool's memory cannot be moved (shared,
+  // keyed or permanent pools), its canaries are not intact (the copying
+  // path's free reports that), or there is no memory; the caller copies.
+  void* MoveLarge(const ObjectBounds& b, size_t size, size_t room);
+  // A span with pages moved in was freed (or its pool released).
+  void ForgetMovedIn() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ForgetAllMovedIn() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether both canaries of the large object `b` (span `rec`) are intact.
+  bool LargeCanariesIntactLocked(const SpanRecord* rec, const ObjectBounds& b)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether the large object `b`'s tail canary is unchanged (true without
   // canaries).
   bool LargeTailIntact(const ObjectBounds& b);
@@ -224,7 +242,9 @@ class PoolImpl {
   static PoolImpl* VerifiedOwner(const SpanRecord* rec, uintptr_t a);
   static ViolationKind FreeSlow(void* ptr);
   static ViolationKind FreeSmallSlow(uintptr_t a, SpanRecord* rec);
-  static ViolationKind FreeLarge(uintptr_t a, SpanRecord* rec);
+  // `moved`: the object's pages were moved away (MoveLarge), so its
+  // canaries, checked before the move, are not there to check.
+  static ViolationKind FreeLarge(uintptr_t a, SpanRecord* rec, bool moved = false);
   // Large-object canaries: the head gap's last bytes and the tail gap.
   void WriteLargeCanaries(uintptr_t first_page, uintptr_t base, size_t size,
                           uintptr_t end);
@@ -283,6 +303,11 @@ class PoolImpl {
   size_t sealed_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   size_t abandoned_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool permanent_enforced_ ABSL_GUARDED_BY(mu_) = false;
+  // Live spans of this pool with pages moved in (MoveLarge), and of all
+  // pools: each is two mappings more, so moves stop at kMaxMovedIn and
+  // objects are copied instead.
+  size_t moved_in_ ABSL_GUARDED_BY(mu_) = 0;
+  static std::atomic<size_t> all_moved_in_;
   // Some guard of this pool is a PROT_NONE page (no guard markers here).
   bool prot_none_guards_ ABSL_GUARDED_BY(mu_) = false;
   size_t write_rares_ ABSL_GUARDED_BY(mu_) = 0;

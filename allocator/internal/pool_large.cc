@@ -56,7 +56,14 @@ ABSL_ATTRIBUTE_NO_SANITIZE_ADDRESS uintptr_t LargeCanaryMismatch(uintptr_t first
 
 }  // namespace
 
-void* PoolImpl::AllocateLarge(size_t size, size_t align_req, AllocError* err) {
+bool PoolImpl::LargeCanariesIntactLocked(const SpanRecord* rec, const ObjectBounds& b) {
+  if (!hard_.canaries) return true;
+  return LargeCanaryMismatch(b.start & ~(kPageSize - 1), b.start, b.size,
+                             LargeSpanEnd(rec)) == kCanaryIntact;
+}
+
+void* PoolImpl::AllocateLarge(size_t size, size_t align_req, AllocError* err,
+                              uintptr_t phase) {
   if (size > (size_t{1} << 40)) {
     *err = AllocError::kNoMemory;
     return nullptr;
@@ -66,8 +73,12 @@ void* PoolImpl::AllocateLarge(size_t size, size_t align_req, AllocError* err) {
   // alone: room for it is reserved and the object placed once the span's
   // address is known.
   const size_t slop = align > kGranuleSize ? align : 0;
+  // A start at a given place in its page may lie up to a page before the
+  // end-aligned one.
+  const bool phased = phase != kAnyPhase && slop == 0;
   const size_t span_pages =
-      (RoundUp(size + align + slop, kPageSize) >> kPageShift) + 2;
+      (RoundUp(size + align + slop + (phased ? kPageSize : 0), kPageSize) >> kPageShift) +
+      2;
   const size_t granules = RoundUp(span_pages, kPagesPerGranule) / kPagesPerGranule;
   MutexLock l(&mu_);
   if (destroyed_.load(std::memory_order_relaxed)) {
@@ -80,7 +91,9 @@ void* PoolImpl::AllocateLarge(size_t size, size_t align_req, AllocError* err) {
   // the trailing guard page. Granules are 64 KiB-aligned, so up to that
   // alignment the offsets do not depend on the span's address; above it
   // the cap is checked with the most pages the object can take.
-  size_t obj_off = (end_off - size) & ~(align - 1);
+  const size_t step = align > kPageSize ? align : kPageSize;
+  size_t obj_off = phased ? ((end_off - size - phase) & ~(step - 1)) + phase
+                          : (end_off - size) & ~(align - 1);
   size_t first_page_off = obj_off & ~(kPageSize - 1);
   size_t obj_pages = slop == 0 ? (end_off - first_page_off) >> kPageShift
                                : (RoundUp(size + align, kPageSize) >> kPageShift) + 1;
@@ -124,6 +137,7 @@ void* PoolImpl::AllocateLarge(size_t size, size_t align_req, AllocError* err) {
   rec->class_idx = 0;
   rec->granules = 0;
   rec->large_granules = static_cast<uint32_t>(granules);
+  rec->moved_in = 0;
   rec->free_count = 0;
   rec->prev = rec->next = 0;
   SealCanary(rec);
@@ -149,7 +163,7 @@ void* PoolImpl::AllocateLarge(size_t size, size_t align_req, AllocError* err) {
 }
 
 
-ViolationKind PoolImpl::FreeLarge(uintptr_t a, SpanRecord* rec) {
+ViolationKind PoolImpl::FreeLarge(uintptr_t a, SpanRecord* rec, bool moved) {
   const uint32_t pool_id = rec->pool_id.load(std::memory_order_relaxed);
   PoolImpl* pool = VerifiedOwner(rec, a);
   const uintptr_t base = rec->base.load(std::memory_order_relaxed);
@@ -171,8 +185,16 @@ ViolationKind PoolImpl::FreeLarge(uintptr_t a, SpanRecord* rec) {
       const size_t granules = rec->large_granules;
       const uintptr_t first_page = base & ~(kPageSize - 1);
       const uintptr_t end = LargeSpanEnd(rec);
-      if (pool->hard_.canaries) {
+      if (pool->hard_.canaries && !moved) {
         overflow = LargeCanaryMismatch(first_page, base, size, end);
+      }
+      // Pages moved in are a mapping of their own (their offsets are the
+      // source's): a fresh mapping in their place merges with the arena's
+      // again.
+      if (rec->moved_in != 0) {
+        rec->moved_in = 0;
+        pool->ForgetMovedIn();
+        RenewPages(reinterpret_cast<void*>(first_page), end - first_page);
       }
       // The object's pages become guard pages until the span is reused, so
       // that a stale pointer faults; the table keeps naming the object so

@@ -328,6 +328,8 @@ void PoolImpl::Release() {
     free_spans_.clear();
     large_quarantine_.clear();
     wr_shared_ = false;
+    // The extents were mapped anew: no span holds moved pages any more.
+    ForgetAllMovedIn();
     state_.store(kFree, std::memory_order_release);
   }
   --r.live;

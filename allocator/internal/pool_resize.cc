@@ -17,17 +17,6 @@ namespace {
 
 uintptr_t RoundUpTo(uintptr_t v, size_t a) { return (v + a - 1) & ~(a - 1); }
 
-// Zeroes bytes past an object's end (its canary, or bytes it is about to
-// gain), which AddressSanitizer builds keep poisoned until then. Short
-// ranges; the empty asm keeps the loop from becoming a memset call.
-ABSL_ATTRIBUTE_NO_SANITIZE_ADDRESS void ZeroPastEnd(uintptr_t p, size_t n) {
-  auto* b = reinterpret_cast<unsigned char*>(p);
-  for (size_t i = 0; i < n; ++i) {
-    b[i] = 0;
-    __asm__("" : : "r"(b) : "memory");
-  }
-}
-
 }  // namespace
 
 void* PoolImpl::AllocateAligned(size_t size, size_t align, AllocError* err) {
@@ -109,6 +98,8 @@ void* PoolImpl::Reallocate(PoolImpl* pool, void* ptr, size_t size,
     // a quarter more room to grow into in place (GrowLarge). The room is
     // address space and untouched pages: it costs no memory until used.
     const size_t room = size / 4;
+    // A big object's pages move instead (pool_large_move.cc).
+    if (void* moved = owner->MoveLarge(b, size, room)) return moved;
     AllocError e = AllocError::kOk;
     void* q = size + room > size ? owner->Allocate(size + room, &e) : nullptr;
     if (q != nullptr) {

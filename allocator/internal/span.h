@@ -48,7 +48,9 @@ struct alignas(64) SpanRecord {
   uint8_t granules;                   // small spans only (<= 4)
   // Guarded by the owning pool's mutex:
   uint8_t purged;                     // small: data pages given back while empty
-  uint8_t reserved_;
+  uint8_t moved_in;                   // large: holds pages moved in by
+                                      // MoveLarge (its range is then a
+                                      // mapping of its own until freed)
   uint32_t free_count;
   uint32_t scan_cursor;
   uint32_t prev, next;

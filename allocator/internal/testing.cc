@@ -26,6 +26,7 @@ SpanRecord* SpanOf(const void* ptr) {
 }  // namespace
 
 void InjectMapFailures(int count) { SetInjectedMapFailures(count); }
+void InjectMoveFailures(int count) { SetInjectedMoveFailures(count); }
 
 bool CorruptSpanCanaryForTest(const void* ptr) {
   SpanRecord* r = SpanOf(ptr);

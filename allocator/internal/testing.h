@@ -17,6 +17,11 @@ namespace internal {
 // mprotect to writable) fail with ENOMEM; 0 turns injection off.
 void InjectMapFailures(int count);
 
+// Makes the next `count` page moves (MovePages) fail as a kernel refusal
+// after the destination was unmapped would: the destination is mapped
+// again, empty, and the caller falls back to a copy.
+void InjectMoveFailures(int count);
+
 // Overwrites the canary of the span record that covers `ptr` (a pool
 // object) with garbage, so that the next slow-path use detects corruption.
 // Returns false if `ptr` is not in a span.

@@ -1,0 +1,288 @@
+// Large objects that realloc grows past their room: their pages move to
+// the new span (mremap) instead of being copied
+// (allocator/internal/pool_large_move.cc). Every byte arrives, the bytes
+// gained read zero, the canaries are the new address's (an overflow of the
+// moved object is reported at its free), the old pages are guard pages, an
+// overflowed object is copied so that its free reports it, a failed move
+// falls back to a copy, and moves do not pile up mappings.
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "allocator/internal/testing.h"
+#include "allocator/kernel_calls.h"
+#include "gtest/gtest.h"
+#include "sealpool/sealpool.h"
+#include "tests/test_util.h"
+
+namespace {
+
+using sealpool::GetKernelCallCounts;
+using sealpool::KernelCallCounts;
+using sealpool::ViolationKind;
+using ::sealpool_test::AsBytes;
+using ::sealpool_test::PeekUnchecked;
+using ::sealpool_test::PokeUnchecked;
+using ::sealpool_test::ReportModeTest;
+using ::sealpool_test::UniqueName;
+
+// The byte at offset i of a buffer filled with `seed`.
+unsigned char Pattern(size_t i, unsigned seed) {
+  return static_cast<unsigned char>(seed + i * 7 + (i >> 12));
+}
+void Fill(void* p, size_t from, size_t to, unsigned seed) {
+  for (size_t i = from; i < to; ++i) AsBytes(p)[i] = static_cast<char>(Pattern(i, seed));
+}
+// The first offset below n that does not hold the pattern, or n.
+size_t FirstWrong(const void* p, size_t n, unsigned seed) {
+  const auto* b = static_cast<const unsigned char*>(p);
+  for (size_t i = 0; i < n; ++i) {
+    if (b[i] != Pattern(i, seed)) return i;
+  }
+  return n;
+}
+bool AllZero(const void* p, size_t n) {
+  const auto* b = static_cast<const unsigned char*>(p);
+  for (size_t i = 0; i < n; ++i) {
+    if (b[i] != 0) return false;
+  }
+  return true;
+}
+uintptr_t Phase(const void* p) { return reinterpret_cast<uintptr_t>(p) & 4095; }
+
+class LargeMoveTest : public ReportModeTest {
+ protected:
+  void SetUp() override {
+    ReportModeTest::SetUp();
+    sp_pool_options o;
+    sp_pool_options_init(&o);
+    name_ = UniqueName("large-move");
+    pool_ = sp_pool_create(name_.c_str(), &o);
+    ASSERT_NE(pool_, nullptr);
+  }
+  void TearDown() override {
+    if (pool_ != nullptr) {
+      EXPECT_EQ(sp_pool_destroy(pool_), 0);
+    }
+    sealpool::internal::InjectMoveFailures(0);
+    ReportModeTest::TearDown();
+  }
+  std::vector<ViolationKind> Kinds() {
+    std::vector<ViolationKind> out;
+    for (const auto& r : recorder_.Take()) out.push_back(r.kind);
+    return out;
+  }
+  // A large object of `size` bytes, filled with `seed`.
+  void* Filled(size_t size, unsigned seed) {
+    void* p = sp_alloc(pool_, size);
+    if (p != nullptr) Fill(p, 0, size, seed);
+    return p;
+  }
+
+  std::string name_;
+  sp_pool* pool_ = nullptr;
+};
+
+TEST_F(LargeMoveTest, GrowthMovesThePagesAndKeepsEveryByte) {
+  size_t size = 100000;
+  void* p = Filled(size, 5);
+  ASSERT_NE(p, nullptr);
+  for (int round = 0; round < 6; ++round) {
+    // More than the quarter of room the last growth left: the object moves.
+    const size_t grown = size * 2 + 123;
+    const KernelCallCounts before = GetKernelCallCounts();
+    void* q = sp_realloc(pool_, p, grown);
+    const KernelCallCounts d = GetKernelCallCounts() - before;
+    ASSERT_NE(q, nullptr) << grown;
+    ASSERT_NE(q, p) << grown;
+    EXPECT_EQ(d.mremap, 1u) << grown;
+    EXPECT_EQ(Phase(q), Phase(p));
+    EXPECT_EQ(FirstWrong(q, size, 5), size) << grown;
+    // The bytes gained read zero: none of the old tail canary came along.
+    EXPECT_TRUE(AllZero(AsBytes(q) + size, grown - size)) << grown;
+    EXPECT_EQ(sp_object_size(q), grown);
+    EXPECT_EQ(sp_pool_of(q), pool_);
+    EXPECT_EQ(sp_check_copy(q, grown, SP_COPY_WRITE), 0);
+    EXPECT_TRUE(Kinds().empty());
+    EXPECT_LT(sp_check_copy(q, grown + 1, SP_COPY_WRITE), 0);
+    // The old object is freed.
+    EXPECT_LT(sp_check_copy(p, 1, SP_COPY_READ), 0);
+    EXPECT_EQ(Kinds(), (std::vector<ViolationKind>{ViolationKind::kOutOfBounds,
+                                                   ViolationKind::kUseAfterFree}));
+    Fill(q, size, grown, 5);
+    p = q;
+    size = grown;
+  }
+  EXPECT_EQ(sp_free(p), 0);
+  EXPECT_TRUE(Kinds().empty());
+}
+
+TEST_F(LargeMoveTest, GrowthWithinTheRoomStaysInPlace) {
+  void* p = Filled(100000, 6);
+  ASSERT_NE(p, nullptr);
+  void* q = sp_realloc(pool_, p, 200000);  // moves, with 50,000 bytes of room
+  ASSERT_NE(q, nullptr);
+  const KernelCallCounts before = GetKernelCallCounts();
+  void* r = sp_realloc(pool_, q, 240000);
+  const KernelCallCounts d = GetKernelCallCounts() - before;
+  EXPECT_EQ(r, q);
+  EXPECT_EQ(d.Total(), 0u);
+  EXPECT_EQ(FirstWrong(r, 100000, 6), 100000u);
+  EXPECT_TRUE(AllZero(AsBytes(r) + 100000, 140000));
+  EXPECT_EQ(sp_free(r), 0);
+  EXPECT_TRUE(Kinds().empty());
+}
+
+// The canaries around a moved object are keyed by its new address: a
+// one-byte overflow or underflow of it is reported when it is freed.
+TEST_F(LargeMoveTest, AnOverflowOfAMovedObjectIsReportedAtItsFree) {
+  for (ptrdiff_t off : {ptrdiff_t{0}, ptrdiff_t{-1}}) {
+    void* p = Filled(150000, 7);
+    ASSERT_NE(p, nullptr);
+    void* q = sp_realloc(pool_, p, 400000);
+    ASSERT_NE(q, nullptr);
+    ASSERT_NE(q, p);
+    PokeUnchecked(q, off == 0 ? 400000 : -1, 0x41);
+    EXPECT_EQ(sp_free(q), SP_VIOLATION_HEAP_OVERFLOW) << off;
+    const auto records = recorder_.Take();
+    ASSERT_EQ(records.size(), 1u) << off;
+    EXPECT_EQ(records[0].kind, ViolationKind::kHeapOverflow);
+    EXPECT_EQ(records[0].pool_name, name_);
+    EXPECT_EQ(records[0].object_start, reinterpret_cast<uintptr_t>(q));
+  }
+}
+
+// An object whose canary is already overwritten is not moved: the copying
+// path's free of the old object reports the overflow, as for any realloc.
+TEST_F(LargeMoveTest, AnOverflowedObjectIsCopiedAndItsOverflowReported) {
+  // End-aligned to 16 bytes against its guard page: 13 canary bytes.
+  void* p = Filled(100003, 8);
+  ASSERT_NE(p, nullptr);
+  PokeUnchecked(p, 100003, 0x41);
+  const KernelCallCounts before = GetKernelCallCounts();
+  void* q = sp_realloc(pool_, p, 300000);
+  const KernelCallCounts d = GetKernelCallCounts() - before;
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(d.mremap, 0u);
+  EXPECT_EQ(FirstWrong(q, 100003, 8), 100003u);
+  EXPECT_EQ(Kinds(), std::vector<ViolationKind>{ViolationKind::kHeapOverflow});
+  EXPECT_EQ(sp_free(q), 0);
+  EXPECT_TRUE(Kinds().empty());
+}
+
+// The old pages become guard pages, as for any freed large object: a
+// stale pointer faults instead of reading the moved bytes.
+TEST_F(LargeMoveTest, AStalePointerToTheOldPagesFaults) {
+  void* p = Filled(100000, 9);
+  ASSERT_NE(p, nullptr);
+  void* q = sp_realloc(pool_, p, 300000);
+  ASSERT_NE(q, nullptr);
+  ASSERT_NE(q, p);
+  EXPECT_EQ(PeekUnchecked(q, 0), Pattern(0, 9));  // the legal neighbour
+  const int status =
+      sealpool_test::RunInChild([p] { return static_cast<int>(PeekUnchecked(p, 0)); });
+  EXPECT_TRUE(sealpool_test::KilledBySegv(status)) << status;
+  EXPECT_EQ(sp_free(q), 0);
+  // The moved-in pages, mapped anew when freed, are guard pages too.
+  const int after_free =
+      sealpool_test::RunInChild([q] { return static_cast<int>(PeekUnchecked(q, 0)); });
+  EXPECT_TRUE(sealpool_test::KilledBySegv(after_free)) << after_free;
+  EXPECT_TRUE(Kinds().empty());
+}
+
+// A move the kernel refuses leaves the new span's pages empty: its
+// canaries are written again and the object copied.
+TEST_F(LargeMoveTest, AFailedMoveFallsBackToACopy) {
+  void* p = Filled(100000, 10);
+  ASSERT_NE(p, nullptr);
+  sealpool::internal::InjectMoveFailures(1);
+  void* q = sp_realloc(pool_, p, 300000);
+  ASSERT_NE(q, nullptr);
+  EXPECT_NE(q, p);
+  EXPECT_EQ(FirstWrong(q, 100000, 10), 100000u);
+  EXPECT_TRUE(AllZero(AsBytes(q) + 100000, 200000));
+  EXPECT_TRUE(Kinds().empty());
+  // Its canaries are in place: an overflow is still found.
+  PokeUnchecked(q, 300000, 0x41);
+  EXPECT_EQ(sp_free(q), SP_VIOLATION_HEAP_OVERFLOW);
+  EXPECT_EQ(Kinds(), std::vector<ViolationKind>{ViolationKind::kHeapOverflow});
+  // The legal neighbour: a copied object freed whole reports nothing.
+  sealpool::internal::InjectMoveFailures(1);
+  void* r = Filled(100000, 11);
+  ASSERT_NE(r, nullptr);
+  void* s = sp_realloc(pool_, r, 300000);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(FirstWrong(s, 100000, 11), 100000u);
+  EXPECT_EQ(sp_free(s), 0);
+  EXPECT_TRUE(Kinds().empty());
+}
+
+// Objects below 64 KiB are copied (a copy costs less than the system
+// calls), and so are write-rare pools' (shared memory would move its file
+// pages).
+TEST_F(LargeMoveTest, SmallLargeObjectsAndWriteRarePoolsAreCopied) {
+  void* p = Filled(40000, 12);
+  ASSERT_NE(p, nullptr);
+  KernelCallCounts before = GetKernelCallCounts();
+  void* q = sp_realloc(pool_, p, 200000);
+  EXPECT_EQ((GetKernelCallCounts() - before).mremap, 0u);
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(FirstWrong(q, 40000, 12), 40000u);
+  EXPECT_EQ(sp_free(q), 0);
+
+  sp_pool_options o;
+  sp_pool_options_init(&o);
+  o.flags = SP_POOL_WRITE_RARE;
+  sp_pool* wr = sp_pool_create(UniqueName("large-move-wr").c_str(), &o);
+  ASSERT_NE(wr, nullptr);
+  void* w = sp_alloc(wr, 100000);
+  ASSERT_NE(w, nullptr);
+  Fill(w, 0, 100000, 13);
+  before = GetKernelCallCounts();
+  void* x = sp_realloc(wr, w, 300000);
+  EXPECT_EQ((GetKernelCallCounts() - before).mremap, 0u);
+  ASSERT_NE(x, nullptr);
+  EXPECT_EQ(FirstWrong(x, 100000, 13), 100000u);
+  EXPECT_EQ(sp_free(x), 0);
+  EXPECT_EQ(sp_pool_destroy(wr), 0);
+  EXPECT_TRUE(Kinds().empty());
+}
+
+// A move leaves its source range a mapping of its own unless it is mapped
+// anew; without that, each move would add two mappings, and a process runs
+// out of them (vm.max_map_count) after some 30,000 moves.
+TEST_F(LargeMoveTest, MovesDoNotPileUpMappings) {
+  const size_t before = sealpool_test::ReadMaps().size();
+  uint64_t moves = 0;
+  for (int i = 0; i < 300; ++i) {
+    void* p = Filled(100000 + 4096 * (i % 7), 14);
+    ASSERT_NE(p, nullptr);
+    const KernelCallCounts c = GetKernelCallCounts();
+    void* q = sp_realloc(pool_, p, 300000);
+    moves += (GetKernelCallCounts() - c).mremap;
+    ASSERT_NE(q, nullptr);
+    ASSERT_EQ(sp_free(q), 0);
+  }
+  EXPECT_EQ(moves, 300u);
+  EXPECT_LE(sealpool_test::ReadMaps().size(), before + 16);
+  // A live moved object costs at most two mappings; freed, none.
+  std::vector<void*> live;
+  for (int i = 0; i < 50; ++i) {
+    void* p = Filled(100000, 15);
+    ASSERT_NE(p, nullptr);
+    void* q = sp_realloc(pool_, p, 300000);
+    ASSERT_NE(q, nullptr);
+    live.push_back(q);
+  }
+  EXPECT_LE(sealpool_test::ReadMaps().size(), before + 16 + 2 * live.size());
+  for (void* q : live) {
+    EXPECT_EQ(FirstWrong(q, 100000, 15), 100000u);
+    ASSERT_EQ(sp_free(q), 0);
+  }
+  EXPECT_LE(sealpool_test::ReadMaps().size(), before + 16);
+  EXPECT_TRUE(Kinds().empty());
+}
+
+}  // namespace
