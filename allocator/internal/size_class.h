@@ -124,13 +124,13 @@ inline constexpr uint64_t ClassMul(int c) {
 
 // How many free slots of class c a thread cache keeps (its stack, at most
 // kCacheCap) and holds back (its quarantine ring, at most the quarantine
-// option): about 256 KiB and 64 KiB of slots, within [16, 128] and [4, 64]
-// slots (8 for the classes above 16 KiB). A thread that frees large slots
-// of many classes and pools would otherwise keep megabytes of them dirty.
+// option): about 64 KiB of slots each, within [4, 128] and [4, 64] slots.
+// Every slot they hold is resident (zeroed when freed): a thread that frees
+// large slots of many classes and pools would otherwise keep megabytes of
+// them dirty.
 inline constexpr uint32_t ClassCacheCap(int c) {
-  const uint32_t n = 262144 / kClassSize[c];
-  const uint32_t least = kClassSize[c] > 16384 ? 8 : 16;
-  return n < least ? least : (n > 128 ? 128 : n);
+  const uint32_t n = 65536 / kClassSize[c];
+  return n < 4 ? 4 : (n > 128 ? 128 : n);
 }
 inline constexpr uint32_t ClassQuarantineCap(int c) {
   const uint32_t n = 65536 / kClassSize[c];
