@@ -27,6 +27,7 @@ using ::sealpool_test::PeekUnchecked;
 using ::sealpool_test::PokeUnchecked;
 using ::sealpool_test::ReportModeTest;
 using ::sealpool_test::UniqueName;
+using sealpool::internal::MovedInSpansForTest;
 
 // The byte at offset i of a buffer filled with `seed`.
 unsigned char Pattern(size_t i, unsigned seed) {
@@ -85,11 +86,16 @@ class LargeMoveTest : public ReportModeTest {
   sp_pool* pool_ = nullptr;
 };
 
+// One object grown again and again: every growth past the room moves its
+// pages (the count of moved-in spans stays one: each move frees the last
+// one's span), and the object costs a bounded number of mappings however
+// often it moved (its new span's pages are one mapping).
 TEST_F(LargeMoveTest, GrowthMovesThePagesAndKeepsEveryByte) {
+  const size_t spans = MovedInSpansForTest();
   size_t size = 100000;
   void* p = Filled(size, 5);
   ASSERT_NE(p, nullptr);
-  for (int round = 0; round < 6; ++round) {
+  for (int round = 0; round < 8; ++round) {
     // More than the quarter of room the last growth left: the object moves.
     const size_t grown = size * 2 + 123;
     const KernelCallCounts before = GetKernelCallCounts();
@@ -98,6 +104,7 @@ TEST_F(LargeMoveTest, GrowthMovesThePagesAndKeepsEveryByte) {
     ASSERT_NE(q, nullptr) << grown;
     ASSERT_NE(q, p) << grown;
     EXPECT_EQ(d.mremap, 1u) << grown;
+    EXPECT_EQ(MovedInSpansForTest(), spans + 1) << grown;
     EXPECT_EQ(Phase(q), Phase(p));
     EXPECT_EQ(FirstWrong(q, size, 5), size) << grown;
     // The bytes gained read zero: none of the old tail canary came along.
@@ -116,6 +123,107 @@ TEST_F(LargeMoveTest, GrowthMovesThePagesAndKeepsEveryByte) {
     size = grown;
   }
   EXPECT_EQ(sp_free(p), 0);
+  EXPECT_EQ(MovedInSpansForTest(), spans);
+  EXPECT_TRUE(Kinds().empty());
+}
+
+// The mappings a much-moved object costs: its pool's new extents, as for
+// an object grown by copies, plus at most two.
+TEST_F(LargeMoveTest, AMuchMovedObjectCostsAtMostTwoMappings) {
+  size_t delta[2] = {};
+  for (int copying = 0; copying < 2; ++copying) {
+    sp_pool_options o;
+    sp_pool_options_init(&o);
+    sp_pool* pool = sp_pool_create(UniqueName("large-move-chain").c_str(), &o);
+    ASSERT_NE(pool, nullptr);
+    const size_t before = sealpool_test::ReadMaps().size();
+    if (copying) sealpool::internal::InjectMoveFailures(1000);
+    size_t size = 100000;
+    void* p = sp_alloc(pool, size);
+    ASSERT_NE(p, nullptr);
+    for (int round = 0; round < 8; ++round) {
+      size = size * 2 + 123;
+      p = sp_realloc(pool, p, size);
+      ASSERT_NE(p, nullptr);
+    }
+    delta[copying] = sealpool_test::ReadMaps().size() - before;
+    sealpool::internal::InjectMoveFailures(0);
+    EXPECT_EQ(sp_free(p), 0);
+    EXPECT_EQ(sp_pool_destroy(pool), 0);
+  }
+  EXPECT_LE(delta[0], delta[1] + 2) << delta[1];
+  EXPECT_TRUE(Kinds().empty());
+}
+
+// Pools of larger alignments: the moved object keeps it (its place in the
+// page is the old one's, itself aligned).
+TEST_F(LargeMoveTest, MovesKeepThePoolsAlignment) {
+  for (size_t align : {size_t{64}, size_t{256}, size_t{4096}}) {
+    sp_pool_options o;
+    sp_pool_options_init(&o);
+    o.align = align;
+    sp_pool* pool = sp_pool_create(UniqueName("large-move-align").c_str(), &o);
+    ASSERT_NE(pool, nullptr) << align;
+    void* p = sp_alloc(pool, 100000);
+    ASSERT_NE(p, nullptr);
+    Fill(p, 0, 100000, 16);
+    const size_t spans = MovedInSpansForTest();
+    void* q = sp_realloc(pool, p, 300000);
+    ASSERT_NE(q, nullptr);
+    EXPECT_EQ(MovedInSpansForTest(), spans + 1) << align;
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(q) % align, 0u) << align;
+    EXPECT_EQ(FirstWrong(q, 100000, 16), 100000u) << align;
+    EXPECT_TRUE(AllZero(AsBytes(q) + 100000, 200000)) << align;
+    EXPECT_EQ(sp_free(q), 0);
+    EXPECT_EQ(sp_pool_destroy(pool), 0);
+  }
+  EXPECT_TRUE(Kinds().empty());
+}
+
+// A pool destroyed with moved objects still live forgets them (the count
+// caps moves process-wide, so a leak would end moves for good).
+TEST_F(LargeMoveTest, DestroyingAPoolForgetsItsMovedSpans) {
+  const size_t spans = MovedInSpansForTest();
+  sp_pool_options o;
+  sp_pool_options_init(&o);
+  sp_pool* pool = sp_pool_create(UniqueName("large-move-destroy").c_str(), &o);
+  ASSERT_NE(pool, nullptr);
+  for (int i = 0; i < 3; ++i) {
+    void* p = sp_alloc(pool, 100000);
+    ASSERT_NE(p, nullptr);
+    ASSERT_NE(sp_realloc(pool, p, 300000), nullptr);
+  }
+  EXPECT_EQ(MovedInSpansForTest(), spans + 3);
+  EXPECT_EQ(sp_pool_destroy(pool), 0);
+  EXPECT_EQ(MovedInSpansForTest(), spans);
+  EXPECT_TRUE(Kinds().empty());
+}
+
+// With PROT_NONE guard pages (kernels without guard markers) a move works
+// the same, and the old and the freed pages fault.
+TEST_F(LargeMoveTest, MovesWorkWithProtNoneGuards) {
+  sealpool::internal::ForceProtNoneGuardsForTest(true);
+  sp_pool_options o;
+  sp_pool_options_init(&o);
+  sp_pool* pool = sp_pool_create(UniqueName("large-move-protnone").c_str(), &o);
+  ASSERT_NE(pool, nullptr);
+  void* p = sp_alloc(pool, 100000);
+  ASSERT_NE(p, nullptr);
+  Fill(p, 0, 100000, 17);
+  const size_t spans = MovedInSpansForTest();
+  void* q = sp_realloc(pool, p, 300000);
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(MovedInSpansForTest(), spans + 1);
+  EXPECT_EQ(FirstWrong(q, 100000, 17), 100000u);
+  const int stale =
+      sealpool_test::RunInChild([p] { return static_cast<int>(PeekUnchecked(p, 0)); });
+  EXPECT_TRUE(sealpool_test::KilledBySegv(stale)) << stale;
+  EXPECT_EQ(sp_free(q), 0);
+  const int freed =
+      sealpool_test::RunInChild([q] { return static_cast<int>(PeekUnchecked(q, 0)); });
+  EXPECT_TRUE(sealpool_test::KilledBySegv(freed)) << freed;
+  EXPECT_EQ(sp_pool_destroy(pool), 0);
+  sealpool::internal::ForceProtNoneGuardsForTest(false);
   EXPECT_TRUE(Kinds().empty());
 }
 
@@ -197,10 +305,12 @@ TEST_F(LargeMoveTest, AStalePointerToTheOldPagesFaults) {
 TEST_F(LargeMoveTest, AFailedMoveFallsBackToACopy) {
   void* p = Filled(100000, 10);
   ASSERT_NE(p, nullptr);
+  const size_t spans = MovedInSpansForTest();
   sealpool::internal::InjectMoveFailures(1);
   void* q = sp_realloc(pool_, p, 300000);
   ASSERT_NE(q, nullptr);
   EXPECT_NE(q, p);
+  EXPECT_EQ(MovedInSpansForTest(), spans);
   EXPECT_EQ(FirstWrong(q, 100000, 10), 100000u);
   EXPECT_TRUE(AllZero(AsBytes(q) + 100000, 200000));
   EXPECT_TRUE(Kinds().empty());

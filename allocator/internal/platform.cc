@@ -310,38 +310,33 @@ bool DontFork(void* addr, size_t size) {
 
 namespace {
 
-// MREMAP_DONTUNMAP (Linux 5.7+, any private anonymous mapping since 5.13).
-constexpr int kMremapDontUnmap = 4;
-// Cleared when the kernel refuses a move with EINVAL (it lacks the flag).
-std::atomic<bool> page_moves_work{true};
-
-void* MapEmpty(void* addr, size_t size) {
+void* MapEmpty(void* addr, size_t size, int fixed) {
   return Mmap(addr, size, PROT_READ | PROT_WRITE,
-              MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+              MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | fixed, -1, 0);
 }
 
 }  // namespace
 
-bool MovePages(void* src, size_t size, void* dst) {
-  if (!page_moves_work.load(std::memory_order_relaxed)) return false;
+bool MovePages(void* src, size_t size, void* dst, size_t dst_size) {
   const bool injected = Consume(injected_move_failures);
   void* p = injected ? MAP_FAILED
-                     : Mremap(src, size, size,
-                              MREMAP_MAYMOVE | MREMAP_FIXED | kMremapDontUnmap, dst);
+                     : Mremap(src, size, dst_size, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
   if (p == MAP_FAILED) {
-    if (!injected && errno == EINVAL) {
-      page_moves_work.store(false, std::memory_order_relaxed);
-    }
     // The kernel may have unmapped the destination before it failed: it is
-    // mapped again at once (MAP_FIXED replaces whatever is there).
-    SEALPOOL_CHECK(MapEmpty(dst, size) != MAP_FAILED,
+    // mapped again at once. It is the caller's range of the arena, where no
+    // mapping but the arena's is placed, so MAP_FIXED replaces nothing else.
+    SEALPOOL_CHECK(MapEmpty(dst, dst_size, MAP_FIXED) != MAP_FAILED,
                    "could not map an object's pages again after a failed page move");
     return false;
   }
+  SEALPOOL_CHECK(MapEmpty(src, size, MAP_FIXED_NOREPLACE) == src,
+                 "could not map the arena again where a page move left a gap");
   return true;
 }
 
-bool RenewPages(void* addr, size_t size) { return MapEmpty(addr, size) != MAP_FAILED; }
+bool RenewPages(void* addr, size_t size) {
+  return MapEmpty(addr, size, MAP_FIXED) != MAP_FAILED;
+}
 
 void DiscardPages(void* addr, size_t size) {
   Madvise(addr, size, MADV_DONTNEED);

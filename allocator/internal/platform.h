@@ -92,17 +92,17 @@ void* DuplicateShared(const void* src, size_t size);
 // Keeps [addr, addr+size) out of fork children (MADV_DONTFORK).
 bool DontFork(void* addr, size_t size);
 
-// Moves the pages [src, src+size) to [dst, dst+size) without copying them:
-// both ranges page-aligned, disjoint, read-write, private and anonymous
-// (MAP_NORESERVE). mremap(MREMAP_DONTUNMAP) moves the pages and leaves the
-// source mapped and empty, so that no other mapping can land in it. The
-// destination is a mapping of its own afterwards (its page offsets are the
-// source's) until RenewPages replaces it. False when the pages were not
-// moved: the source is as it was, the destination mapped read-write and
-// empty (its contents are lost); a kernel without the flag is remembered,
-// so that later calls fail at once. Aborts if the destination cannot be
-// mapped again.
-bool MovePages(void* src, size_t size, void* dst);
+// Moves the pages [src, src+size) to dst without copying them, and makes
+// [dst, dst+dst_size) (dst_size >= size) one mapping: the moved pages, then
+// empty ones. Both ranges page-aligned and disjoint, read-write, private
+// and anonymous (MAP_NORESERVE); the source must lie in one mapping. The
+// source range is mapped anew, empty, at once (mremap leaves it unmapped):
+// if anything else was mapped there meanwhile, this aborts rather than
+// replace it. The destination stays a mapping of its own (its page offsets
+// are the source's) until RenewPages replaces it. False when the pages
+// were not moved: the source is as it was, the destination mapped again,
+// read-write and empty (its contents are lost); aborts if it cannot be.
+bool MovePages(void* src, size_t size, void* dst, size_t dst_size);
 // Replaces [addr, addr+size) with a fresh private read-write mapping (its
 // contents are dropped), which merges with its neighbours: for pages that
 // MovePages moved in. Best effort: false when the kernel refused.

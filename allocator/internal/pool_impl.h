@@ -66,6 +66,8 @@ class PoolImpl {
   // Lock-free: the PoolImpl for `id` (live or not), or nullptr.
   static PoolImpl* ById(uint32_t id);
   static size_t LiveCount();
+  // Live spans with pages moved in (MoveLarge), over all pools.
+  static size_t MovedInSpans() { return all_moved_in_.load(std::memory_order_relaxed); }
 
   // Hot path: allocates `size` bytes; nullptr with *err set on failure.
   void* Allocate(size_t size, AllocError* err);
@@ -163,7 +165,10 @@ class PoolImpl {
   // small for a move to pay, this pool's memory cannot be moved (shared,
   // keyed or permanent pools), its canaries are not intact (the copying
   // path's free reports that), or there is no memory; the caller copies.
+  // The new span's object pages are one mapping (MovePages), so that the
+  // next move of the object moves one mapping too.
   void* MoveLarge(const ObjectBounds& b, size_t size, size_t room);
+  bool PagesMayMoveLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A span with pages moved in was freed (or its pool released).
   void ForgetMovedIn() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ForgetAllMovedIn() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -242,9 +247,14 @@ class PoolImpl {
   static PoolImpl* VerifiedOwner(const SpanRecord* rec, uintptr_t a);
   static ViolationKind FreeSlow(void* ptr);
   static ViolationKind FreeSmallSlow(uintptr_t a, SpanRecord* rec);
-  // `moved`: the object's pages were moved away (MoveLarge), so its
-  // canaries, checked before the move, are not there to check.
-  static ViolationKind FreeLarge(uintptr_t a, SpanRecord* rec, bool moved = false);
+  static ViolationKind FreeLarge(uintptr_t a, SpanRecord* rec);
+  // FreeLarge's work on this pool's span `rec`, the caller reporting: kNone,
+  // or the kind of bad free (nothing changed). *overflow: the first
+  // overwritten canary byte, if any. `moved`: the object's pages were moved
+  // away (MoveLarge), so its canaries, checked before the move, are not
+  // there to check.
+  ViolationKind ReleaseLargeLocked(SpanRecord* rec, uintptr_t a, bool moved,
+                                   uintptr_t* overflow) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Large-object canaries: the head gap's last bytes and the tail gap.
   void WriteLargeCanaries(uintptr_t first_page, uintptr_t base, size_t size,
                           uintptr_t end);

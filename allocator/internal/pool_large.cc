@@ -163,66 +163,70 @@ void* PoolImpl::AllocateLarge(size_t size, size_t align_req, AllocError* err,
 }
 
 
-ViolationKind PoolImpl::FreeLarge(uintptr_t a, SpanRecord* rec, bool moved) {
+ViolationKind PoolImpl::FreeLarge(uintptr_t a, SpanRecord* rec) {
   const uint32_t pool_id = rec->pool_id.load(std::memory_order_relaxed);
   PoolImpl* pool = VerifiedOwner(rec, a);
   const uintptr_t base = rec->base.load(std::memory_order_relaxed);
   const size_t size = rec->mul.load(std::memory_order_relaxed);
-  ViolationKind bad = ViolationKind::kNone;
   uintptr_t overflow = kCanaryIntact;
+  ViolationKind bad;
   {
     MutexLock l(&pool->mu_);
-    if (a != base) {
-      bad = ViolationKind::kInvalidFree;
-    } else if (rec->live.load(std::memory_order_relaxed) == 0) {
-      bad = ViolationKind::kDoubleFree;
-    } else if (rec->sealed.load(std::memory_order_relaxed) != 0) {
-      bad = ViolationKind::kSealedFree;
-    } else {
-      rec->live.store(0, std::memory_order_release);
-      AsanPoison(base, size);
-      const size_t g = RecordGranule(rec);
-      const size_t granules = rec->large_granules;
-      const uintptr_t first_page = base & ~(kPageSize - 1);
-      const uintptr_t end = LargeSpanEnd(rec);
-      if (pool->hard_.canaries && !moved) {
-        overflow = LargeCanaryMismatch(first_page, base, size, end);
-      }
-      // Pages moved in are a mapping of their own (their offsets are the
-      // source's): a fresh mapping in their place merges with the arena's
-      // again.
-      if (rec->moved_in != 0) {
-        rec->moved_in = 0;
-        pool->ForgetMovedIn();
-        RenewPages(reinterpret_cast<void*>(first_page), end - first_page);
-      }
-      // The object's pages become guard pages until the span is reused, so
-      // that a stale pointer faults; the table keeps naming the object so
-      // that the checker reports a use after free.
-      if (!InstallGuard(reinterpret_cast<void*>(first_page), end - first_page,
-                        &pool->prot_none_guards_)) {
-        // Out of kernel mappings (PROT_NONE fallback): the pages are still
-        // dropped and the table still calls them freed, they just do not
-        // fault on a plain access.
-        DiscardPages(reinterpret_cast<void*>(first_page), end - first_page);
-      }
-      pool->committed_ -= end - first_page;
-      pool->guard_pages_ += (end - first_page) >> kPageShift;
-      pool->live_bytes_ -= static_cast<int64_t>(size);
-      --pool->live_objects_;
-      // Not reused at once: a stale pointer keeps meeting guard pages.
-      pool->large_quarantine_.emplace_back(g, granules);
-      while (pool->large_quarantine_.size() > pool->hard_.large_quarantine) {
-        pool->free_spans_.push_back(pool->large_quarantine_.front());
-        pool->large_quarantine_.pop_front();
-      }
-    }
+    bad = pool->ReleaseLargeLocked(rec, a, /*moved=*/false, &overflow);
   }
   if (overflow != kCanaryIntact) return pool->ReportOverflow(base, size, overflow);
   if (bad == ViolationKind::kNone) return bad;
   return ReportPoolViolation(bad, pool_id, a, base, size,
                 bad == ViolationKind::kInvalidFree ? "not the start of a live object"
                                                    : nullptr);
+}
+
+ViolationKind PoolImpl::ReleaseLargeLocked(SpanRecord* rec, uintptr_t a, bool moved,
+                                           uintptr_t* overflow) {
+  const uintptr_t base = rec->base.load(std::memory_order_relaxed);
+  const size_t size = rec->mul.load(std::memory_order_relaxed);
+  if (a != base) return ViolationKind::kInvalidFree;
+  if (rec->live.load(std::memory_order_relaxed) == 0) return ViolationKind::kDoubleFree;
+  if (rec->sealed.load(std::memory_order_relaxed) != 0) return ViolationKind::kSealedFree;
+  rec->live.store(0, std::memory_order_release);
+  AsanPoison(base, size);
+  const size_t g = RecordGranule(rec);
+  const size_t granules = rec->large_granules;
+  const uintptr_t first_page = base & ~(kPageSize - 1);
+  const uintptr_t end = LargeSpanEnd(rec);
+  if (hard_.canaries && !moved) {
+    *overflow = LargeCanaryMismatch(first_page, base, size, end);
+  }
+  // Pages moved in are a mapping of their own (their offsets are the
+  // source's): a fresh mapping in their place merges with the arena's
+  // again.
+  if (rec->moved_in != 0) {
+    rec->moved_in = 0;
+    ForgetMovedIn();
+    SEALPOOL_CHECK(RenewPages(reinterpret_cast<void*>(first_page), end - first_page),
+                   "could not map a freed large object's pages anew");
+  }
+  // The object's pages become guard pages until the span is reused, so
+  // that a stale pointer faults; the table keeps naming the object so
+  // that the checker reports a use after free.
+  if (!InstallGuard(reinterpret_cast<void*>(first_page), end - first_page,
+                    &prot_none_guards_)) {
+    // Out of kernel mappings (PROT_NONE fallback): the pages are still
+    // dropped and the table still calls them freed, they just do not
+    // fault on a plain access.
+    DiscardPages(reinterpret_cast<void*>(first_page), end - first_page);
+  }
+  committed_ -= end - first_page;
+  guard_pages_ += (end - first_page) >> kPageShift;
+  live_bytes_ -= static_cast<int64_t>(size);
+  --live_objects_;
+  // Not reused at once: a stale pointer keeps meeting guard pages.
+  large_quarantine_.emplace_back(g, granules);
+  while (large_quarantine_.size() > hard_.large_quarantine) {
+    free_spans_.push_back(large_quarantine_.front());
+    large_quarantine_.pop_front();
+  }
+  return ViolationKind::kNone;
 }
 
 }  // namespace internal

@@ -45,71 +45,90 @@ void PoolImpl::ForgetAllMovedIn() {
   moved_in_ = 0;
 }
 
+// Whether this pool's memory may move: shared (write-rare) memory would
+// move its file pages, keyed pages their key; a permanent pool's memory
+// may be mseal()ed.
+bool PoolImpl::PagesMayMoveLocked() const {
+  return !wr_shared_ && wr_key_ < 0 && !destroyed_.load(std::memory_order_relaxed) &&
+         (opts_.flags & (kPoolPermanent | kPoolWriteRare | kPoolWriteRareKey)) == 0;
+}
+
 void* PoolImpl::MoveLarge(const ObjectBounds& b, size_t size, size_t room) {
   const size_t align = opts_.align < 16 ? 16 : opts_.align;
   const uintptr_t phase = b.start & (kPageSize - 1);
   size_t want = 0;
   if (b.size < kMinPageMove || (phase & (align - 1)) != 0 || align > kGranuleSize ||
       __builtin_add_overflow(size, room, &want) ||
-      all_moved_in_.load(std::memory_order_relaxed) >= kMaxMovedIn) {
+      want > g_arena.data_size.load(std::memory_order_relaxed)) {
     return nullptr;
   }
   const uint64_t e = g_arena.table[PageIndex(b.start)].load(std::memory_order_acquire);
   if (EntryKindOf(e) != EntryKind::kLarge) return nullptr;
   SpanRecord* old_rec = RecordAt(SpanGranule(e, b.start));
-  {
-    MutexLock l(&mu_);
-    // Shared (write-rare) memory would move its file pages, keyed pages
-    // their key; a permanent pool's memory may be mseal()ed.
-    if (wr_shared_ || wr_key_ >= 0 ||
-        (opts_.flags & (kPoolPermanent | kPoolWriteRare | kPoolWriteRareKey)) != 0) {
-      return nullptr;
-    }
-    if (!ResizableLocked(old_rec) || old_rec->live.load(std::memory_order_relaxed) == 0 ||
-        old_rec->base.load(std::memory_order_relaxed) != b.start ||
-        old_rec->mul.load(std::memory_order_relaxed) != b.size ||
-        !LargeCanariesIntactLocked(old_rec, b)) {
-      return nullptr;
-    }
-  }
-  if (want > g_arena.data_size.load(std::memory_order_relaxed)) return nullptr;
-  AllocError err = AllocError::kOk;
-  void* q = AllocateLarge(want, align, &err, phase);
-  if (q == nullptr) return nullptr;
-  const uintptr_t n = reinterpret_cast<uintptr_t>(q);
-  ObjectBounds nb;
-  nb.start = n;
-  nb.size = want;
-  if (!ShrinkInPlace(nb, size, /*fresh=*/true)) {
-    Free(q);
+  // A place under the cap, taken first so that racing moves cannot pass it.
+  if (all_moved_in_.fetch_add(1, std::memory_order_relaxed) >= kMaxMovedIn) {
+    all_moved_in_.fetch_sub(1, std::memory_order_relaxed);
     return nullptr;
   }
+  AllocError err = AllocError::kOk;
+  void* q = AllocateLarge(want, align, &err, phase);
+  ObjectBounds nb;
+  nb.start = reinterpret_cast<uintptr_t>(q);
+  nb.size = want;
+  if (q == nullptr || !ShrinkInPlace(nb, size, /*fresh=*/true)) {
+    all_moved_in_.fetch_sub(1, std::memory_order_relaxed);
+    if (q != nullptr) Free(q);
+    return nullptr;
+  }
+  const uintptr_t n = nb.start;
   const uintptr_t src = PageDown(b.start);
   const size_t len = PageUp(b.start + b.size) - src;
   const uintptr_t dst = PageDown(n);
-  const uint64_t ne = g_arena.table[PageIndex(n)].load(std::memory_order_acquire);
-  SpanRecord* new_rec = RecordAt(SpanGranule(ne, n));
+  SpanRecord* new_rec =
+      RecordAt(SpanGranule(g_arena.table[PageIndex(n)].load(std::memory_order_acquire), n));
   const uintptr_t end = LargeSpanEnd(new_rec);
-  if (!MovePages(reinterpret_cast<void*>(src), len, reinterpret_cast<void*>(dst))) {
-    // The destination's pages are empty now: its canaries are written
-    // again, and the object is copied after all.
-    if (hard_.canaries) WriteLargeCanaries(dst, n, size, end);
+  bool claimed = false;
+  bool moved = false;
+  {
+    // Held through the move: a seal, a destroy or a racing free of either
+    // object waits for it, so the pages moved are still the object's, and
+    // the new span still unsealed and this pool's when they land.
+    MutexLock l(&mu_);
+    claimed = PagesMayMoveLocked() && ResizableLocked(old_rec) && ResizableLocked(new_rec) &&
+              old_rec->live.load(std::memory_order_relaxed) != 0 &&
+              old_rec->base.load(std::memory_order_relaxed) == b.start &&
+              old_rec->mul.load(std::memory_order_relaxed) == b.size &&
+              LargeCanariesIntactLocked(old_rec, b);
+    if (claimed) {
+      moved = MovePages(reinterpret_cast<void*>(src), len, reinterpret_cast<void*>(dst),
+                        end - dst);
+      if (moved) {
+        // The moved last page holds the old object's tail canary (and
+        // zeros) past its end: bytes the object gains, zeroed.
+        ZeroPastEnd(n + b.size, dst + len - (n + b.size));
+        new_rec->moved_in = 1;
+        ++moved_in_;
+        uintptr_t unused = kCanaryIntact;
+        ReleaseLargeLocked(old_rec, b.start, /*moved=*/true, &unused);
+      }
+      // Both canaries with the new address's key (after a failed move the
+      // destination's pages are empty).
+      if (hard_.canaries) WriteLargeCanaries(dst, n, size, end);
+    }
+    if (!moved) all_moved_in_.fetch_sub(1, std::memory_order_relaxed);
+    // Not claimed: the old object changed, overflowed, or the pool was
+    // sealed meanwhile; the copying path decides. A new object sealed with
+    // the pool cannot be freed: it stays, empty.
+    if (!claimed && new_rec->sealed.load(std::memory_order_relaxed) != 0) return nullptr;
+  }
+  if (!claimed) {
+    Free(q);
+    return nullptr;
+  }
+  if (!moved) {
     std::memcpy(q, reinterpret_cast<const void*>(b.start), b.size);
     Free(reinterpret_cast<void*>(b.start));
-    return q;
   }
-  // The moved last page holds the old object's tail canary (and zeros)
-  // past its end: bytes the object gains, zeroed. Both canaries are then
-  // written with the new address's key.
-  ZeroPastEnd(n + b.size, dst + len - (n + b.size));
-  if (hard_.canaries) WriteLargeCanaries(dst, n, size, end);
-  {
-    MutexLock l(&mu_);
-    new_rec->moved_in = 1;
-    ++moved_in_;
-    all_moved_in_.fetch_add(1, std::memory_order_relaxed);
-  }
-  FreeLarge(b.start, old_rec, /*moved=*/true);
   return q;
 }
 

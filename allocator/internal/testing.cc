@@ -27,6 +27,7 @@ SpanRecord* SpanOf(const void* ptr) {
 
 void InjectMapFailures(int count) { SetInjectedMapFailures(count); }
 void InjectMoveFailures(int count) { SetInjectedMoveFailures(count); }
+size_t MovedInSpansForTest() { return PoolImpl::MovedInSpans(); }
 
 bool CorruptSpanCanaryForTest(const void* ptr) {
   SpanRecord* r = SpanOf(ptr);

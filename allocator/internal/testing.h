@@ -21,6 +21,8 @@ void InjectMapFailures(int count);
 // after the destination was unmapped would: the destination is mapped
 // again, empty, and the caller falls back to a copy.
 void InjectMoveFailures(int count);
+// Live large spans holding pages that a realloc moved in, over all pools.
+size_t MovedInSpansForTest();
 
 // Overwrites the canary of the span record that covers `ptr` (a pool
 // object) with garbage, so that the next slow-path use detects corruption.
