@@ -26,11 +26,12 @@ inline bool Either(const void* a, size_t an, const void* b, size_t bn) {
 
 }  // namespace
 
-// Both ranges through QuickAllowed (evaluated together, with `&`: the two
-// lookups are independent loads), then libc's function; anything else is
-// decided by the full rules.
+// With checks on, both ranges through QuickAllowed (evaluated together,
+// with `&`: the two lookups are independent loads), then libc's function;
+// anything else is decided by the full rules. With check_libc=0 not even
+// the lookups are made.
 void* MemcpyHeap(void* dst, const void* src, size_t n) noexcept {
-  if (__builtin_expect(QuickAllowed(src, n) & QuickAllowed(dst, n), 1) || !Checking()) {
+  if (!Checking() || __builtin_expect(QuickAllowed(src, n) & QuickAllowed(dst, n), 1)) {
     return CopyNow(dst, src, n);
   }
   CheckedMemcpy(dst, src, n);
@@ -38,7 +39,7 @@ void* MemcpyHeap(void* dst, const void* src, size_t n) noexcept {
 }
 
 void* MemmoveHeap(void* dst, const void* src, size_t n) noexcept {
-  if (__builtin_expect(QuickAllowed(src, n) & QuickAllowed(dst, n), 1) || !Checking()) {
+  if (!Checking() || __builtin_expect(QuickAllowed(src, n) & QuickAllowed(dst, n), 1)) {
     return MoveNow(dst, src, n);
   }
   CheckedMemmove(dst, src, n);
@@ -46,7 +47,7 @@ void* MemmoveHeap(void* dst, const void* src, size_t n) noexcept {
 }
 
 void* MemsetHeap(void* dst, int c, size_t n) noexcept {
-  if (__builtin_expect(QuickAllowed(dst, n), 1) || !Checking()) {
+  if (!Checking() || __builtin_expect(QuickAllowed(dst, n), 1)) {
     return SetNow(dst, c, n);
   }
   CheckedMemset(dst, c, n);
