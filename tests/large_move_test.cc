@@ -53,6 +53,19 @@ bool AllZero(const void* p, size_t n) {
 }
 uintptr_t Phase(const void* p) { return reinterpret_cast<uintptr_t>(p) & 4095; }
 
+// PROT_NONE guards for one scope, whatever the test's assertions do.
+struct ProtNoneGuards {
+  ProtNoneGuards() { sealpool::internal::ForceProtNoneGuardsForTest(true); }
+  ~ProtNoneGuards() { sealpool::internal::ForceProtNoneGuardsForTest(false); }
+};
+
+// In a child: reads one byte per page from `from` on, up to `limit` bytes;
+// returns normally (exit 0) only when none of them faulted.
+int ReadPages(const void* from, size_t limit) {
+  for (size_t off = 0; off < limit; off += 4096) (void)PeekUnchecked(from, off);
+  return 0;
+}
+
 class LargeMoveTest : public ReportModeTest {
  protected:
   void SetUp() override {
@@ -128,7 +141,9 @@ TEST_F(LargeMoveTest, GrowthMovesThePagesAndKeepsEveryByte) {
 }
 
 // The mappings a much-moved object costs: its pool's new extents, as for
-// an object grown by copies, plus at most two.
+// an object grown by copies, plus two (and a few the test's own
+// allocations may add under a sanitizer). Were each move to leave a
+// mapping behind, the 20 moves here would show 20.
 TEST_F(LargeMoveTest, AMuchMovedObjectCostsAtMostTwoMappings) {
   size_t delta[2] = {};
   for (int copying = 0; copying < 2; ++copying) {
@@ -141,8 +156,8 @@ TEST_F(LargeMoveTest, AMuchMovedObjectCostsAtMostTwoMappings) {
     size_t size = 100000;
     void* p = sp_alloc(pool, size);
     ASSERT_NE(p, nullptr);
-    for (int round = 0; round < 8; ++round) {
-      size = size * 2 + 123;
+    for (int round = 0; round < 20; ++round) {
+      size = size + size * 3 / 10;  // past the quarter of room: a move
       p = sp_realloc(pool, p, size);
       ASSERT_NE(p, nullptr);
     }
@@ -151,7 +166,7 @@ TEST_F(LargeMoveTest, AMuchMovedObjectCostsAtMostTwoMappings) {
     EXPECT_EQ(sp_free(p), 0);
     EXPECT_EQ(sp_pool_destroy(pool), 0);
   }
-  EXPECT_LE(delta[0], delta[1] + 2) << delta[1];
+  EXPECT_LE(delta[0], delta[1] + 6) << delta[1];
   EXPECT_TRUE(Kinds().empty());
 }
 
@@ -202,7 +217,7 @@ TEST_F(LargeMoveTest, DestroyingAPoolForgetsItsMovedSpans) {
 // With PROT_NONE guard pages (kernels without guard markers) a move works
 // the same, and the old and the freed pages fault.
 TEST_F(LargeMoveTest, MovesWorkWithProtNoneGuards) {
-  sealpool::internal::ForceProtNoneGuardsForTest(true);
+  ProtNoneGuards prot_none;
   sp_pool_options o;
   sp_pool_options_init(&o);
   sp_pool* pool = sp_pool_create(UniqueName("large-move-protnone").c_str(), &o);
@@ -223,7 +238,60 @@ TEST_F(LargeMoveTest, MovesWorkWithProtNoneGuards) {
       sealpool_test::RunInChild([q] { return static_cast<int>(PeekUnchecked(q, 0)); });
   EXPECT_TRUE(sealpool_test::KilledBySegv(freed)) << freed;
   EXPECT_EQ(sp_pool_destroy(pool), 0);
-  sealpool::internal::ForceProtNoneGuardsForTest(false);
+  EXPECT_TRUE(Kinds().empty());
+}
+
+// The moved object's span keeps its guard pages: the page before the
+// object's first faults, and so does one within its room past its end
+// (its trailing guard), while every page in between reads.
+TEST_F(LargeMoveTest, TheMovedObjectKeepsItsGuardPages) {
+  void* p = Filled(100000, 18);
+  ASSERT_NE(p, nullptr);
+  void* q = sp_realloc(pool_, p, 300000);
+  ASSERT_NE(q, nullptr);
+  ASSERT_NE(q, p);
+  const uintptr_t first_page = reinterpret_cast<uintptr_t>(q) & ~uintptr_t{4095};
+  const auto* before = reinterpret_cast<const char*>(first_page - 1);
+  const int head = sealpool_test::RunInChild([before] { return ReadPages(before, 1); });
+  EXPECT_TRUE(sealpool_test::KilledBySegv(head)) << head;
+  // The object and its room (a quarter of its size) read; a page more
+  // than that reaches the trailing guard.
+  const int inside = sealpool_test::RunInChild(
+      [first_page] { return ReadPages(reinterpret_cast<const void*>(first_page), 300000); });
+  EXPECT_TRUE(sealpool_test::ExitedZero(inside)) << inside;
+  const int tail = sealpool_test::RunInChild([first_page] {
+    return ReadPages(reinterpret_cast<const void*>(first_page), 300000 + 75000 + 2 * 4096);
+  });
+  EXPECT_TRUE(sealpool_test::KilledBySegv(tail)) << tail;
+  EXPECT_EQ(sp_free(q), 0);
+  EXPECT_TRUE(Kinds().empty());
+}
+
+// A fork child copies instead of moving (its mappings would not merge
+// again), and keeps every byte.
+TEST_F(LargeMoveTest, AForkChildCopies) {
+  const int status = sealpool_test::RunInChild([this] {
+    const size_t spans = MovedInSpansForTest();
+    const size_t before = sealpool_test::ReadMaps().size();
+    for (int i = 0; i < 50; ++i) {
+      void* p = Filled(100000, 19);
+      if (p == nullptr) return 1;
+      void* q = sp_realloc(pool_, p, 300000);
+      if (q == nullptr || FirstWrong(q, 100000, 19) != 100000) return 2;
+      if (MovedInSpansForTest() != spans) return 3;
+      if (sp_free(q) != 0) return 4;
+    }
+    return sealpool_test::ReadMaps().size() <= before + 16 ? 0 : 5;
+  });
+  EXPECT_TRUE(sealpool_test::ExitedZero(status)) << status;
+  // The parent still moves.
+  void* p = Filled(100000, 20);
+  ASSERT_NE(p, nullptr);
+  const size_t spans = MovedInSpansForTest();
+  void* q = sp_realloc(pool_, p, 300000);
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(MovedInSpansForTest(), spans + 1);
+  EXPECT_EQ(sp_free(q), 0);
   EXPECT_TRUE(Kinds().empty());
 }
 
@@ -362,8 +430,11 @@ TEST_F(LargeMoveTest, SmallLargeObjectsAndWriteRarePoolsAreCopied) {
 
 // A move leaves its source range a mapping of its own unless it is mapped
 // anew; without that, each move would add two mappings, and a process runs
-// out of them (vm.max_map_count) after some 30,000 moves.
+// out of them (vm.max_map_count) after some 30,000 moves. (kSlack: the
+// mappings the test's own allocations may add, more under sanitizers; a
+// leak here would be 100 to 600.)
 TEST_F(LargeMoveTest, MovesDoNotPileUpMappings) {
+  constexpr size_t kSlack = 40;
   const size_t before = sealpool_test::ReadMaps().size();
   uint64_t moves = 0;
   for (int i = 0; i < 300; ++i) {
@@ -376,7 +447,7 @@ TEST_F(LargeMoveTest, MovesDoNotPileUpMappings) {
     ASSERT_EQ(sp_free(q), 0);
   }
   EXPECT_EQ(moves, 300u);
-  EXPECT_LE(sealpool_test::ReadMaps().size(), before + 16);
+  EXPECT_LE(sealpool_test::ReadMaps().size(), before + kSlack);
   // A live moved object costs at most two mappings; freed, none.
   std::vector<void*> live;
   for (int i = 0; i < 50; ++i) {
@@ -386,12 +457,12 @@ TEST_F(LargeMoveTest, MovesDoNotPileUpMappings) {
     ASSERT_NE(q, nullptr);
     live.push_back(q);
   }
-  EXPECT_LE(sealpool_test::ReadMaps().size(), before + 16 + 2 * live.size());
+  EXPECT_LE(sealpool_test::ReadMaps().size(), before + kSlack + 2 * live.size());
   for (void* q : live) {
     EXPECT_EQ(FirstWrong(q, 100000, 15), 100000u);
     ASSERT_EQ(sp_free(q), 0);
   }
-  EXPECT_LE(sealpool_test::ReadMaps().size(), before + 16);
+  EXPECT_LE(sealpool_test::ReadMaps().size(), before + kSlack);
   EXPECT_TRUE(Kinds().empty());
 }
 

@@ -318,6 +318,10 @@ void* MapEmpty(void* addr, size_t size, int fixed) {
 }  // namespace
 
 bool MovePages(void* src, size_t size, void* dst, size_t dst_size) {
+  // A growing move is refused (EFAULT) when the source is more than one
+  // mapping; since Linux 6.17 an equal-size move may span several and stop
+  // halfway, which the recovery below would turn into lost pages.
+  SEALPOOL_CHECK(dst_size > size, "a page move must grow its range");
   const bool injected = Consume(injected_move_failures);
   void* p = injected ? MAP_FAILED
                      : Mremap(src, size, dst_size, MREMAP_MAYMOVE | MREMAP_FIXED, dst);

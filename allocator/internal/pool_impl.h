@@ -318,6 +318,8 @@ class PoolImpl {
   // objects are copied instead.
   size_t moved_in_ ABSL_GUARDED_BY(mu_) = 0;
   static std::atomic<size_t> all_moved_in_;
+  // Set in fork children (see UnlockAllAfterForkInChild): no page moves.
+  static std::atomic<bool> page_moves_off_;
   // Some guard of this pool is a PROT_NONE page (no guard markers here).
   bool prot_none_guards_ ABSL_GUARDED_BY(mu_) = false;
   size_t write_rares_ ABSL_GUARDED_BY(mu_) = 0;

@@ -34,6 +34,7 @@ uintptr_t PageUp(uintptr_t a) { return (a + kPageSize - 1) & ~(kPageSize - 1); }
 }  // namespace
 
 std::atomic<size_t> PoolImpl::all_moved_in_{0};
+std::atomic<bool> PoolImpl::page_moves_off_{false};
 
 void PoolImpl::ForgetMovedIn() {
   --moved_in_;
@@ -58,6 +59,7 @@ void* PoolImpl::MoveLarge(const ObjectBounds& b, size_t size, size_t room) {
   const uintptr_t phase = b.start & (kPageSize - 1);
   size_t want = 0;
   if (b.size < kMinPageMove || (phase & (align - 1)) != 0 || align > kGranuleSize ||
+      page_moves_off_.load(std::memory_order_relaxed) ||
       __builtin_add_overflow(size, room, &want) ||
       want > g_arena.data_size.load(std::memory_order_relaxed)) {
     return nullptr;
@@ -94,10 +96,15 @@ void* PoolImpl::MoveLarge(const ObjectBounds& b, size_t size, size_t room) {
     // object waits for it, so the pages moved are still the object's, and
     // the new span still unsealed and this pool's when they land.
     MutexLock l(&mu_);
+    // The new object too is still the one just made: a stray free of it
+    // meanwhile (a host bug) must not have the pages land in a freed span.
     claimed = PagesMayMoveLocked() && ResizableLocked(old_rec) && ResizableLocked(new_rec) &&
               old_rec->live.load(std::memory_order_relaxed) != 0 &&
               old_rec->base.load(std::memory_order_relaxed) == b.start &&
               old_rec->mul.load(std::memory_order_relaxed) == b.size &&
+              new_rec->live.load(std::memory_order_relaxed) != 0 &&
+              new_rec->base.load(std::memory_order_relaxed) == n &&
+              new_rec->mul.load(std::memory_order_relaxed) == size &&
               LargeCanariesIntactLocked(old_rec, b);
     if (claimed) {
       moved = MovePages(reinterpret_cast<void*>(src), len, reinterpret_cast<void*>(dst),

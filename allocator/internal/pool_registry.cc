@@ -357,6 +357,10 @@ void PoolImpl::LockAllForFork() ABSL_NO_THREAD_SAFETY_ANALYSIS {
 }
 
 void PoolImpl::UnlockAllAfterForkInChild() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  // A fork child's mappings chain to its parent's: a fresh mapping does not
+  // merge with them, so each page move would leave mappings behind for
+  // good. Its large reallocs copy.
+  page_moves_off_.store(true, std::memory_order_relaxed);
   for (uint32_t id = 1; id <= kMaxPools; ++id) {
     if (PoolImpl* p = g_pools[id].load(std::memory_order_acquire)) {
       p->ForkChildDropSharedMemory();
