@@ -59,6 +59,12 @@ struct ProtNoneGuards {
   ~ProtNoneGuards() { sealpool::internal::ForceProtNoneGuardsForTest(false); }
 };
 
+// Overwrites the byte at p + off with a different value (a fixed value
+// would equal the keyed canary byte there one time in 255).
+void Flip(void* p, ptrdiff_t off) {
+  PokeUnchecked(p, off, static_cast<unsigned char>(PeekUnchecked(p, off) ^ 0xFF));
+}
+
 // In a child: reads one byte per page from `from` on, up to `limit` bytes;
 // returns normally (exit 0) only when none of them faulted.
 int ReadPages(const void* from, size_t limit) {
@@ -320,7 +326,7 @@ TEST_F(LargeMoveTest, AnOverflowOfAMovedObjectIsReportedAtItsFree) {
     void* q = sp_realloc(pool_, p, 400000);
     ASSERT_NE(q, nullptr);
     ASSERT_NE(q, p);
-    PokeUnchecked(q, off == 0 ? 400000 : -1, 0x41);
+    Flip(q, off == 0 ? 400000 : -1);
     EXPECT_EQ(sp_free(q), SP_VIOLATION_HEAP_OVERFLOW) << off;
     const auto records = recorder_.Take();
     ASSERT_EQ(records.size(), 1u) << off;
@@ -336,7 +342,7 @@ TEST_F(LargeMoveTest, AnOverflowedObjectIsCopiedAndItsOverflowReported) {
   // End-aligned to 16 bytes against its guard page: 13 canary bytes.
   void* p = Filled(100003, 8);
   ASSERT_NE(p, nullptr);
-  PokeUnchecked(p, 100003, 0x41);
+  Flip(p, 100003);
   const KernelCallCounts before = GetKernelCallCounts();
   void* q = sp_realloc(pool_, p, 300000);
   const KernelCallCounts d = GetKernelCallCounts() - before;
@@ -383,7 +389,7 @@ TEST_F(LargeMoveTest, AFailedMoveFallsBackToACopy) {
   EXPECT_TRUE(AllZero(AsBytes(q) + 100000, 200000));
   EXPECT_TRUE(Kinds().empty());
   // Its canaries are in place: an overflow is still found.
-  PokeUnchecked(q, 300000, 0x41);
+  Flip(q, 300000);
   EXPECT_EQ(sp_free(q), SP_VIOLATION_HEAP_OVERFLOW);
   EXPECT_EQ(Kinds(), std::vector<ViolationKind>{ViolationKind::kHeapOverflow});
   // The legal neighbour: a copied object freed whole reports nothing.
