@@ -276,7 +276,7 @@ TEST_F(AllocFamilyTest, ShrinkNeverFailsAtTheCapOrAfterDestroy) {
     EXPECT_EQ(errno, EINVAL);
     EXPECT_EQ(sp_object_size(q), small);
     // The canary sits at the new end: an overflow by one is caught at free.
-    sealpool_test::PokeUnchecked(q, static_cast<ptrdiff_t>(small), 'X');
+    sealpool_test::PokeUnchecked(q, static_cast<ptrdiff_t>(small), 0);  // never a canary byte
     EXPECT_EQ(sp_free(q), SP_VIOLATION_HEAP_OVERFLOW);
     EXPECT_EQ(Kinds(), std::vector<ViolationKind>{ViolationKind::kHeapOverflow});
     sp_pool_unref(pool);
@@ -322,7 +322,7 @@ TEST_F(AllocFamilyTest, ReallocWithinTheSlotStaysInPlace) {
   ASSERT_EQ(q, p);
   EXPECT_TRUE(Holds(q, 97, 4));
   // The canary moved with the end: an overflow past 97 bytes is caught.
-  sealpool_test::PokeUnchecked(q, 97, 0x41);
+  sealpool_test::PokeUnchecked(q, 97, 0);  // canary bytes are never zero
   EXPECT_EQ(sp_free(q), SP_VIOLATION_HEAP_OVERFLOW);
   EXPECT_EQ(Kinds(), std::vector<ViolationKind>{ViolationKind::kHeapOverflow});
   EXPECT_EQ(sp_pool_destroy(pool), 0);
@@ -337,7 +337,7 @@ TEST_F(AllocFamilyTest, OverflowedObjectIsNotGrownInPlace) {
   void* p = sp_alloc(pool, 100);
   ASSERT_NE(p, nullptr);
   Fill(p, 100, 6);
-  sealpool_test::PokeUnchecked(p, 100, 0x41);
+  sealpool_test::PokeUnchecked(p, 100, 0);  // canary bytes are never zero
   void* q = sp_realloc(pool, p, 110);
   ASSERT_NE(q, nullptr);
   EXPECT_NE(q, p);
@@ -366,7 +366,7 @@ TEST_F(AllocFamilyTest, InPlaceResizesHandOutNoCanaryBytes) {
   void* s = sp_alloc(pool, 100);
   ASSERT_NE(s, nullptr);
   Fill(s, 100, 8);
-  sealpool_test::PokeUnchecked(s, 100, 0x41);
+  sealpool_test::PokeUnchecked(s, 100, 0);  // canary bytes are never zero
   void* t = sp_realloc(pool, s, 97);
   ASSERT_NE(t, nullptr);
   EXPECT_NE(t, s);
