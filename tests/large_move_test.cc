@@ -72,6 +72,15 @@ int ReadPages(const void* from, size_t limit) {
   return 0;
 }
 
+// A new pool named after `base`, with `flags` and (0: the default) `align`.
+sp_pool* NewPool(const char* base, uint32_t flags = 0, size_t align = 0) {
+  sp_pool_options o;
+  sp_pool_options_init(&o);
+  o.flags = flags;
+  if (align != 0) o.align = align;
+  return sp_pool_create(UniqueName(base).c_str(), &o);
+}
+
 class LargeMoveTest : public ReportModeTest {
  protected:
   void SetUp() override {
@@ -99,6 +108,16 @@ class LargeMoveTest : public ReportModeTest {
     void* p = sp_alloc(pool_, size);
     if (p != nullptr) Fill(p, 0, size, seed);
     return p;
+  }
+
+  // A 100,000-byte object filled with `seed` and grown by realloc to
+  // 300,000 bytes, past its room: the moved object (nullptr if realloc
+  // failed or did not move it); *old is where it was.
+  void* Moved(unsigned seed, void** old) {
+    *old = Filled(100000, seed);
+    if (*old == nullptr) return nullptr;
+    void* q = sp_realloc(pool_, *old, 300000);
+    return q == *old ? nullptr : q;
   }
 
   std::string name_;
@@ -153,9 +172,7 @@ TEST_F(LargeMoveTest, GrowthMovesThePagesAndKeepsEveryByte) {
 TEST_F(LargeMoveTest, AMuchMovedObjectCostsAtMostTwoMappings) {
   size_t delta[2] = {};
   for (int copying = 0; copying < 2; ++copying) {
-    sp_pool_options o;
-    sp_pool_options_init(&o);
-    sp_pool* pool = sp_pool_create(UniqueName("large-move-chain").c_str(), &o);
+    sp_pool* pool = NewPool("large-move-chain");
     ASSERT_NE(pool, nullptr);
     const size_t before = sealpool_test::ReadMaps().size();
     if (copying) sealpool::internal::InjectMoveFailures(1000);
@@ -180,10 +197,7 @@ TEST_F(LargeMoveTest, AMuchMovedObjectCostsAtMostTwoMappings) {
 // page is the old one's, itself aligned).
 TEST_F(LargeMoveTest, MovesKeepThePoolsAlignment) {
   for (size_t align : {size_t{64}, size_t{256}, size_t{4096}}) {
-    sp_pool_options o;
-    sp_pool_options_init(&o);
-    o.align = align;
-    sp_pool* pool = sp_pool_create(UniqueName("large-move-align").c_str(), &o);
+    sp_pool* pool = NewPool("large-move-align", 0, align);
     ASSERT_NE(pool, nullptr) << align;
     void* p = sp_alloc(pool, 100000);
     ASSERT_NE(p, nullptr);
@@ -205,9 +219,7 @@ TEST_F(LargeMoveTest, MovesKeepThePoolsAlignment) {
 // caps moves process-wide, so a leak would end moves for good).
 TEST_F(LargeMoveTest, DestroyingAPoolForgetsItsMovedSpans) {
   const size_t spans = MovedInSpansForTest();
-  sp_pool_options o;
-  sp_pool_options_init(&o);
-  sp_pool* pool = sp_pool_create(UniqueName("large-move-destroy").c_str(), &o);
+  sp_pool* pool = NewPool("large-move-destroy");
   ASSERT_NE(pool, nullptr);
   for (int i = 0; i < 3; ++i) {
     void* p = sp_alloc(pool, 100000);
@@ -224,9 +236,7 @@ TEST_F(LargeMoveTest, DestroyingAPoolForgetsItsMovedSpans) {
 // the same, and the old and the freed pages fault.
 TEST_F(LargeMoveTest, MovesWorkWithProtNoneGuards) {
   ProtNoneGuards prot_none;
-  sp_pool_options o;
-  sp_pool_options_init(&o);
-  sp_pool* pool = sp_pool_create(UniqueName("large-move-protnone").c_str(), &o);
+  sp_pool* pool = NewPool("large-move-protnone");
   ASSERT_NE(pool, nullptr);
   void* p = sp_alloc(pool, 100000);
   ASSERT_NE(p, nullptr);
@@ -251,11 +261,9 @@ TEST_F(LargeMoveTest, MovesWorkWithProtNoneGuards) {
 // object's first faults, and so does one within its room past its end
 // (its trailing guard), while every page in between reads.
 TEST_F(LargeMoveTest, TheMovedObjectKeepsItsGuardPages) {
-  void* p = Filled(100000, 18);
-  ASSERT_NE(p, nullptr);
-  void* q = sp_realloc(pool_, p, 300000);
+  void* p = nullptr;
+  void* q = Moved(18, &p);
   ASSERT_NE(q, nullptr);
-  ASSERT_NE(q, p);
   const uintptr_t first_page = reinterpret_cast<uintptr_t>(q) & ~uintptr_t{4095};
   const auto* before = reinterpret_cast<const char*>(first_page - 1);
   const int head = sealpool_test::RunInChild([before] { return ReadPages(before, 1); });
@@ -357,11 +365,9 @@ TEST_F(LargeMoveTest, AnOverflowedObjectIsCopiedAndItsOverflowReported) {
 // The old pages become guard pages, as for any freed large object: a
 // stale pointer faults instead of reading the moved bytes.
 TEST_F(LargeMoveTest, AStalePointerToTheOldPagesFaults) {
-  void* p = Filled(100000, 9);
-  ASSERT_NE(p, nullptr);
-  void* q = sp_realloc(pool_, p, 300000);
+  void* p = nullptr;
+  void* q = Moved(9, &p);
   ASSERT_NE(q, nullptr);
-  ASSERT_NE(q, p);
   EXPECT_EQ(PeekUnchecked(q, 0), Pattern(0, 9));  // the legal neighbour
   const int status =
       sealpool_test::RunInChild([p] { return static_cast<int>(PeekUnchecked(p, 0)); });
@@ -416,10 +422,7 @@ TEST_F(LargeMoveTest, SmallLargeObjectsAndWriteRarePoolsAreCopied) {
   EXPECT_EQ(FirstWrong(q, 40000, 12), 40000u);
   EXPECT_EQ(sp_free(q), 0);
 
-  sp_pool_options o;
-  sp_pool_options_init(&o);
-  o.flags = SP_POOL_WRITE_RARE;
-  sp_pool* wr = sp_pool_create(UniqueName("large-move-wr").c_str(), &o);
+  sp_pool* wr = NewPool("large-move-wr", SP_POOL_WRITE_RARE);
   ASSERT_NE(wr, nullptr);
   void* w = sp_alloc(wr, 100000);
   ASSERT_NE(w, nullptr);

@@ -37,7 +37,6 @@ GranuleMap& Granules() {
 
 Mutex init_mu;
 
-size_t RoundUp(size_t v, size_t a) { return (v + a - 1) & ~(a - 1); }
 
 }  // namespace
 

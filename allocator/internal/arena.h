@@ -168,6 +168,12 @@ inline uintptr_t GranuleAddress(size_t g) {
   return g_arena.data_base + (g << kGranuleShift);
 }
 inline SpanRecord* RecordAt(size_t g) { return &g_arena.records[g]; }
+// The span record of the large object whose page holds `a` (in the data
+// zone), or nullptr when that page is not a large object's.
+inline SpanRecord* LargeRecordAt(uintptr_t a) {
+  const uint64_t e = g_arena.table[PageIndex(a)].load(std::memory_order_acquire);
+  return EntryKindOf(e) == EntryKind::kLarge ? RecordAt(SpanGranule(e, a)) : nullptr;
+}
 inline size_t RecordGranule(const SpanRecord* r) {
   return static_cast<size_t>(r - g_arena.records);
 }

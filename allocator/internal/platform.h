@@ -22,6 +22,9 @@ namespace internal {
 inline constexpr size_t kPageShift = 12;
 inline constexpr size_t kPageSize = size_t{1} << kPageShift;
 
+// v rounded up to a multiple of a (a power of two).
+inline constexpr uintptr_t RoundUp(uintptr_t v, size_t a) { return (v + a - 1) & ~(a - 1); }
+
 // Reserves `size` bytes of PROT_NONE, MAP_NORESERVE address space. Costs no
 // physical memory. Returns nullptr on failure.
 void* ReserveAddressSpace(size_t size);
@@ -93,7 +96,7 @@ void* DuplicateShared(const void* src, size_t size);
 bool DontFork(void* addr, size_t size);
 
 // Moves the pages [src, src+size) to dst without copying them, and makes
-// [dst, dst+dst_size) (dst_size >= size) one mapping: the moved pages, then
+// [dst, dst+dst_size) (dst_size > size) one mapping: the moved pages, then
 // empty ones. Both ranges page-aligned and disjoint, read-write, private
 // and anonymous (MAP_NORESERVE); the source must lie in one mapping. The
 // source range is mapped anew, empty, at once (mremap leaves it unmapped):

@@ -16,7 +16,6 @@ namespace sealpool {
 namespace internal {
 namespace {
 
-size_t RoundUp(size_t v, size_t a) { return (v + a - 1) & ~(a - 1); }
 
 }  // namespace
 

@@ -28,8 +28,6 @@ constexpr size_t kMinPageMove = size_t{64} << 10;
 // the arena's own; a process has about 65,000, vm.max_map_count).
 constexpr size_t kMaxMovedIn = 4096;
 
-uintptr_t PageDown(uintptr_t a) { return a & ~(kPageSize - 1); }
-uintptr_t PageUp(uintptr_t a) { return (a + kPageSize - 1) & ~(kPageSize - 1); }
 
 }  // namespace
 
@@ -64,9 +62,8 @@ void* PoolImpl::MoveLarge(const ObjectBounds& b, size_t size, size_t room) {
       want > g_arena.data_size.load(std::memory_order_relaxed)) {
     return nullptr;
   }
-  const uint64_t e = g_arena.table[PageIndex(b.start)].load(std::memory_order_acquire);
-  if (EntryKindOf(e) != EntryKind::kLarge) return nullptr;
-  SpanRecord* old_rec = RecordAt(SpanGranule(e, b.start));
+  SpanRecord* old_rec = LargeRecordAt(b.start);
+  if (old_rec == nullptr) return nullptr;
   // A place under the cap, taken first so that racing moves cannot pass it.
   if (all_moved_in_.fetch_add(1, std::memory_order_relaxed) >= kMaxMovedIn) {
     all_moved_in_.fetch_sub(1, std::memory_order_relaxed);
@@ -83,11 +80,10 @@ void* PoolImpl::MoveLarge(const ObjectBounds& b, size_t size, size_t room) {
     return nullptr;
   }
   const uintptr_t n = nb.start;
-  const uintptr_t src = PageDown(b.start);
-  const size_t len = PageUp(b.start + b.size) - src;
-  const uintptr_t dst = PageDown(n);
-  SpanRecord* new_rec =
-      RecordAt(SpanGranule(g_arena.table[PageIndex(n)].load(std::memory_order_acquire), n));
+  const uintptr_t src = b.start & ~(kPageSize - 1);
+  const size_t len = RoundUp(b.start + b.size, kPageSize) - src;
+  const uintptr_t dst = n & ~(kPageSize - 1);
+  SpanRecord* new_rec = LargeRecordAt(n);
   const uintptr_t end = LargeSpanEnd(new_rec);
   bool claimed = false;
   bool moved = false;

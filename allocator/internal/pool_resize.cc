@@ -15,7 +15,6 @@ namespace sealpool {
 namespace internal {
 namespace {
 
-uintptr_t RoundUpTo(uintptr_t v, size_t a) { return (v + a - 1) & ~(a - 1); }
 
 }  // namespace
 
@@ -239,7 +238,7 @@ bool PoolImpl::ShrinkLarge(SpanRecord* rec, const ObjectBounds& b, size_t size,
     // resident) rather than written; private memory only: a shared-memory
     // (write-rare) pool's pages would keep their bytes.
     uintptr_t zero_end = b.start + b.size;
-    const uintptr_t first = RoundUpTo(b.start + size, kPageSize);
+    const uintptr_t first = RoundUp(b.start + size, kPageSize);
     const uintptr_t last = (b.start + b.size) & ~(kPageSize - 1);
     if (!wr_shared_ && last > first) {
       DiscardPages(reinterpret_cast<void*>(first), last - first);
@@ -261,10 +260,8 @@ bool PoolImpl::ShrinkLarge(SpanRecord* rec, const ObjectBounds& b, size_t size,
 
 bool PoolImpl::LargeTailIntact(const ObjectBounds& b) {
   if (!hard_.canaries) return true;
-  const uint64_t e =
-      g_arena.table[PageIndex(b.start)].load(std::memory_order_acquire);
-  if (EntryKindOf(e) != EntryKind::kLarge) return false;
-  const SpanRecord* rec = RecordAt(SpanGranule(e, b.start));
+  const SpanRecord* rec = LargeRecordAt(b.start);
+  if (rec == nullptr) return false;
   MutexLock l(&mu_);
   if (!ResizableLocked(rec)) return false;
   const uintptr_t end = LargeSpanEnd(rec);
@@ -278,10 +275,8 @@ bool PoolImpl::LargeTailIntact(const ObjectBounds& b) {
 // overflowed object takes the copying path, whose free reports it); its
 // bytes become the object's, zeroed; the canary moves to the new end.
 bool PoolImpl::GrowLarge(const ObjectBounds& b, size_t size) {
-  const uint64_t e =
-      g_arena.table[PageIndex(b.start)].load(std::memory_order_acquire);
-  if (EntryKindOf(e) != EntryKind::kLarge) return false;
-  SpanRecord* rec = RecordAt(SpanGranule(e, b.start));
+  SpanRecord* rec = LargeRecordAt(b.start);
+  if (rec == nullptr) return false;
   MutexLock l(&mu_);
   if (!ResizableLocked(rec) || destroyed_.load(std::memory_order_relaxed) ||
       rec->live.load(std::memory_order_relaxed) == 0 ||
