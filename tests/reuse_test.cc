@@ -79,14 +79,14 @@ int AllocationThatReusesP(Pool* pool, size_t size, int limit) {
   return 0;
 }
 
-// The quarantine is capped per class at 64 KiB of slots (at least 4): a
-// freed 16 KiB slot waits for 4 more frees, a 64-byte one for the whole
+// The quarantine is capped per class at 16 KiB of slots (at least 2): a
+// freed 16 KiB slot waits for 2 more frees, a 64-byte one for the whole
 // option (32). With random_reuse=0 the slot comes back at the allocation
 // right after it leaves the ring, and not one sooner.
 TEST(ReuseTest, QuarantineIsCappedPerClassByBytes) {
   ScopedOptions scope("quarantine=32:random_reuse=0");
   SEALPOOL_ASSERT_CREATE(pool, UniqueName("reuse-capped"), PoolOptions{});
-  EXPECT_EQ(AllocationThatReusesP(pool.get(), 15000, 100), 5);  // 16 KiB slots
+  EXPECT_EQ(AllocationThatReusesP(pool.get(), 15000, 100), 3);  // 16 KiB slots
   EXPECT_EQ(AllocationThatReusesP(pool.get(), kSmall, 100), 33);  // 64-byte slots
 }
 

@@ -124,17 +124,17 @@ inline constexpr uint64_t ClassMul(int c) {
 
 // How many free slots of class c a thread cache keeps (its stack, at most
 // kCacheCap) and holds back (its quarantine ring, at most the quarantine
-// option): about 64 KiB of slots each, within [4, 128] and [4, 64] slots.
+// option): about 16 KiB of slots each, within [2, 128] and [2, 64] slots.
 // Every slot they hold is resident (zeroed when freed): a thread that frees
 // large slots of many classes and pools would otherwise keep megabytes of
-// them dirty.
+// them dirty. A cap of 2 keeps refills at one slot at least (half the cap).
 inline constexpr uint32_t ClassCacheCap(int c) {
-  const uint32_t n = 65536 / kClassSize[c];
-  return n < 4 ? 4 : (n > 128 ? 128 : n);
+  const uint32_t n = 16384 / kClassSize[c];
+  return n < 2 ? 2 : (n > 128 ? 128 : n);
 }
 inline constexpr uint32_t ClassQuarantineCap(int c) {
-  const uint32_t n = 65536 / kClassSize[c];
-  return n < 4 ? 4 : (n > 64 ? 64 : n);
+  const uint32_t n = 16384 / kClassSize[c];
+  return n < 2 ? 2 : (n > 64 ? 64 : n);
 }
 
 // Per-class constants in one table, so that the lookup's second load hits
