@@ -122,22 +122,49 @@ bool PoolImpl::Refill(PoolCache* pc, int cls, AllocError* err) {
     const uint32_t n = rec->nslots.load(std::memory_order_relaxed);
     const uintptr_t base = rec->base.load(std::memory_order_relaxed);
     if (rec->free_count == n) LeaveEmpty(rec);  // the loop takes a slot
+    // Free slots below the high-water mark first, in address order from the
+    // cursor (a refill takes a run of neighbours, and its scan resumes where
+    // the last one stopped); a fresh slot only when none is left below it.
+    // So a span's touched pages grow with its peak use, not with how many
+    // slots have passed through it.
+    uint32_t t = rec->touched;
     uint32_t i = rec->scan_cursor;
-    uint32_t seen = 0;
-    for (; seen < n && rec->free_count > 0 && cc->count < fill;
-         ++seen, i = (i + 1 == n) ? 0 : i + 1) {
-      void* s = SlackEntry(g, wide, i);
-      if (LoadSlack(s, wide) != free_mark) continue;
+    // A cache this small cannot choose among its entries (classes of 4 KiB
+    // and up, whose spans hold at most 64 slots): the refill's scan starts
+    // at a random slot instead.
+    if (pc->hard.random_reuse && fill < 4 && t > 1) {
+      if (tls_cache.rng == 0) ReseedThreadRandom();
+      i = RandomBelow(&tls_cache.rng, t);
+    }
+    uint32_t skipped = 0;
+    while (rec->free_count > 0 && cc->count < fill) {
+      uint32_t take;
+      if (rec->free_count > n - t) {
+        if (i >= t) i = 0;
+        if (LoadSlack(SlackEntry(g, wide, i), wide) != free_mark) {
+          // A whole lap without a free slot: the count and the slot
+          // states disagree. Never spin on it.
+          if (++skipped > t) {
+            ReportCorruption(rec, "span free count does not match its slot states");
+          }
+          ++i;
+          continue;
+        }
+        take = i++;
+      } else {
+        take = t++;
+        if (LoadSlack(SlackEntry(g, wide, take), wide) != free_mark) {
+          ReportCorruption(rec, "span slot past its high-water mark is not free");
+        }
+      }
+      skipped = 0;
+      void* s = SlackEntry(g, wide, take);
       StoreSlack(s, wide, CachedMark(wide));
       --rec->free_count;
-      cc->e[cc->count++] = CacheEntry{base + size_t{i} * kClassSize[cls], s};
+      cc->e[cc->count++] = CacheEntry{base + size_t{take} * kClassSize[cls], s};
     }
-    // Every slot looked at and the count still says some are free: the
-    // count and the slot states disagree. Never spin on it.
-    if (seen == n && rec->free_count > 0) {
-      ReportCorruption(rec, "span free count does not match its slot states");
-    }
-    rec->scan_cursor = i;
+    rec->scan_cursor = static_cast<uint16_t>(i >= t ? 0 : i);
+    rec->touched = static_cast<uint16_t>(t);
     if (rec->free_count == 0) UnlinkPartial(rec);
   }
   return cc->count > 0;
@@ -268,6 +295,7 @@ SpanRecord* PoolImpl::NewSmallSpan(int cls, AllocError* err) {
   rec->granules = static_cast<uint8_t>(granules);
   rec->large_granules = 0;
   rec->scan_cursor = 0;
+  rec->touched = 0;
   rec->prev = rec->next = 0;
   rec->purged = 1;  // empty, and no page touched yet
   SealCanary(rec);
@@ -370,6 +398,7 @@ void PoolImpl::SpanEmptied(SpanRecord* rec) {
   DiscardPages(reinterpret_cast<void*>(rec->base.load(std::memory_order_relaxed)),
                SpanDataBytes(rec->granules));
   rec->purged = 1;
+  rec->scan_cursor = rec->touched = 0;  // every page fresh again
 }
 
 void PoolImpl::LeaveEmpty(SpanRecord* rec) {

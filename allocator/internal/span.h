@@ -52,7 +52,12 @@ struct alignas(64) SpanRecord {
                                       // MoveLarge (its range is then a
                                       // mapping of its own until freed)
   uint32_t free_count;
-  uint32_t scan_cursor;
+  // Small spans: slots at and past `touched` have never been handed out
+  // since the span was made or its pages discarded, so they are free and
+  // their pages untouched; refills take free slots below it first, from
+  // `scan_cursor` on (< touched, or 0), and only then slot `touched`.
+  uint16_t scan_cursor;
+  uint16_t touched;
   uint32_t prev, next;
   uint32_t large_granules;            // large spans: granule count
 };
