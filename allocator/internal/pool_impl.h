@@ -13,6 +13,8 @@
 #ifndef SEALPOOL_ALLOCATOR_INTERNAL_POOL_IMPL_H_
 #define SEALPOOL_ALLOCATOR_INTERNAL_POOL_IMPL_H_
 
+#include <sys/single_threaded.h>
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -437,11 +439,17 @@ inline ViolationKind PoolImpl::Free(void* ptr) {
           // frees of one object, racing or not, exactly one wins; the other
           // goes to the slow path and is reported there. atomic_free=0: a
           // plain load and store (a double free racing itself on two threads
-          // in the same instant can slip by).
+          // in the same instant can slip by). While the process has one
+          // thread there is nobody to race, and the plain pair does what the
+          // locked instruction would, without its drain of the store buffer:
+          // glibc clears __libc_single_threaded before it starts a second
+          // thread, never after, so no free in flight sees it set wrongly.
+          // (Of all the cycles of a single-threaded free, the CAS took a
+          // fifth.)
           // A live slot's entry is at most its size; anything else (a
           // corrupt entry) goes to the slow path, which reports it.
           bool won = old < cached && old <= ci.size;
-          if (ABSL_PREDICT_FALSE(!pc->hard.atomic_free)) {
+          if (__libc_single_threaded != 0 || ABSL_PREDICT_FALSE(!pc->hard.atomic_free)) {
             if (won) StoreSlack(s, wide, cached);
           } else {
             won = won && CasSlack(s, wide, old, cached);

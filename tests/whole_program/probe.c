@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/single_threaded.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -311,7 +312,16 @@ static int UseAfterFree(void) {
   return 0;
 }
 
-static int DoubleFree(void) {
+/* The second free is reported both ways a free can run: while the process
+ * has one thread (a plain load and store of the slot state) and after it
+ * has had two (a compare-and-swap). */
+static void* Nothing(void* arg) { return arg; }
+static int DoubleFree(int threaded) {
+  if (threaded) {
+    pthread_t t;
+    if (pthread_create(&t, NULL, Nothing, NULL) != 0 || pthread_join(t, NULL) != 0) return 1;
+  }
+  fprintf(stderr, "single-threaded: %d\n", __libc_single_threaded);
   char* p = malloc(100);
   free(p);
   free(p);
@@ -730,7 +740,8 @@ int main(int argc, char** argv) {
   if (strcmp(c, "realloc-into") == 0) return ReallocStale(1);
   if (strcmp(c, "realloc-out") == 0) return ReallocStale(0);
   if (strcmp(c, "uaf") == 0) return UseAfterFree();
-  if (strcmp(c, "double-free") == 0) return DoubleFree();
+  if (strcmp(c, "double-free") == 0) return DoubleFree(0);
+  if (strcmp(c, "double-free-threaded") == 0) return DoubleFree(1);
   if (strcmp(c, "close-stderr") == 0) return ClosesStderrAtExit();
   if (strcmp(c, "closefrom") == 0) return ClosesEveryDescriptor();
   if (strcmp(c, "refuse-each") == 0) return RefuseEach();

@@ -233,10 +233,15 @@ TEST(WholeProgram, UseAfterFreeAndDoubleFreeNameTheSite) {
   EXPECT_TRUE(uaf.Aborted());
   EXPECT_TRUE(Has(uaf.err, "use-after-free")) << uaf.err;
   EXPECT_TRUE(Has(uaf.err, "in UseAfterFree ")) << uaf.err;
-  const ProbeRun df = RunProbe(kProbe, "double-free");
-  EXPECT_TRUE(df.Aborted());
-  EXPECT_TRUE(Has(df.err, "sealpool: double free detected in pool 'malloc-")) << df.err;
-  EXPECT_TRUE(Has(df.err, "in DoubleFree ")) << df.err;
+  for (const char* c : {"double-free", "double-free-threaded"}) {
+    const ProbeRun df = RunProbe(kProbe, c);
+    EXPECT_TRUE(df.Aborted()) << c;
+    EXPECT_TRUE(Has(df.err, "sealpool: double free detected in pool 'malloc-")) << df.err;
+    EXPECT_TRUE(Has(df.err, "in DoubleFree ")) << df.err;
+    // Both ways a free runs: one thread, a plain store; then a CAS.
+    const bool threaded = std::string(c) == "double-free-threaded";
+    EXPECT_TRUE(Has(df.err, threaded ? "single-threaded: 0" : "single-threaded: 1")) << df.err;
+  }
 }
 
 // _FORTIFY_SOURCE's size is sealpool's too: a stack buffer, a global or a
