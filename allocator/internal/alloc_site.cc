@@ -4,7 +4,6 @@
 
 #include <sys/mman.h>
 
-#include "allocator/internal/arena.h"
 #include "allocator/internal/mutex.h"
 
 namespace sealpool {
@@ -41,7 +40,8 @@ bool EnableAllocSites() {
   }
   const size_t data = g_arena.data_size.load(std::memory_order_acquire);
   if (data == 0) return false;
-  const size_t count = data >> 4;
+  static_assert(kMaxSlotsPerSpan <= (size_t{1} << 12), "a span's run of entries is 4096");
+  const size_t count = (data >> kGranuleShift) << 12;
   auto* table = static_cast<std::atomic<uintptr_t>*>(
       Reserve(kTableSize * sizeof(uintptr_t)));
   if (table == nullptr) return false;
@@ -51,7 +51,6 @@ bool EnableAllocSites() {
     return false;
   }
   g_table = table;
-  g_alloc_sites.base = g_arena.data_base;
   g_alloc_sites.count = count;
   g_alloc_sites.entries.store(entries, std::memory_order_release);
   return true;
@@ -83,8 +82,8 @@ uint16_t InternAllocSite(uintptr_t site) {
 uintptr_t AllocSiteOf(uintptr_t obj) {
   const uint16_t* e = g_alloc_sites.entries.load(std::memory_order_acquire);
   if (e == nullptr) return 0;
-  const size_t i = (obj - g_alloc_sites.base) >> 4;
-  if (i >= g_alloc_sites.count) return 0;
+  size_t i;
+  if (!AllocSiteIndex(obj, &i)) return 0;
   const uint16_t id = __atomic_load_n(&e[i], __ATOMIC_RELAXED);
   return id == 0 ? 0 : g_table[id].load(std::memory_order_acquire);
 }

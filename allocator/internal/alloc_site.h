@@ -2,17 +2,20 @@
 //
 // A report about a heap object says which code allocated it: the return
 // address of the call into malloc (or new, realloc, ...). Sites are
-// interned into a table of up to 65535 distinct addresses, and a shadow of
-// the data zone keeps one 16-bit site number per 16 bytes: the entry of an
-// object's first byte names its site. Objects start 16-byte aligned
-// (whole-program pools align to 16), so no two objects share an entry.
+// interned into a table of up to 65535 distinct addresses, and a shadow
+// keeps one 16-bit site number per slot: each span owns a run of 4096
+// entries at its first granule (4096 * granule index), in which the entry
+// of slot i is entry i (a large object's span has one slot). The shadow is
+// indexed by slot, not by address, so its resident pages follow the number
+// of slots used, not the bytes they span: a span of 5 KiB slots has its
+// 50 entries in one page instead of one page per 32 KiB of data.
 //
-// Cost: one table probe and one 2-byte store per allocation; the shadow is
-// reserved (an eighth of the data zone, untouched until used) and its pages
-// are resident only where objects were allocated. A freed object keeps its
-// entry until its slot is reused, so a use-after-free report still says
-// where the object was allocated. Sites past the table's capacity are
-// recorded as unknown. Off unless EnableAllocSites() is called.
+// Cost: one table probe, the page-table entry and one 2-byte store per
+// allocation; the shadow is reserved (two bytes per 16 of the data zone,
+// untouched until used). A freed object keeps its entry until its slot is
+// reused, so a use-after-free report still says where the object was
+// allocated. Sites past the table's capacity are recorded as unknown. Off
+// unless EnableAllocSites() is called.
 
 #ifndef SEALPOOL_ALLOCATOR_INTERNAL_ALLOC_SITE_H_
 #define SEALPOOL_ALLOCATOR_INTERNAL_ALLOC_SITE_H_
@@ -21,12 +24,13 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "allocator/internal/arena.h"
+
 namespace sealpool {
 namespace internal {
 
 struct AllocSiteShadow {
   std::atomic<uint16_t*> entries{nullptr};  // null: recording is off
-  uintptr_t base = 0;                       // the data zone's start
   size_t count = 0;                         // entries
 };
 extern AllocSiteShadow g_alloc_sites;
@@ -38,12 +42,38 @@ bool EnableAllocSites();
 // The site's number in the table, interning it; 0 when the table is full.
 uint16_t InternAllocSite(uintptr_t site);
 
+// The shadow entry of the slot holding `obj`: 4096 per span's first
+// granule, plus the slot's index in a small span. False for an address in
+// no span.
+inline bool AllocSiteIndex(uintptr_t obj, size_t* index) {
+  const uintptr_t rel = obj - g_arena.data_base;
+  if (rel >= g_arena.data_size.load(std::memory_order_acquire)) return false;
+  const uint64_t e = g_arena.table[rel >> kPageShift].load(std::memory_order_acquire);
+  size_t i;
+  if (EntryKindOf(e) == EntryKind::kSmall) {
+    const size_t g = (rel >> kGranuleShift) - EntryGranuleInSpan(e);
+    // Below the first slot (the leading guard page) off wraps, and so the
+    // index is far past any span's slots.
+    const uint64_t off = rel - (g << kGranuleShift) - kPageSize;
+    const uint64_t slot = (off * EntryMul(e)) >> kMulShift;
+    if (slot >= kMaxSlotsPerSpan) return false;
+    i = (g << 12) + slot;
+  } else if (EntryKindOf(e) == EntryKind::kLarge) {
+    i = static_cast<size_t>(e >> 32) << 12;
+  } else {
+    return false;
+  }
+  if (i >= g_alloc_sites.count) return false;
+  *index = i;
+  return true;
+}
+
 // Hot path: records `site` for the object at `obj`.
 inline void RecordAllocSite(uintptr_t obj, uintptr_t site) {
   uint16_t* e = g_alloc_sites.entries.load(std::memory_order_relaxed);
   if (e == nullptr) return;
-  const size_t i = (obj - g_alloc_sites.base) >> 4;
-  if (i >= g_alloc_sites.count) return;
+  size_t i;
+  if (!AllocSiteIndex(obj, &i)) return;
   const uint16_t id = InternAllocSite(site);
   // A store only when it changes: a slot reused by the same site leaves the
   // shadow page clean.
