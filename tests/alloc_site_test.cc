@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "allocator/internal/alloc_site.h"
@@ -49,19 +50,23 @@ class AllocSiteTest : public ::testing::Test {
   ::sealpool_test::ScopedPool pool_;
 };
 
-// Neighbouring slots of the smallest and a larger class, and large
-// objects, each report their own site; so does a freed one.
+// Neighbouring slots of the smallest and a larger class, slots past a
+// span's first granule (1,500 of 64 bytes: a span of 4 granules), slots of
+// three spans with the same indices (100 of 5,000 bytes, 49 to a span), and
+// large objects each report their own site; so does a freed one.
 TEST_F(AllocSiteTest, EveryObjectKeepsItsOwnSite) {
-  for (size_t size : {size_t{16}, size_t{48}, size_t{5000}, size_t{100000}}) {
-    const std::vector<void*> objs = Allocate(size, 20);
-    ASSERT_EQ(objs.size(), 20u) << size;
-    for (int i = 0; i < 20; ++i) {
+  const std::pair<size_t, int> cases[] = {
+      {16, 20}, {48, 20}, {64, 1500}, {5000, 100}, {100000, 20}};
+  for (const auto& [size, n] : cases) {
+    const std::vector<void*> objs = Allocate(size, n);
+    ASSERT_EQ(objs.size(), size_t(n)) << size;
+    for (int i = 0; i < n; ++i) {
       EXPECT_EQ(AllocSiteOf(reinterpret_cast<uintptr_t>(objs[i])), SiteFor(i))
           << "size " << size << ", object " << i;
     }
     ASSERT_TRUE(Pool::Free(objs[7]).ok());
     EXPECT_EQ(AllocSiteOf(reinterpret_cast<uintptr_t>(objs[7])), SiteFor(7)) << size;
-    for (int i = 0; i < 20; ++i) {
+    for (int i = 0; i < n; ++i) {
       if (i != 7) {
         ASSERT_TRUE(Pool::Free(objs[i]).ok());
       }
@@ -69,18 +74,55 @@ TEST_F(AllocSiteTest, EveryObjectKeepsItsOwnSite) {
   }
 }
 
-// Addresses in no span: the stack, a guard page before a span, past the
-// data zone's end.
+// Addresses in no span have no site: the stack, and the guard pages around
+// a small span (its first page) and after a large object (the page past
+// its end). The legal neighbours: the objects themselves.
 TEST_F(AllocSiteTest, AddressesOutsideSpansHaveNoSite) {
   int local = 0;
   EXPECT_EQ(AllocSiteOf(reinterpret_cast<uintptr_t>(&local)), 0u);
-  const std::vector<void*> objs = Allocate(100000, 1);
-  ASSERT_EQ(objs.size(), 1u);
   size_t i = 0;
-  const uintptr_t page = reinterpret_cast<uintptr_t>(objs[0]) & ~uintptr_t{4095};
-  EXPECT_FALSE(AllocSiteIndex(page - 4096 * 16, &i));  // below the span: guard
-  EXPECT_TRUE(AllocSiteIndex(reinterpret_cast<uintptr_t>(objs[0]), &i));
-  ASSERT_TRUE(Pool::Free(objs[0]).ok());
+  const std::vector<void*> small = Allocate(48, 1);
+  const std::vector<void*> large = Allocate(100000, 1);
+  ASSERT_EQ(small.size() + large.size(), 2u);
+  const uintptr_t s = reinterpret_cast<uintptr_t>(small[0]);
+  const uintptr_t l = reinterpret_cast<uintptr_t>(large[0]);
+  EXPECT_TRUE(AllocSiteIndex(s, &i));
+  EXPECT_TRUE(AllocSiteIndex(l, &i));
+  EXPECT_TRUE(AllocSiteIndex(l + 99999, &i));
+  // A span's first page is its leading guard: granule start.
+  EXPECT_FALSE(AllocSiteIndex(s & ~uintptr_t{65535}, &i));
+  // A large object ends against its trailing guard page.
+  EXPECT_FALSE(AllocSiteIndex((l + 100000 + 4095) & ~uintptr_t{4095}, &i));
+  ASSERT_TRUE(Pool::Free(small[0]).ok());
+  ASSERT_TRUE(Pool::Free(large[0]).ok());
+}
+
+// A freed large object whose range is partly reused by a smaller one: a
+// stale pointer into the part not reused never names the new object's
+// site (its pages still name the old span's first granule, which now
+// starts the new object's span). The legal neighbour: the new object's own
+// site.
+TEST(AllocSiteReuseTest, StaleLargePointerNeverNamesTheNextObject) {
+  ::sealpool_test::ScopedOptions scope("large_quarantine=0");
+  absl::StatusOr<Pool*> p = Pool::Create(UniqueName("alloc-site-reuse"), PoolOptions{});
+  ASSERT_TRUE(p.ok()) << p.status();
+  ::sealpool_test::ScopedPool pool(*p);
+  ASSERT_TRUE(internal::EnableAllocSites());
+  absl::StatusOr<void*> a = pool.get()->Allocate(1000000);
+  ASSERT_TRUE(a.ok());
+  RecordAllocSite(reinterpret_cast<uintptr_t>(*a), SiteFor(1));
+  const uintptr_t old_start = reinterpret_cast<uintptr_t>(*a);
+  ASSERT_TRUE(Pool::Free(*a).ok());
+  absl::StatusOr<void*> b = pool.get()->Allocate(100000);
+  ASSERT_TRUE(b.ok());
+  RecordAllocSite(reinterpret_cast<uintptr_t>(*b), SiteFor(2));
+  const uintptr_t b_addr = reinterpret_cast<uintptr_t>(*b);
+  EXPECT_EQ(AllocSiteOf(b_addr), SiteFor(2));
+  // Both ends of the old object's far half, past the new object's span.
+  ASSERT_LT(b_addr + 200000, old_start + 500000) << "the new object reused the old range's start";
+  EXPECT_NE(AllocSiteOf(old_start + 500000), SiteFor(2));
+  EXPECT_NE(AllocSiteOf(old_start + 999999), SiteFor(2));
+  ASSERT_TRUE(Pool::Free(*b).ok());
 }
 
 // 40 slots of 5 KiB (200 KiB of data, in one span of 49 slots) have their

@@ -410,6 +410,37 @@ TEST(FreeDeathTest, FreeCountThatDisagreesWithTheSlotsAborts) {
       "count does not match its slot states");
 }
 
+// A span whose high-water mark is past its slots (corrupt metadata) is
+// reported at the next refill from it, instead of handing out memory past
+// the span. The legal neighbour: a mark at the slot count, every slot
+// counted as used, refills as before.
+TEST(FreeDeathTest, HighWaterMarkPastTheSlotsAborts) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  SEALPOOL_ASSERT_CREATE(pool, UniqueName("free-death-mark"), PoolOptions{});
+  std::vector<void*> objects;
+  for (int i = 0; i < 200; ++i) {
+    SEALPOOL_ASSERT_ALLOC(p, pool, 15);
+    objects.push_back(p);
+  }
+  for (void* q : objects) ASSERT_TRUE(Pool::Free(q).ok());
+  internal::FlushThreadCacheForTest();
+  ASSERT_TRUE(internal::SetSpanHighWaterMarkForTest(objects[0], 0));
+  for (int i = 0; i < 200; ++i) {
+    SEALPOOL_ASSERT_ALLOC(p, pool, 15);
+    ASSERT_TRUE(Pool::Free(p).ok());
+  }
+  internal::FlushThreadCacheForTest();
+  EXPECT_DEATH(
+      {
+        SetMode(Mode::kAbort);
+        if (!internal::SetSpanHighWaterMarkForTest(objects[0], 1)) std::_Exit(3);
+        (void)pool->Allocate(15);
+        std::_Exit(5);  // no report: the test fails on the exit status
+      },
+      "sealpool: metadata corruption detected in pool '[^']*' \\(span "
+      "high-water mark or cursor out of range");
+}
+
 TEST(FreeDeathTest, CorruptSpanLinkAborts) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   SEALPOOL_ASSERT_CREATE(pool, UniqueName("free-death-link"), PoolOptions{});

@@ -59,7 +59,17 @@ inline bool AllocSiteIndex(uintptr_t obj, size_t* index) {
     if (slot >= kMaxSlotsPerSpan) return false;
     i = (g << 12) + slot;
   } else if (EntryKindOf(e) == EntryKind::kLarge) {
-    i = static_cast<size_t>(e >> 32) << 12;
+    // A freed large span's pages keep their entries, naming its first
+    // granule, when part of its range is reused: that granule must still
+    // start a large span that holds `obj`, else the site would be another
+    // object's.
+    const size_t g = static_cast<size_t>(e >> 32);
+    const SpanRecord* r = RecordAt(g);
+    if (r->kind.load(std::memory_order_relaxed) != static_cast<uint8_t>(SpanKind::kLarge) ||
+        (rel >> kGranuleShift) - g >= __atomic_load_n(&r->large_granules, __ATOMIC_RELAXED)) {
+      return false;
+    }
+    i = g << 12;
   } else {
     return false;
   }

@@ -445,7 +445,9 @@ inline ViolationKind PoolImpl::Free(void* ptr) {
           // glibc clears __libc_single_threaded before it starts a second
           // thread, never after, so no free in flight sees it set wrongly.
           // (Of all the cycles of a single-threaded free, the CAS took a
-          // fifth.)
+          // fifth.) Threads glibc does not know of (a raw clone with
+          // CLONE_VM, a thread of another link namespace's libc) leave the
+          // flag set; glibc's own malloc then skips its arena locks too.
           // A live slot's entry is at most its size; anything else (a
           // corrupt entry) goes to the slow path, which reports it.
           bool won = old < cached && old <= ci.size;

@@ -7,7 +7,8 @@
 // cache (free, or quarantined), kFree a slot free in its span.
 //
 // Transitions: live -> cached (free: a compare-and-swap, so that two frees
-// of one object cannot both win), cached -> live (allocation from the
+// of one object cannot both win; a plain load and store while the process
+// has one thread), cached -> live (allocation from the
 // thread's own cache: plain store), cached <-> free (refill and flush,
 // under the pool mutex).
 

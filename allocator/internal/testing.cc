@@ -67,6 +67,15 @@ bool AddToSpanFreeCountForTest(const void* ptr, int delta) {
   return true;
 }
 
+bool SetSpanHighWaterMarkForTest(const void* ptr, int past) {
+  SpanRecord* r = SpanOf(ptr);
+  if (r == nullptr || r->kind.load() != static_cast<uint8_t>(SpanKind::kSmall)) {
+    return false;
+  }
+  r->touched = static_cast<uint16_t>(r->nslots.load() + past);
+  return true;
+}
+
 bool SetSpanSealedForTest(const void* ptr, bool sealed) {
   SpanRecord* r = SpanOf(ptr);
   if (r == nullptr) return false;

@@ -42,6 +42,11 @@ bool SetSlotEntryForTest(const void* ptr, uint32_t value);
 // that the count and the slot states disagree. False if not a small span.
 bool AddToSpanFreeCountForTest(const void* ptr, int delta);
 
+// Sets the high-water mark (SpanRecord::touched) of the small span that
+// covers `ptr` to its slot count plus `past` (0: every slot counted as
+// used, a valid state). False if not a small span.
+bool SetSpanHighWaterMarkForTest(const void* ptr, int past);
+
 // Sets or clears the sealed flag of the span that covers `ptr`, without
 // changing page protection, so that checker tests can cover sealed-memory
 // rules on their own. Returns false if `ptr` is not in a span.
