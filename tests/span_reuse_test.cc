@@ -1,8 +1,8 @@
 // Span reuse: a refill takes the free slots a span has already used before
 // any fresh one, so a span's touched pages follow its peak use, not the
-// number of objects that have passed through it; and every refill starts
-// at a random slot below that mark, which matters most where a thread
-// cache holds too few slots to pick among.
+// number of objects that have passed through it; and where a thread cache
+// holds too few slots to pick among (classes of 2.5 KiB and up), the
+// refill itself starts at a random slot below that mark.
 
 #include <cstddef>
 #include <cstdint>
