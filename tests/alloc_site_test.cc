@@ -1,7 +1,7 @@
-// Allocation sites (whole-program mode's "allocated at" line): the shadow
-// keeps one site number per slot, in a run of entries per span, so that
-// neighbours keep their own sites, a freed object keeps its site for a
-// use-after-free report, addresses in no span have none, and a span's
+// Allocation sites (whole-program mode's "allocated at" line): one site
+// number per slot, in the span's slack page or a run of the shadow, so
+// that neighbours keep their own sites, a freed object keeps its site for
+// a use-after-free report, addresses in no span have none, and a span's
 // entries take as few pages as its slots need.
 
 #include <sys/mman.h>
@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "allocator/internal/alloc_site.h"
+#include "allocator/internal/arena.h"
 #include "allocator/options.h"
 #include "allocator/pool.h"
 #include "gtest/gtest.h"
@@ -20,7 +21,7 @@
 namespace sealpool {
 namespace {
 
-using internal::AllocSiteIndex;
+using internal::AllocSiteEntry;
 using internal::AllocSiteOf;
 using internal::RecordAllocSite;
 using ::sealpool_test::UniqueName;
@@ -80,19 +81,18 @@ TEST_F(AllocSiteTest, EveryObjectKeepsItsOwnSite) {
 TEST_F(AllocSiteTest, AddressesOutsideSpansHaveNoSite) {
   int local = 0;
   EXPECT_EQ(AllocSiteOf(reinterpret_cast<uintptr_t>(&local)), 0u);
-  size_t i = 0;
   const std::vector<void*> small = Allocate(48, 1);
   const std::vector<void*> large = Allocate(100000, 1);
   ASSERT_EQ(small.size() + large.size(), 2u);
   const uintptr_t s = reinterpret_cast<uintptr_t>(small[0]);
   const uintptr_t l = reinterpret_cast<uintptr_t>(large[0]);
-  EXPECT_TRUE(AllocSiteIndex(s, &i));
-  EXPECT_TRUE(AllocSiteIndex(l, &i));
-  EXPECT_TRUE(AllocSiteIndex(l + 99999, &i));
+  EXPECT_NE(AllocSiteEntry(s), nullptr);
+  EXPECT_NE(AllocSiteEntry(l), nullptr);
+  EXPECT_NE(AllocSiteEntry(l + 99999), nullptr);
   // A span's first page is its leading guard: granule start.
-  EXPECT_FALSE(AllocSiteIndex(s & ~uintptr_t{65535}, &i));
+  EXPECT_EQ(AllocSiteEntry(s & ~uintptr_t{65535}), nullptr);
   // A large object ends against its trailing guard page.
-  EXPECT_FALSE(AllocSiteIndex((l + 100000 + 4095) & ~uintptr_t{4095}, &i));
+  EXPECT_EQ(AllocSiteEntry((l + 100000 + 4095) & ~uintptr_t{4095}), nullptr);
   ASSERT_TRUE(Pool::Free(small[0]).ok());
   ASSERT_TRUE(Pool::Free(large[0]).ok());
 }
@@ -125,30 +125,57 @@ TEST(AllocSiteReuseTest, StaleLargePointerNeverNamesTheNextObject) {
   ASSERT_TRUE(Pool::Free(*b).ok());
 }
 
-// 40 slots of 5 KiB (200 KiB of data, in one span of 49 slots) have their
-// 40 entries in one resident page of the shadow; entries indexed by
-// address, one per 16 bytes, would have touched seven.
-TEST_F(AllocSiteTest, ASpansEntriesTakeThePagesItsSlotsNeed) {
-  const std::vector<void*> objs = Allocate(5000, 40);
-  ASSERT_EQ(objs.size(), 40u);
-  size_t lo = SIZE_MAX, hi = 0;
-  for (void* p : objs) {
-    size_t i = 0;
-    ASSERT_TRUE(AllocSiteIndex(reinterpret_cast<uintptr_t>(p), &i));
-    lo = i < lo ? i : lo;
-    hi = i > hi ? i : hi;
-  }
-  uint16_t* e = internal::g_alloc_sites.entries.load();
-  const uintptr_t first = reinterpret_cast<uintptr_t>(e + lo) & ~uintptr_t{4095};
-  const uintptr_t last = reinterpret_cast<uintptr_t>(e + hi);
-  const size_t pages = (last - first) / 4096 + 1;
+// Entries are per slot: 40 slots of 5 KiB (200 KiB of data, in one span
+// of 49 slots) have their entries in one page, the span's slack page, and
+// none in the shadow; 40 slots of 16 bytes, whose slot states fill their
+// slack page, have theirs in one page of the shadow (entries indexed by
+// address, one per 16 bytes of data, had touched seven pages for the
+// first). Each object's site is its own either way.
+size_t ResidentPages(uintptr_t from, size_t bytes) {
+  const uintptr_t first = from & ~uintptr_t{4095};
+  const size_t pages = (from + bytes - first + 4095) / 4096;
   std::vector<unsigned char> resident(pages);
-  ASSERT_EQ(mincore(reinterpret_cast<void*>(first), pages * 4096, resident.data()), 0);
+  if (mincore(reinterpret_cast<void*>(first), pages * 4096, resident.data()) != 0) return SIZE_MAX;
   size_t n = 0;
   for (unsigned char r : resident) n += r & 1;
-  EXPECT_EQ(pages, 1u) << "entries " << lo << " to " << hi;
-  EXPECT_EQ(n, 1u);
-  for (void* p : objs) ASSERT_TRUE(Pool::Free(p).ok());
+  return n;
+}
+
+TEST_F(AllocSiteTest, ASpansEntriesTakeThePagesItsSlotsNeed) {
+  for (size_t size : {size_t{5000}, size_t{16}}) {
+    std::vector<void*> objs;
+    for (int i = 0; i < 40; ++i) {
+      absl::StatusOr<void*> q = pool_.get()->Allocate(size);
+      ASSERT_TRUE(q.ok());
+      objs.push_back(*q);
+    }
+    // The shadow's run for the span of the first object, emptied first:
+    // a granule's run may hold entries of an earlier test's span.
+    const auto first_granule = [](uintptr_t a) {
+      return internal::SpanGranule(
+          internal::g_arena.table[internal::PageIndex(a)].load(), a);
+    };
+    const size_t g = first_granule(reinterpret_cast<uintptr_t>(objs[0]));
+    uint16_t* run = internal::g_alloc_sites.entries.load() + (g << 12);
+    ASSERT_EQ(madvise(run, 8192, MADV_DONTNEED), 0);
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    for (int i = 0; i < 40; ++i) {
+      const uintptr_t p = reinterpret_cast<uintptr_t>(objs[i]);
+      ASSERT_EQ(first_granule(p), g) << "one span";
+      RecordAllocSite(p, SiteFor(i));
+      const uintptr_t e = reinterpret_cast<uintptr_t>(AllocSiteEntry(p));
+      ASSERT_NE(e, 0u);
+      lo = e < lo ? e : lo;
+      hi = e > hi ? e : hi;
+    }
+    EXPECT_EQ(hi / 4096, lo / 4096) << size << ": the entries share a page";
+    const size_t in_shadow = ResidentPages(reinterpret_cast<uintptr_t>(run), 8192);
+    EXPECT_EQ(in_shadow, size == 16 ? 1u : 0u) << size;
+    for (int i = 0; i < 40; ++i) {
+      EXPECT_EQ(AllocSiteOf(reinterpret_cast<uintptr_t>(objs[i])), SiteFor(i)) << size;
+    }
+    for (void* p : objs) ASSERT_TRUE(Pool::Free(p).ok());
+  }
 }
 
 }  // namespace

@@ -80,11 +80,9 @@ uint16_t InternAllocSite(uintptr_t site) {
 }
 
 uintptr_t AllocSiteOf(uintptr_t obj) {
-  const uint16_t* e = g_alloc_sites.entries.load(std::memory_order_acquire);
-  if (e == nullptr) return 0;
-  size_t i;
-  if (!AllocSiteIndex(obj, &i)) return 0;
-  const uint16_t id = __atomic_load_n(&e[i], __ATOMIC_RELAXED);
+  const uint16_t* entry = AllocSiteEntry(obj);
+  if (entry == nullptr) return 0;
+  const uint16_t id = __atomic_load_n(entry, __ATOMIC_RELAXED);
   return id == 0 ? 0 : g_table[id].load(std::memory_order_acquire);
 }
 

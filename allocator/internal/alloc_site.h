@@ -2,13 +2,15 @@
 //
 // A report about a heap object says which code allocated it: the return
 // address of the call into malloc (or new, realloc, ...). Sites are
-// interned into a table of up to 65535 distinct addresses, and a shadow
-// keeps one 16-bit site number per slot: each span owns a run of 4096
-// entries at its first granule (4096 * granule index), in which the entry
-// of slot i is entry i (a large object's span has one slot). The shadow is
-// indexed by slot, not by address, so its resident pages follow the number
-// of slots used, not the bytes they span: a span of 5 KiB slots has its
-// 50 entries in one page instead of one page per 32 KiB of data.
+// interned into a table of up to 65535 distinct addresses, and each slot
+// has a 16-bit site number. A small span of 192-byte slots or larger keeps
+// them in its slack page, after the slot states, which leave room for them
+// (kSiteOffset); any other span owns a run of 4096 entries of a shadow at
+// its first granule (4096 * granule index), in which the entry of slot i
+// is entry i (a large object's span has one slot). Entries are indexed by
+// slot, not by address, so the pages they take follow the number of slots
+// used, not the bytes they span (a span of 5 KiB slots: 49 entries, in its
+// slack page).
 //
 // Cost: one table probe, the page-table entry and one 2-byte store per
 // allocation; the shadow is reserved (two bytes per 16 of the data zone,
@@ -25,6 +27,7 @@
 #include <cstdint>
 
 #include "allocator/internal/arena.h"
+#include "allocator/internal/size_class.h"
 
 namespace sealpool {
 namespace internal {
@@ -42,21 +45,45 @@ bool EnableAllocSites();
 // The site's number in the table, interning it; 0 when the table is full.
 uint16_t InternAllocSite(uintptr_t site);
 
-// The shadow entry of the slot holding `obj`: 4096 per span's first
-// granule, plus the slot's index in a small span. False for an address in
-// no span.
-inline bool AllocSiteIndex(uintptr_t obj, size_t* index) {
+// Where a small span of class c keeps its sites when its slack page has
+// room for them after the slot states (classes of 192 bytes and up): the
+// offset there, else 0 (the shadow). Such a span's sites take no page of
+// their own.
+struct SiteOffsetTable {
+  uint16_t c[kClassFieldValues];
+};
+constexpr SiteOffsetTable MakeSiteOffsets() {
+  SiteOffsetTable t{};
+  for (int c = 0; c < kNumClasses; ++c) {
+    const size_t off = (SlotCount(c) * SlackWidth(c) + 1) & ~size_t{1};
+    if (off + 2 * SlotCount(c) <= kPageSize) t.c[c] = static_cast<uint16_t>(off);
+  }
+  return t;
+}
+inline constexpr SiteOffsetTable kSiteOffset = MakeSiteOffsets();
+
+// The site entry of the slot holding `obj`: in a small span, entry (slot
+// index) of its slack page's sites or of the shadow's run of 4096 at the
+// span's first granule; a large span's first shadow entry. Null for an
+// address in no span, or when recording is off.
+inline uint16_t* AllocSiteEntry(uintptr_t obj) {
+  uint16_t* shadow = g_alloc_sites.entries.load(std::memory_order_acquire);
+  if (shadow == nullptr) return nullptr;
   const uintptr_t rel = obj - g_arena.data_base;
-  if (rel >= g_arena.data_size.load(std::memory_order_acquire)) return false;
+  if (rel >= g_arena.data_size.load(std::memory_order_acquire)) return nullptr;
   const uint64_t e = g_arena.table[rel >> kPageShift].load(std::memory_order_acquire);
   size_t i;
   if (EntryKindOf(e) == EntryKind::kSmall) {
+    const int c = EntryClass(e);
     const size_t g = (rel >> kGranuleShift) - EntryGranuleInSpan(e);
     // Below the first slot (the leading guard page) off wraps, and so the
     // index is far past any span's slots.
     const uint64_t off = rel - (g << kGranuleShift) - kPageSize;
     const uint64_t slot = (off * EntryMul(e)) >> kMulShift;
-    if (slot >= kMaxSlotsPerSpan) return false;
+    if (slot >= kClassInfo.c[c].slots) return nullptr;
+    if (kSiteOffset.c[c] != 0) {
+      return reinterpret_cast<uint16_t*>(SlackPage(g) + kSiteOffset.c[c]) + slot;
+    }
     i = (g << 12) + slot;
   } else if (EntryKindOf(e) == EntryKind::kLarge) {
     // A freed large span's pages keep their entries, naming its first
@@ -67,28 +94,24 @@ inline bool AllocSiteIndex(uintptr_t obj, size_t* index) {
     const SpanRecord* r = RecordAt(g);
     if (r->kind.load(std::memory_order_relaxed) != static_cast<uint8_t>(SpanKind::kLarge) ||
         (rel >> kGranuleShift) - g >= __atomic_load_n(&r->large_granules, __ATOMIC_RELAXED)) {
-      return false;
+      return nullptr;
     }
     i = g << 12;
   } else {
-    return false;
+    return nullptr;
   }
-  if (i >= g_alloc_sites.count) return false;
-  *index = i;
-  return true;
+  return i < g_alloc_sites.count ? shadow + i : nullptr;
 }
 
 // Hot path: records `site` for the object at `obj`.
 inline void RecordAllocSite(uintptr_t obj, uintptr_t site) {
-  uint16_t* e = g_alloc_sites.entries.load(std::memory_order_relaxed);
-  if (e == nullptr) return;
-  size_t i;
-  if (!AllocSiteIndex(obj, &i)) return;
+  uint16_t* entry = AllocSiteEntry(obj);
+  if (entry == nullptr) return;
   const uint16_t id = InternAllocSite(site);
   // A store only when it changes: a slot reused by the same site leaves the
-  // shadow page clean.
-  if (__atomic_load_n(&e[i], __ATOMIC_RELAXED) != id) {
-    __atomic_store_n(&e[i], id, __ATOMIC_RELAXED);
+  // page clean.
+  if (__atomic_load_n(entry, __ATOMIC_RELAXED) != id) {
+    __atomic_store_n(entry, id, __ATOMIC_RELAXED);
   }
 }
 
