@@ -42,7 +42,8 @@ void* PoolImpl::AllocateSlow(size_t size, size_t align, AllocError* err) {
     }
     ClassCache* cc = pc->cls[cls];
     if (cc == nullptr) {
-      cc = new ClassCache();
+      cc = ClassCache::New(kClassInfo.c[cls].cache_cap,
+                           QuarantineLength(hard_, kClassInfo.c[cls]));
       pc->cls[cls] = cc;
     }
     if (cc->count == 0) {
@@ -53,8 +54,8 @@ void* PoolImpl::AllocateSlow(size_t size, size_t align, AllocError* err) {
     if (pc->stale.load(std::memory_order_relaxed) == 0 && cc->count > 0) {
       const uint32_t i =
           hard_.random_reuse ? RandomBelow(&tls_cache.rng, cc->count) : cc->count - 1;
-      const CacheEntry e = cc->e[i];
-      cc->e[i] = cc->e[--cc->count];
+      const CacheEntry e = cc->e()[i];
+      cc->e()[i] = cc->e()[--cc->count];
       if (HandOut(hard_, e, cls, size)) {
         EndFastPath(pc);
         return reinterpret_cast<void*>(e.ptr);
@@ -164,7 +165,7 @@ bool PoolImpl::Refill(PoolCache* pc, int cls, AllocError* err) {
       void* s = SlackEntry(g, wide, take);
       StoreSlack(s, wide, CachedMark(wide));
       --rec->free_count;
-      cc->e[cc->count++] = CacheEntry{base + size_t{take} * kClassSize[cls], s};
+      cc->e()[cc->count++] = CacheEntry{base + size_t{take} * kClassSize[cls], s};
     }
     rec->scan_cursor = static_cast<uint16_t>(i >= t ? 0 : i);
     rec->touched = static_cast<uint16_t>(t);
@@ -445,7 +446,7 @@ void PoolImpl::FlushLocked(PoolCache* pc) {
       if (!CanaryOk(rec)) ReportCorruption(rec, "span record canary");
       ReturnSlot(rec, e.slack);
     };
-    for (uint32_t i = 0; i < cc->count; ++i) give_back(cc->e[i]);
+    for (uint32_t i = 0; i < cc->count; ++i) give_back(cc->e()[i]);
     for (uint32_t i = 0; i < cc->q_count; ++i) give_back(cc->q[i]);
     cc->count = cc->q_count = cc->q_head = 0;
   }

@@ -114,7 +114,10 @@ ViolationKind PoolImpl::FreeSmallSlow(uintptr_t a, SpanRecord* rec) {
   ClassCache* cc = nullptr;
   if (pc != nullptr && cls != kZeroClass) {
     cc = pc->cls[cls];
-    if (cc == nullptr) cc = pc->cls[cls] = new ClassCache();
+    if (cc == nullptr) {
+      const ClassInfo& ci = kClassInfo.c[cls];
+      cc = pc->cls[cls] = ClassCache::New(ci.cache_cap, QuarantineLength(pool->hard_, ci));
+    }
   }
   ViolationKind bad = ViolationKind::kNone;
   const char* detail = nullptr;
@@ -148,9 +151,9 @@ ViolationKind PoolImpl::FreeSmallSlow(uintptr_t a, SpanRecord* rec) {
           // Full: hand the older half back to the spans.
           const uint32_t half = cc->count / 2;
           for (uint32_t i = 0; i < half; ++i) {
-            pool->ReturnSlot(RecordOfSlack(cc->e[i].slack), cc->e[i].slack);
+            pool->ReturnSlot(RecordOfSlack(cc->e()[i].slack), cc->e()[i].slack);
           }
-          std::memmove(&cc->e[0], &cc->e[half], (cc->count - half) * sizeof(CacheEntry));
+          std::memmove(&cc->e()[0], &cc->e()[half], (cc->count - half) * sizeof(CacheEntry));
           cc->count -= half;
         }
         cc->PushFreed(CacheEntry{a, s}, QuarantineLength(pool->hard_, ci));

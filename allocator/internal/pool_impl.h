@@ -386,8 +386,8 @@ inline void* PoolImpl::Allocate(size_t size, AllocError* err) {
         const uint32_t i = pc->hard.random_reuse
                                ? RandomBelow(&tls_cache.rng, cc->count)
                                : cc->count - 1;
-        const CacheEntry e = cc->e[i];
-        cc->e[i] = cc->e[--cc->count];
+        const CacheEntry e = cc->e()[i];
+        cc->e()[i] = cc->e()[--cc->count];
         if (ABSL_PREDICT_TRUE(HandOut(pc->hard, e, cls, size))) {
           EndFastPath(pc);
           return reinterpret_cast<void*>(e.ptr);

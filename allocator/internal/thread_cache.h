@@ -77,15 +77,30 @@ struct ClassCache : InternalNew {
   uint32_t count = 0;    // stack entries
   uint32_t q_count = 0;  // ring entries
   uint32_t q_head = 0;   // next ring position to write
-  CacheEntry e[kCacheCap];
-  CacheEntry q[kMaxQuarantine];
+  // The stack (the class's cache cap of entries) and the ring (the pool's
+  // quarantine length for the class), right after the header: a cache of a
+  // class of large slots is a few lines, not the 3 KiB of the largest
+  // caps, and the memory of a thread's caches follows what they can hold.
+  // The stack is found without a load (it follows the header); the ring's
+  // pointer is read only by frees.
+  CacheEntry* q = nullptr;
+  CacheEntry* e() { return reinterpret_cast<CacheEntry*>(this + 1); }
+
+  // A cache with room for `cap` stack and `qlen` ring entries.
+  static ClassCache* New(uint32_t cap, uint32_t qlen) {
+    void* mem = InternalNew::operator new(sizeof(ClassCache) +
+                                          (size_t{cap} + qlen) * sizeof(CacheEntry));
+    ClassCache* cc = ::new (mem) ClassCache();
+    cc->q = cc->e() + cap;
+    return cc;
+  }
 
   // Hot path: a freed slot enters the ring; what leaves it (or, without a
-  // quarantine, the slot itself) goes onto the stack. Requires count <
-  // kCacheCap.
+  // quarantine, the slot itself) goes onto the stack. Requires count < the
+  // class's cache cap and qlen <= the ring's room (its length at New).
   void PushFreed(CacheEntry in, uint32_t qlen) {
     if (qlen == 0) {
-      e[count++] = in;
+      e()[count++] = in;
       return;
     }
     const uint32_t h = q_head;
@@ -95,7 +110,7 @@ struct ClassCache : InternalNew {
       ++q_count;
       return;
     }
-    e[count++] = q[h];
+    e()[count++] = q[h];
     q[h] = in;
   }
 };
