@@ -75,11 +75,9 @@ inline uint16_t* AllocSiteEntry(uintptr_t obj) {
   size_t i;
   if (EntryKindOf(e) == EntryKind::kSmall) {
     const int c = EntryClass(e);
-    const size_t g = (rel >> kGranuleShift) - EntryGranuleInSpan(e);
-    // Below the first slot (the leading guard page) off wraps, and so the
-    // index is far past any span's slots.
-    const uint64_t off = rel - (g << kGranuleShift) - kPageSize;
-    const uint64_t slot = (off * EntryMul(e)) >> kMulShift;
+    const SmallSlotPosition pos = SmallSlotAt(e, rel);
+    const size_t g = pos.granule;
+    const uint64_t slot = pos.index;
     if (slot >= kClassInfo.c[c].slots) return nullptr;
     if (kSiteOffset.c[c] != 0) {
       return reinterpret_cast<uint16_t*>(SlackPage(g) + kSiteOffset.c[c]) + slot;
@@ -90,7 +88,7 @@ inline uint16_t* AllocSiteEntry(uintptr_t obj) {
     // granule, when part of its range is reused: that granule must still
     // start a large span that holds `obj`, else the site would be another
     // object's.
-    const size_t g = static_cast<size_t>(e >> 32);
+    const size_t g = SpanGranule(e, obj);
     const SpanRecord* r = RecordAt(g);
     if (r->kind.load(std::memory_order_relaxed) != static_cast<uint8_t>(SpanKind::kLarge) ||
         (rel >> kGranuleShift) - g >= __atomic_load_n(&r->large_granules, __ATOMIC_RELAXED)) {

@@ -164,6 +164,20 @@ inline uint64_t SpanGranule(uint64_t e, uintptr_t a) {
              ? GranuleIndex(a) - EntryGranuleInSpan(e)
              : e >> 32;
 }
+// A small span's page entry `e` for data-zone offset `rel`: the span's
+// first granule, the offset from its first slot and that offset's slot
+// index. Below the first slot (the leading guard page) the offset wraps,
+// and the index is then far past any span's slots.
+struct SmallSlotPosition {
+  size_t granule;
+  uint64_t offset;
+  uint64_t index;
+};
+inline SmallSlotPosition SmallSlotAt(uint64_t e, uintptr_t rel) {
+  const size_t g = (rel >> kGranuleShift) - EntryGranuleInSpan(e);
+  const uint64_t off = rel - (g << kGranuleShift) - kPageSize;
+  return {g, off, (off * EntryMul(e)) >> kMulShift};
+}
 inline uintptr_t GranuleAddress(size_t g) {
   return g_arena.data_base + (g << kGranuleShift);
 }

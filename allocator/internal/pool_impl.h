@@ -418,12 +418,10 @@ inline ViolationKind PoolImpl::Free(void* ptr) {
                           pc->pool_id == pool_id)) {
       const int cls = EntryClass(e);
       const ClassInfo& ci = kClassInfo.c[cls];
-      const size_t g = (rel >> kGranuleShift) - EntryGranuleInSpan(e);
-      // Below the first slot (the leading guard page) off wraps: idx is
-      // then far past ci.slots.
-      const uint64_t off = rel - (g << kGranuleShift) - kPageSize;
-      const uint64_t idx = (off * EntryMul(e)) >> kMulShift;
-      if (ABSL_PREDICT_TRUE(idx < ci.slots && idx * ci.size == off)) {
+      const SmallSlotPosition pos = SmallSlotAt(e, rel);
+      const size_t g = pos.granule;
+      const uint64_t idx = pos.index;
+      if (ABSL_PREDICT_TRUE(idx < ci.slots && idx * ci.size == pos.offset)) {
         BeginFastPath(pc);
         // kZeroClass has no class cache: zero-size objects go slow.
         ClassCache* cc = pc->cls[cls];
