@@ -42,8 +42,7 @@ void* PoolImpl::AllocateSlow(size_t size, size_t align, AllocError* err) {
     }
     ClassCache* cc = pc->cls[cls];
     if (cc == nullptr) {
-      cc = ClassCache::New(kClassInfo.c[cls].cache_cap,
-                           QuarantineLength(hard_, kClassInfo.c[cls]));
+      cc = ClassCache::ForClass(cls, hard_);
       pc->cls[cls] = cc;
     }
     if (cc->count == 0) {

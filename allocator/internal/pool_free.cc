@@ -114,10 +114,7 @@ ViolationKind PoolImpl::FreeSmallSlow(uintptr_t a, SpanRecord* rec) {
   ClassCache* cc = nullptr;
   if (pc != nullptr && cls != kZeroClass) {
     cc = pc->cls[cls];
-    if (cc == nullptr) {
-      const ClassInfo& ci = kClassInfo.c[cls];
-      cc = pc->cls[cls] = ClassCache::New(ci.cache_cap, QuarantineLength(pool->hard_, ci));
-    }
+    if (cc == nullptr) cc = pc->cls[cls] = ClassCache::ForClass(cls, pool->hard_);
   }
   ViolationKind bad = ViolationKind::kNone;
   const char* detail = nullptr;

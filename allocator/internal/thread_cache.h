@@ -94,6 +94,11 @@ struct ClassCache : InternalNew {
     cc->q = cc->e() + cap;
     return cc;
   }
+  // The cache of class `cls` in a pool with hardening `hard`.
+  static ClassCache* ForClass(int cls, const Hardening& hard) {
+    const ClassInfo& ci = kClassInfo.c[cls];
+    return New(ci.cache_cap, QuarantineLength(hard, ci));
+  }
 
   // Hot path: a freed slot enters the ring; what leaves it (or, without a
   // quarantine, the slot itself) goes onto the stack. Requires count < the
